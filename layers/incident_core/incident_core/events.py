@@ -1,0 +1,121 @@
+"""Events the suite's functions exchange on its own EventBridge bus.
+
+Each model is the `detail` of one `detail-type`. Producers call `EventBus.put(model)`; consumers parse
+`detail` with the matching model (Powertools parser + EventBridgeEnvelope).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, Field
+
+
+class SuiteEvent(BaseModel):
+    detail_type: ClassVar[str]
+
+
+class StepTiming(BaseModel):
+    step: str
+    ok: bool
+    ms: float
+    status: int | None = None
+
+
+class Evidence(BaseModel):
+    excerpt: str = ""
+    screenshot_uri: str | None = None
+    url: str | None = None
+
+
+class JourneyFailed(SuiteEvent):
+    detail_type: ClassVar[str] = "JourneyFailed"
+    journey: str
+    step: str
+    reason: str
+    failed_at: datetime
+    run_id: str
+    timings: list[StepTiming] = Field(default_factory=list)
+    evidence: Evidence = Field(default_factory=Evidence)
+
+
+class JourneyRecovered(SuiteEvent):
+    detail_type: ClassVar[str] = "JourneyRecovered"
+    journey: str
+    recovered_at: datetime
+    failing_since: datetime | None = None
+    run_id: str
+    timings: list[StepTiming] = Field(default_factory=list)
+
+
+class PageDue(SuiteEvent):
+    """Put on the bus by a one-time EventBridge Scheduler schedule: a held page or a re-page."""
+
+    detail_type: ClassVar[str] = "PageDue"
+    alert_id: str
+    page_id: str
+    reason: Literal["held", "repage"]
+    due_at: datetime
+
+
+class AlertRaised(SuiteEvent):
+    detail_type: ClassVar[str] = "AlertRaised"
+    alert_id: str
+    fingerprint: str
+    title: str
+    source: str
+    raised_at: datetime
+
+
+class AlertResolved(SuiteEvent):
+    detail_type: ClassVar[str] = "AlertResolved"
+    alert_id: str
+    fingerprint: str
+    resolved_at: datetime
+
+
+class IncidentDeclared(SuiteEvent):
+    detail_type: ClassVar[str] = "IncidentDeclared"
+    incident_id: str
+    title: str
+    declared_at: datetime
+    declared_by: str
+    alert_id: str | None = None
+
+
+class IncidentChanged(SuiteEvent):
+    """Anything that changes what the thread's root message shows (status, update, lead, ...)."""
+
+    detail_type: ClassVar[str] = "IncidentChanged"
+    incident_id: str
+    changed_at: datetime
+    what: str
+
+
+class IncidentResolved(SuiteEvent):
+    detail_type: ClassVar[str] = "IncidentResolved"
+    incident_id: str
+    resolved_at: datetime
+    resolved_by: str
+
+
+class ActionItemOpened(SuiteEvent):
+    detail_type: ClassVar[str] = "ActionItemOpened"
+    action_id: str
+    text: str
+    owner: str | None = None
+    incident_id: str | None = None
+
+
+ALL_EVENTS: tuple[type[SuiteEvent], ...] = (
+    JourneyFailed,
+    JourneyRecovered,
+    PageDue,
+    AlertRaised,
+    AlertResolved,
+    IncidentDeclared,
+    IncidentChanged,
+    IncidentResolved,
+    ActionItemOpened,
+)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class AlertSource(StrEnum):
+    JOURNEY = "journey"
+    CLOUDWATCH_SNS = "cloudwatch-sns"
+    CLOUDWATCH_EVENTBRIDGE = "cloudwatch-eventbridge"
+    MANUAL = "manual"
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    FALSE_ALARM = "false-alarm"
+
+
+class Alert(BaseModel):
+    """One problem, however many times it is notified: repeats raise `count` and `last_seen`."""
+
+    alert_id: str
+    fingerprint: str
+    title: str
+    source: AlertSource
+    status: AlertStatus = AlertStatus.OPEN
+    pages: bool = True  # False: recorded only (not an incident alarm, silenced, ...)
+    reason: str = ""
+    links: dict[str, str] = Field(default_factory=dict)
+    journey: str | None = None
+    alarm_name: str | None = None
+    started_at: datetime
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None = None
+    count: int = 1
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    incident_id: str | None = None
+    details: dict = Field(default_factory=dict)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)

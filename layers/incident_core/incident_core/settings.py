@@ -1,0 +1,39 @@
+"""Environment variables as one validated model, read once per container."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    table_name: str = Field("incident-suite", alias="TABLE_NAME")
+    idempotency_table_name: str = Field("incident-suite-idempotency", alias="IDEMPOTENCY_TABLE_NAME")
+    bus_name: str = Field("incident-suite", alias="BUS_NAME")
+    event_source: str = Field("incident-suite", alias="EVENT_SOURCE")
+    incidents_channel: str = Field("#incidents", alias="INCIDENTS_CHANNEL")
+    # Secrets Manager secret ids; the values never sit in environment variables.
+    slack_secret_id: str = Field("incident-suite/slack", alias="SLACK_SECRET_ID")
+    zoom_secret_id: str = Field("incident-suite/zoom", alias="ZOOM_SECRET_ID")
+    # Overridable base URLs, so tests and the demo talk HTTP to local stand-ins.
+    slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
+    zoom_api_url: str = Field("https://api.zoom.us/v2", alias="ZOOM_API_URL")
+    zoom_oauth_url: str = Field("https://zoom.us/oauth/token", alias="ZOOM_OAUTH_URL")
+    documents_bucket: str = Field("", alias="DOCUMENTS_BUCKET")
+    evidence_bucket: str = Field("", alias="EVIDENCE_BUCKET")
+    journeys_file: str = Field("/opt/journeys.yaml", alias="JOURNEYS_FILE")
+    policy_file: str = Field("/opt/policy.yaml", alias="POLICY_FILE")
+    runbooks_dir: str = Field("/opt/runbooks", alias="RUNBOOKS_DIR")
+    scheduler_group: str = Field("default", alias="SCHEDULER_GROUP")
+    scheduler_role_arn: str = Field("", alias="SCHEDULER_ROLE_ARN")
+    urgent_topic_arn: str = Field("", alias="URGENT_TOPIC_ARN")
+    result_ttl_days: int = Field(14, alias="RESULT_TTL_DAYS")
+
+    model_config = {"populate_by_name": True, "extra": "ignore"}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))

@@ -1,0 +1,101 @@
+"""AWS emulated locally by moto server, with the suite's tables created from template.yaml."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-2",
+    "AWS_REGION": "eu-west-2",
+}
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation YAML, keeping intrinsic functions (!Ref, !Sub, ...) as plain values."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {f"Fn::{suffix}" if suffix not in ("Ref", "Condition") else suffix: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+def table_definitions(template: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """CreateTable arguments for every AWS::DynamoDB::Table in the template, keyed by logical id."""
+    template = template or load_template()
+    definitions = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::DynamoDB::Table":
+            continue
+        props = resource["Properties"]
+        args = {
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props["BillingMode"],
+        }
+        if "GlobalSecondaryIndexes" in props:
+            args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        definitions[logical_id] = args
+    return definitions
+
+
+def create_tables(dynamodb: Any, names: dict[str, str]) -> None:
+    """Create the template's tables under the given names ({logical id: table name})."""
+    for logical_id, args in table_definitions().items():
+        dynamodb.create_table(TableName=names[logical_id], **args)
+        ttl = load_template()["Resources"][logical_id]["Properties"].get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=names[logical_id], TimeToLiveSpecification=ttl)
+
+
+class MotoServer:
+    """moto's threaded server on 127.0.0.1; `env` points boto3 at it."""
+
+    def __init__(self, port: int = 0) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self.url = ""
+
+    def start(self) -> MotoServer:
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": self.url}
+
+    def reset(self) -> None:
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")).read()
+
+
+def apply_env(env: dict[str, str]) -> None:
+    os.environ.update(env)

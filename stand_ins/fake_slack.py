@@ -1,0 +1,246 @@
+"""A local fake of the Slack Web API: a real HTTP server on 127.0.0.1 that records every call.
+
+slack_sdk talks to it through `base_url`. It keeps channels and threads, so code that posts, edits and
+reads threads back (conversations.replies, paginated) sees Slack-like behaviour, and tests can inject
+rate limits (429 + Retry-After) and server errors.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    at: float
+
+
+@dataclass
+class Fault:
+    status: int
+    retry_after: int | None = None
+    body: dict[str, Any] | None = None
+
+
+@dataclass
+class SlackState:
+    calls: list[Call] = field(default_factory=list)
+    # channel -> ordered list of messages (each a dict with ts, text, user/bot_id, thread_ts, ...)
+    channels: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    faults: dict[str, list[Fault]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class FakeSlack:
+    BOT_USER_ID = "U0BOT00001"
+    BOT_ID = "B0BOT00001"
+
+    def __init__(self, port: int = 0) -> None:
+        self.state = SlackState()
+        self._lock = threading.Lock()
+        self._ts = itertools.count(1)
+        self._clock_base = int(time.time())
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                fake._handle(self)
+
+            do_GET = do_POST  # noqa: N815
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/api/"
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.state = SlackState()
+
+    # ------------------------------------------------------------------ test controls
+    def inject(self, method: str, *faults: Fault) -> None:
+        """The next calls of `method` answer with these faults, in order."""
+        with self._lock:
+            self.state.faults.setdefault(method, []).extend(faults)
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        with self._lock:
+            return [c for c in self.state.calls if method is None or c.method == method]
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(m) for m in self.state.channels.get(channel, [])]
+
+    def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages(channel) if m["ts"] == thread_ts or m.get("thread_ts") == thread_ts]
+
+    def add_user_message(
+        self, channel: str, text: str, user: str, thread_ts: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """A person posting (what the Events API would then deliver)."""
+        with self._lock:
+            message = {"type": "message", "ts": self._next_ts(), "user": user, "text": text, **extra}
+            if thread_ts:
+                message["thread_ts"] = thread_ts
+            self.state.channels.setdefault(channel, []).append(message)
+            return dict(message)
+
+    # ------------------------------------------------------------------ request handling
+    def _next_ts(self) -> str:
+        return f"{self._clock_base + next(self._ts)}.{next(self._ts):06d}"
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        method = request.path.rsplit("/", 1)[-1].split("?", 1)[0]
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length).decode() if length else ""
+        if "json" in (request.headers.get("Content-Type") or ""):
+            args = json.loads(raw or "{}")
+        else:
+            args = dict(parse_qsl(raw))
+            if "?" in request.path:
+                args.update(parse_qsl(request.path.split("?", 1)[1]))
+            for key in ("blocks", "attachments", "view"):
+                if isinstance(args.get(key), str):
+                    args[key] = json.loads(args[key])
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth else args.get("token")
+
+        with self._lock:
+            self.state.calls.append(Call(method, args, token, time.time()))
+            faults = self.state.faults.get(method)
+            fault = faults.pop(0) if faults else None
+        if fault:
+            self._send(request, fault.status, fault.body or {"ok": False, "error": "ratelimited"}, fault.retry_after)
+            return
+        if not token:
+            self._send(request, 200, {"ok": False, "error": "not_authed"})
+            return
+        handler = getattr(self, "_api_" + method.replace(".", "_"), None)
+        if handler is None:
+            self._send(request, 200, {"ok": False, "error": "unknown_method"})
+            return
+        with self._lock:
+            body = handler(args)
+        self._send(request, 200, body)
+
+    @staticmethod
+    def _send(request: BaseHTTPRequestHandler, status: int, body: dict, retry_after: int | None = None) -> None:
+        payload = json.dumps(body).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json; charset=utf-8")
+        request.send_header("Content-Length", str(len(payload)))
+        if retry_after is not None:
+            request.send_header("Retry-After", str(retry_after))
+        request.end_headers()
+        request.wfile.write(payload)
+
+    # ------------------------------------------------------------------ Web API methods
+    def _channel(self, name: str) -> list[dict[str, Any]]:
+        return self.state.channels.setdefault(name, [])
+
+    def _api_auth_test(self, args: dict) -> dict:
+        return {"ok": True, "user_id": self.BOT_USER_ID, "bot_id": self.BOT_ID, "team_id": "T0FAKE0001"}
+
+    def _api_chat_postMessage(self, args: dict) -> dict:  # noqa: N802 - Slack's method name
+        channel = args.get("channel")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        message = {
+            "type": "message",
+            "ts": self._next_ts(),
+            "text": args.get("text", ""),
+            "blocks": args.get("blocks"),
+            "bot_id": self.BOT_ID,
+            "user": self.BOT_USER_ID,
+        }
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
+            parent = next((m for m in self._channel(channel) if m["ts"] == args["thread_ts"]), None)
+            if parent is None:
+                return {"ok": False, "error": "thread_not_found"}
+            parent["reply_count"] = parent.get("reply_count", 0) + 1
+            parent.setdefault("thread_ts", parent["ts"])
+        self._channel(channel).append(message)
+        return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+
+    def _api_chat_postEphemeral(self, args: dict) -> dict:  # noqa: N802
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _api_chat_update(self, args: dict) -> dict:
+        for message in self._channel(args.get("channel", "")):
+            if message["ts"] == args.get("ts"):
+                message["text"] = args.get("text", message.get("text"))
+                if "blocks" in args:
+                    message["blocks"] = args["blocks"]
+                message["edited"] = {"user": self.BOT_USER_ID, "ts": self._next_ts()}
+                return {"ok": True, "channel": args["channel"], "ts": message["ts"], "text": message["text"]}
+        return {"ok": False, "error": "message_not_found"}
+
+    def _api_chat_delete(self, args: dict) -> dict:
+        messages = self._channel(args.get("channel", ""))
+        for index, message in enumerate(messages):
+            if message["ts"] == args.get("ts"):
+                del messages[index]
+                return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
+        return {"ok": False, "error": "message_not_found"}
+
+    def _api_chat_getPermalink(self, args: dict) -> dict:  # noqa: N802
+        ts = str(args.get("message_ts", "")).replace(".", "")
+        return {"ok": True, "permalink": f"https://example.slack.com/archives/{args.get('channel')}/p{ts}"}
+
+    def _api_conversations_open(self, args: dict) -> dict:
+        users = str(args.get("users", ""))
+        return {"ok": True, "channel": {"id": "D" + users.replace(",", "").removeprefix("U")[:10]}}
+
+    def _api_conversations_replies(self, args: dict) -> dict:
+        channel, ts = args.get("channel", ""), args.get("ts")
+        thread = [m for m in self._channel(channel) if m["ts"] == ts or m.get("thread_ts") == ts]
+        if not thread:
+            return {"ok": False, "error": "thread_not_found"}
+        limit = int(args.get("limit") or 1000)
+        start = int(args.get("cursor") or 0)
+        page = thread[start : start + limit]
+        more = start + limit < len(thread)
+        return {
+            "ok": True,
+            "messages": [dict(m) for m in page],
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def _api_users_info(self, args: dict) -> dict:
+        user = args.get("user", "")
+        profile = self.state.users.get(user, {"real_name": user, "display_name": user})
+        return {"ok": True, "user": {"id": user, "name": user.lower(), "real_name": profile["real_name"],
+                                     "profile": profile}}
+
+    def _api_views_open(self, args: dict) -> dict:
+        return {"ok": True, "view": {"id": "V" + self._next_ts().replace(".", ""), **(args.get("view") or {})}}
+
+    def _api_views_publish(self, args: dict) -> dict:
+        return self._api_views_open(args)

@@ -1,0 +1,81 @@
+"""Shared fixtures: real local servers (moto for AWS, a fake Slack Web API), never mocked HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from incident_core.adapters.aws import client, reset_clients
+from incident_core.settings import get_settings
+from stand_ins.aws import MotoServer, create_tables
+from stand_ins.fake_slack import FakeSlack
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DOCUMENTED = FIXTURES / "documented"
+TABLE = "incident-suite-test"
+IDEMPOTENCY_TABLE = "incident-suite-test-idempotency"
+BUS = "incident-suite-test"
+
+
+def documented(name: str) -> dict:
+    """A payload exactly as AWS, Slack or Zoom document it (see fixtures/documented/SOURCES.md)."""
+    return json.loads((DOCUMENTED / name).read_text())
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    server = MotoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_slack_server() -> Iterator[FakeSlack]:
+    server = FakeSlack().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_slack(fake_slack_server: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> FakeSlack:
+    fake_slack_server.reset()
+    monkeypatch.setenv("SLACK_API_URL", fake_slack_server.url)
+    get_settings.cache_clear()
+    return fake_slack_server
+
+
+@pytest.fixture
+def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
+    """A clean moto server with the suite's tables (from template.yaml), bus and secrets."""
+    moto_server.reset()
+    for key, value in moto_server.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("TABLE_NAME", TABLE)
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE)
+    monkeypatch.setenv("BUS_NAME", BUS)
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "IncidentSuiteTest")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "incident-suite-test")
+    reset_clients()
+    get_settings.cache_clear()
+    create_tables(client("dynamodb"), {"Table": TABLE, "IdempotencyTable": IDEMPOTENCY_TABLE})
+    client("events").create_event_bus(Name=BUS)
+    client("secretsmanager").create_secret(
+        Name=get_settings().slack_secret_id,
+        SecretString=json.dumps({"bot_token": "xoxb-test-placeholder", "signing_secret": "test-signing-secret"}),
+    )
+    yield moto_server
+    reset_clients()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever a test forgets, it never reaches a real AWS account."""
+    if "AWS_ENDPOINT_URL" not in os.environ:
+        for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                           "AWS_DEFAULT_REGION": "eu-west-2"}.items():
+            monkeypatch.setenv(key, value)
