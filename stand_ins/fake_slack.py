@@ -56,10 +56,10 @@ class FakeSlack:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 fake._handle(self)
 
-            do_GET = do_POST  # noqa: N815
+            do_GET = do_POST
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -135,7 +135,9 @@ class FakeSlack:
             faults = self.state.faults.get(method)
             fault = faults.pop(0) if faults else None
         if fault:
-            self._send(request, fault.status, fault.body or {"ok": False, "error": "ratelimited"}, fault.retry_after)
+            self._send(
+                request, fault.status, fault.body or {"ok": False, "error": "ratelimited"}, fault.retry_after
+            )
             return
         if not token:
             self._send(request, 200, {"ok": False, "error": "not_authed"})
@@ -149,7 +151,9 @@ class FakeSlack:
         self._send(request, 200, body)
 
     @staticmethod
-    def _send(request: BaseHTTPRequestHandler, status: int, body: dict, retry_after: int | None = None) -> None:
+    def _send(
+        request: BaseHTTPRequestHandler, status: int, body: dict, retry_after: int | None = None
+    ) -> None:
         payload = json.dumps(body).encode()
         request.send_response(status)
         request.send_header("Content-Type", "application/json; charset=utf-8")
@@ -166,7 +170,7 @@ class FakeSlack:
     def _api_auth_test(self, args: dict) -> dict:
         return {"ok": True, "user_id": self.BOT_USER_ID, "bot_id": self.BOT_ID, "team_id": "T0FAKE0001"}
 
-    def _api_chat_postMessage(self, args: dict) -> dict:  # noqa: N802 - Slack's method name
+    def _api_chat_postMessage(self, args: dict) -> dict:
         channel = args.get("channel")
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
@@ -188,7 +192,7 @@ class FakeSlack:
         self._channel(channel).append(message)
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
 
-    def _api_chat_postEphemeral(self, args: dict) -> dict:  # noqa: N802
+    def _api_chat_postEphemeral(self, args: dict) -> dict:
         return {"ok": True, "message_ts": self._next_ts()}
 
     def _api_chat_update(self, args: dict) -> dict:
@@ -209,7 +213,7 @@ class FakeSlack:
                 return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
         return {"ok": False, "error": "message_not_found"}
 
-    def _api_chat_getPermalink(self, args: dict) -> dict:  # noqa: N802
+    def _api_chat_getPermalink(self, args: dict) -> dict:
         ts = str(args.get("message_ts", "")).replace(".", "")
         return {"ok": True, "permalink": f"https://example.slack.com/archives/{args.get('channel')}/p{ts}"}
 
@@ -236,11 +240,16 @@ class FakeSlack:
     def _api_users_info(self, args: dict) -> dict:
         user = args.get("user", "")
         profile = self.state.users.get(user, {"real_name": user, "display_name": user})
-        return {"ok": True, "user": {"id": user, "name": user.lower(), "real_name": profile["real_name"],
-                                     "profile": profile}}
+        return {
+            "ok": True,
+            "user": {"id": user, "name": user.lower(), "real_name": profile["real_name"], "profile": profile},
+        }
 
     def _api_views_open(self, args: dict) -> dict:
-        return {"ok": True, "view": {"id": "V" + self._next_ts().replace(".", ""), **(args.get("view") or {})}}
+        return {
+            "ok": True,
+            "view": {"id": "V" + self._next_ts().replace(".", ""), **(args.get("view") or {})},
+        }
 
     def _api_views_publish(self, args: dict) -> dict:
         return self._api_views_open(args)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,16 +13,9 @@ from incident_core.settings import get_settings
 from stand_ins.aws import MotoServer, create_tables
 from stand_ins.fake_slack import FakeSlack
 
-FIXTURES = Path(__file__).parent / "fixtures"
-DOCUMENTED = FIXTURES / "documented"
 TABLE = "incident-suite-test"
 IDEMPOTENCY_TABLE = "incident-suite-test-idempotency"
 BUS = "incident-suite-test"
-
-
-def documented(name: str) -> dict:
-    """A payload exactly as AWS, Slack or Zoom document it (see fixtures/documented/SOURCES.md)."""
-    return json.loads((DOCUMENTED / name).read_text())
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +57,9 @@ def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mo
     client("events").create_event_bus(Name=BUS)
     client("secretsmanager").create_secret(
         Name=get_settings().slack_secret_id,
-        SecretString=json.dumps({"bot_token": "xoxb-test-placeholder", "signing_secret": "test-signing-secret"}),
+        SecretString=json.dumps(
+            {"bot_token": "xoxb-test-placeholder", "signing_secret": "test-signing-secret"}
+        ),
     )
     yield moto_server
     reset_clients()
@@ -76,6 +70,9 @@ def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mo
 def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever a test forgets, it never reaches a real AWS account."""
     if "AWS_ENDPOINT_URL" not in os.environ:
-        for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                           "AWS_DEFAULT_REGION": "eu-west-2"}.items():
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "eu-west-2",
+        }.items():
             monkeypatch.setenv(key, value)

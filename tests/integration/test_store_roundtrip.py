@@ -8,7 +8,9 @@ from incident_core.settings import get_settings
 def test_model_round_trips_through_the_table(aws):
     table = Table(get_settings().table_name)
     window = TractionWindow(
-        window_id="tw-1", start=datetime(2026, 12, 1, 8, tzinfo=UTC), end=datetime(2026, 12, 2, tzinfo=UTC),
+        window_id="tw-1",
+        start=datetime(2026, 12, 1, 8, tzinfo=UTC),
+        end=datetime(2026, 12, 2, tzinfo=UTC),
         label="launch campaign",
     )
     table.dynamodb.put_item(TableName=table.name, Item=model_item(window, pk="POLICY", sk="TRACTION#tw-1"))

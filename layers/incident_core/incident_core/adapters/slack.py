@@ -8,7 +8,9 @@ from incident_core.settings import Settings
 
 
 class SlackPoster(Protocol):
-    def post(self, channel: str, text: str, blocks: list[dict] | None = None, thread_ts: str | None = None) -> str:
+    def post(
+        self, channel: str, text: str, blocks: list[dict] | None = None, thread_ts: str | None = None
+    ) -> str:
         """Post a message; return its ts."""
         ...
 
@@ -49,8 +51,12 @@ class Slack:
 
         return cls(web_client(settings, get_secret_field(settings.slack_secret_id, "bot_token")))
 
-    def post(self, channel: str, text: str, blocks: list[dict] | None = None, thread_ts: str | None = None) -> str:
-        response = self.client.chat_postMessage(channel=channel, text=text, blocks=blocks, thread_ts=thread_ts)
+    def post(
+        self, channel: str, text: str, blocks: list[dict] | None = None, thread_ts: str | None = None
+    ) -> str:
+        response = self.client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, thread_ts=thread_ts
+        )
         return response["ts"]
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict] | None = None) -> None:

@@ -17,7 +17,9 @@ class TractionWindow(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> TractionWindow:
         if self.end <= self.start:
-            raise ValueError(f"traction window '{self.label}': end {self.end} is not after start {self.start}")
+            raise ValueError(
+                f"traction window '{self.label}': end {self.end} is not after start {self.start}"
+            )
         return self
 
     def covers(self, at: datetime) -> bool:

@@ -1,0 +1,9 @@
+"""incidentctl policy ... (being built)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    commands.add_parser("policy", help="(being built)")
