@@ -253,3 +253,55 @@ class FakeSlack:
 
     def _api_views_publish(self, args: dict) -> dict:
         return self._api_views_open(args)
+
+    # ------------------------------------------------------------------ added for alert routing (issue 3)
+    def _api_conversations_list(self, args: dict) -> dict:
+        channels = [
+            {"id": name, "name": name.lstrip("#"), "is_channel": True}
+            for name in self.state.channels
+            if not name.startswith("D")
+        ]
+        return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
+
+    def _api_conversations_history(self, args: dict) -> dict:
+        """Newest first, top-level messages only, since `oldest`; paginated like Slack."""
+        oldest = float(args.get("oldest") or 0)
+        top_level = [
+            m
+            for m in self._channel(args.get("channel", ""))
+            if float(m["ts"]) > oldest and m.get("thread_ts", m["ts"]) == m["ts"]
+        ]
+        newest_first = list(reversed(top_level))
+        limit = int(args.get("limit") or 100)
+        start = int(args.get("cursor") or 0)
+        more = start + limit < len(newest_first)
+        return {
+            "ok": True,
+            "messages": [dict(m) for m in newest_first[start : start + limit]],
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    # ------------------------------------------------------------------ added for post-incident (issue 5)
+    def load_messages(self, channel: str, messages: list[dict[str, Any]]) -> None:
+        """Put recorded messages (as conversations.replies returns them) in a channel, verbatim."""
+        with self._lock:
+            stored = self.state.channels.setdefault(channel, [])
+            stored.extend(dict(m) for m in messages)
+            stored.sort(key=lambda m: float(m["ts"]))
+
+    def edit_user_message(self, channel: str, ts: str, text: str) -> None:
+        """A person editing their message: Slack keeps the ts and adds `edited`."""
+        with self._lock:
+            for message in self._channel(channel):
+                if message["ts"] == ts:
+                    message["text"] = text
+                    message["edited"] = {"user": message.get("user"), "ts": self._next_ts()}
+                    return
+        raise KeyError(f"no message {ts} in {channel}")
+
+    def delete_user_message(self, channel: str, ts: str) -> None:
+        """A person deleting a reply: it is gone from conversations.replies."""
+        with self._lock:
+            messages = self._channel(channel)
+            messages[:] = [m for m in messages if m["ts"] != ts]

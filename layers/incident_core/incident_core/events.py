@@ -27,6 +27,7 @@ class Evidence(BaseModel):
     excerpt: str = ""
     screenshot_uri: str | None = None
     url: str | None = None
+    body_uri: str | None = None  # the failing HTTP step's whole response, in the evidence bucket
 
 
 class JourneyFailed(SuiteEvent):
@@ -50,12 +51,13 @@ class JourneyRecovered(SuiteEvent):
 
 
 class PageDue(SuiteEvent):
-    """Put on the bus by a one-time EventBridge Scheduler schedule: a held page or a re-page."""
+    """Put on the bus by a one-time EventBridge Scheduler schedule: a held page, a re-page, or another try
+    at a page that could not be sent."""
 
     detail_type: ClassVar[str] = "PageDue"
     alert_id: str
     page_id: str
-    reason: Literal["held", "repage"]
+    reason: Literal["held", "repage", "retry"]
     due_at: datetime
 
 
@@ -91,6 +93,8 @@ class IncidentChanged(SuiteEvent):
     incident_id: str
     changed_at: datetime
     what: str
+    # The timeline entry recording the change; the thread function posts it in the thread once.
+    entry_key: str | None = None
 
 
 class IncidentResolved(SuiteEvent):
@@ -98,6 +102,15 @@ class IncidentResolved(SuiteEvent):
     incident_id: str
     resolved_at: datetime
     resolved_by: str
+
+
+class PostmortemRequested(SuiteEvent):
+    """Compile an incident's document again (new replies since it was resolved): a new version."""
+
+    detail_type: ClassVar[str] = "PostmortemRequested"
+    incident_id: str
+    requested_at: datetime
+    requested_by: str
 
 
 class ActionItemOpened(SuiteEvent):
@@ -117,5 +130,6 @@ ALL_EVENTS: tuple[type[SuiteEvent], ...] = (
     IncidentDeclared,
     IncidentChanged,
     IncidentResolved,
+    PostmortemRequested,
     ActionItemOpened,
 )

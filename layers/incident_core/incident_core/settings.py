@@ -22,6 +22,9 @@ class Settings(BaseModel):
     zoom_api_url: str = Field("https://api.zoom.us/v2", alias="ZOOM_API_URL")
     zoom_oauth_url: str = Field("https://zoom.us/oauth/token", alias="ZOOM_OAUTH_URL")
     documents_bucket: str = Field("", alias="DOCUMENTS_BUCKET")
+    # Optional second publisher of write-ups: the team's site, signed with the webhook secret.
+    webhook_url: str = Field("", alias="WEBHOOK_URL")
+    webhook_secret_id: str = Field("", alias="WEBHOOK_SECRET_ID")
     evidence_bucket: str = Field("", alias="EVIDENCE_BUCKET")
     journeys_file: str = Field("/opt/journeys.yaml", alias="JOURNEYS_FILE")
     policy_file: str = Field("/opt/policy.yaml", alias="POLICY_FILE")
@@ -29,7 +32,17 @@ class Settings(BaseModel):
     scheduler_group: str = Field("default", alias="SCHEDULER_GROUP")
     scheduler_role_arn: str = Field("", alias="SCHEDULER_ROLE_ARN")
     urgent_topic_arn: str = Field("", alias="URGENT_TOPIC_ARN")
+    # Alert routing: which alarms are incident alarms, and where EventBridge Scheduler puts PageDue.
+    incident_alarm_prefix: str = Field("incident-", alias="INCIDENT_ALARM_PREFIX")
+    incident_alarm_topic_arn: str = Field("", alias="INCIDENT_ALARM_TOPIC_ARN")
+    bus_arn: str = Field("", alias="BUS_ARN")
+    scheduler_dlq_arn: str = Field("", alias="SCHEDULER_DLQ_ARN")
     result_ttl_days: int = Field(14, alias="RESULT_TTL_DAYS")
+    # Incident checklist: vendors' Atlassian Statuspage base URLs (comma-separated), how far before the
+    # alert a CloudFormation update counts as a revert candidate, and each lookup's deadline.
+    status_pages: str = Field("", alias="STATUS_PAGES")
+    revert_window_minutes: int = Field(180, alias="REVERT_WINDOW_MINUTES")
+    lookup_deadline_seconds: float = Field(4.0, alias="LOOKUP_DEADLINE_SECONDS")
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
 

@@ -64,3 +64,35 @@ class Slack:
 
     def open_dm(self, user_id: str) -> str:
         return self.client.conversations_open(users=user_id)["channel"]["id"]
+
+    def channel_id(self, channel: str) -> str:
+        """The id of a channel given by name ("#incidents") or id; reading history needs the id."""
+        if not channel.startswith("#"):
+            return channel
+        name = channel[1:]
+        cursor = None
+        while True:
+            response = self.client.conversations_list(
+                exclude_archived=True, types="public_channel,private_channel", limit=200, cursor=cursor
+            )
+            for found in response["channels"]:
+                if found.get("name") == name:
+                    return found["id"]
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                raise LookupError(f"Slack channel {channel} not found (is the app a member of it?)")
+
+    def find_block(self, channel: str, block_id: str, oldest: str) -> str | None:
+        """The ts of a message posted since `oldest` (a Slack ts) that carries a block with `block_id`:
+        how a retried delivery checks whether an interrupted attempt had already posted."""
+        cursor = None
+        while True:
+            response = self.client.conversations_history(
+                channel=self.channel_id(channel), oldest=oldest, limit=200, cursor=cursor
+            )
+            for message in response["messages"]:
+                if any(block.get("block_id") == block_id for block in message.get("blocks") or []):
+                    return message["ts"]
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None

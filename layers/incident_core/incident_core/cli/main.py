@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from importlib import import_module
 
 # Command groups, in the order an incident flows through the suite.
-GROUPS = ("journeys", "policy", "incidents", "dashboard")
+GROUPS = ("journeys", "policy", "traction", "silence", "incidents", "dashboard")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,6 +20,13 @@ class AlertStatus(StrEnum):
     FALSE_ALARM = "false-alarm"
 
 
+class AlertEvent(BaseModel):
+    """One line of an alert's history, e.g. "raised", "paged <@U123>", "acknowledged by <@U1>"."""
+
+    at: datetime
+    what: str
+
+
 class Alert(BaseModel):
     """One problem, however many times it is notified: repeats raise `count` and `last_seen`."""
 
@@ -29,7 +36,10 @@ class Alert(BaseModel):
     source: AlertSource
     status: AlertStatus = AlertStatus.OPEN
     pages: bool = True  # False: recorded only (not an incident alarm, silenced, ...)
-    reason: str = ""
+    reason: str = ""  # why the policy paged, held or only recorded it
+    # Marked as top priority (sent to the incident topic, or named with the incident prefix)?
+    incident_alarm: bool = True
+    state_reason: str = ""  # what the source said (the alarm's NewStateReason, the journey's failure)
     links: dict[str, str] = Field(default_factory=dict)
     journey: str | None = None
     alarm_name: str | None = None
@@ -40,7 +50,12 @@ class Alert(BaseModel):
     count: int = 1
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
+    false_alarm_by: str | None = None
+    false_alarm_at: datetime | None = None
     incident_id: str | None = None
+    # The alert's post in the incidents channel (the resolution is replied in its thread).
+    slack_channel: str | None = None
+    slack_ts: str | None = None
     details: dict = Field(default_factory=dict)
 
     @property

@@ -36,6 +36,8 @@ class Incident(BaseModel):
     war_room_url: str | None = None
     checklist: dict = Field(default_factory=dict)
     responders: list[str] = Field(default_factory=list)
+    # Optimistic locking: IncidentStore.update writes only over the version it read.
+    version: int = 0
 
     @property
     def is_open(self) -> bool:

@@ -1,0 +1,46 @@
+"""Business days at 09:30 London (EventBridge Scheduler): remind #incidents and each owner of the open
+and overdue action items, until they are done. Weekends are not scheduled; holidays are skipped here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+logger = Logger()
+
+
+class ReminderTrigger(BaseModel):
+    """The schedule's input: `{"scheduled_time": "<aws.scheduler.scheduled-time>"}` (see template.yaml).
+
+    The scheduled time, not the clock, decides the day, so a late retry still reminds for its own day.
+    """
+
+    scheduled_time: datetime | None = None
+
+
+@cache
+def dependencies() -> tuple[Any, Any, str]:
+    """The store, Slack and channel, made on first use (the Slack secret is read then) and kept."""
+    from incident_core.actions.store import ActionStore
+    from incident_core.adapters.slack import Slack
+    from incident_core.settings import get_settings
+
+    settings = get_settings()
+    return ActionStore.from_settings(settings), Slack.from_settings(settings), settings.incidents_channel
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from incident_core.actions.reminders import remind
+
+    trigger = ReminderTrigger.model_validate(event or {})
+    now = trigger.scheduled_time or datetime.now(UTC)
+    store, slack, channel = dependencies()
+    outcome = remind(store, slack, channel, now)
+    logger.info("action item reminder", **outcome)
+    return outcome

@@ -1,0 +1,195 @@
+"""Alert router: CloudWatch alarms (SNS, EventBridge), journey events, PageDue and AWS Health events in;
+one alert per problem recorded, the support-hours policy applied, pages sent or scheduled.
+
+Thin: parse each input with Powertools parser models, make it a Signal, route it through the domain
+(incident_core.alerts.router) once per notification id (Powertools idempotency). A malformed or unknown
+input is logged and counted (RejectedEvents) and the rest of the batch goes on; a transient failure is
+raised after the batch, so Lambda retries (twice) and then hands the event to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser.models.event_bridge import EventBridgeModel
+from aws_lambda_powertools.utilities.parser.models.sns import SnsNotificationModel, SnsRecordModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from incident_core.alerts import intake
+from incident_core.alerts.intake import RejectedEvent
+from incident_core.events import JourneyFailed, JourneyRecovered, PageDue
+from incident_core.settings import get_settings
+
+logger = Logger()
+metrics = Metrics()
+
+ALARM_STATE_CHANGE = ("aws.cloudwatch", "CloudWatch Alarm State Change")
+HEALTH_EVENT = ("aws.health", "AWS Health Event")
+# Notifications are remembered this long: SNS and EventBridge redeliveries come well within it.
+IDEMPOTENCY_SECONDS = 24 * 3600
+
+
+class AlarmNotification(SnsNotificationModel):
+    # Only the Message matters here; the documented samples carry placeholders in these URLs.
+    UnsubscribeUrl: str
+    SigningCertUrl: str | None = None
+
+
+class AlarmRecord(SnsRecordModel):
+    Sns: AlarmNotification
+
+
+class Runtime:
+    """What one container keeps between invocations: the router and its idempotent entry point."""
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        from aws_lambda_powertools.utilities.idempotency import (
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+            idempotent_function,
+        )
+
+        from incident_core.alerts.wiring import build_router
+
+        settings = get_settings()
+        self.settings = settings
+        self.router = build_router(settings, clock) if clock else build_router(settings)
+        self.config = IdempotencyConfig(
+            event_key_jmespath="id",
+            expires_after_seconds=IDEMPOTENCY_SECONDS,
+            raise_on_no_idempotency_key=True,
+        )
+        self.route_once = idempotent_function(
+            data_keyword_argument="notification",
+            persistence_store=DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name),
+            config=self.config,
+        )(self._route)
+
+    def _route(self, notification: dict[str, Any]) -> dict[str, Any]:
+        """Runs once per notification id; a repeated delivery gets this result back without running."""
+        if notification["type"] == "page-due":
+            result = self.router.handle_page_due(PageDue.model_validate(notification["payload"]))
+        else:
+            result = self.router.handle_signal(intake.Signal.model_validate(notification["payload"]))
+        if result.pages_sent:
+            metrics.add_metric(name="PagesSent", unit=MetricUnit.Count, value=result.pages_sent)
+        if result.delivery_failures:
+            metrics.add_metric(
+                name="PageDeliveryFailures", unit=MetricUnit.Count, value=result.delivery_failures
+            )
+        return result.as_dict()
+
+
+@cache
+def runtime() -> Runtime:
+    return Runtime()
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    current = runtime()
+    current.config.register_lambda_context(context)
+    if isinstance(event, dict) and "Records" in event:
+        inputs = [(f"record {i}", _sns_input(record, current)) for i, record in enumerate(event["Records"])]
+    elif isinstance(event, dict) and "detail-type" in event:
+        inputs = [("event", lambda: _eventbridge_input(event, current))]
+    else:
+        inputs = [("event", lambda: _reject("neither SNS records nor an EventBridge event"))]
+
+    results, transient = [], []
+    for label, build in inputs:
+        try:
+            results.append(_run(build, current))
+        except RejectedEvent as rejected:
+            logger.warning("rejected event", extra={"input": label, "reason": str(rejected)})
+            metrics.add_metric(name="RejectedEvents", unit=MetricUnit.Count, value=1)
+            results.append({"action": "rejected", "detail": str(rejected)})
+        except Exception as error:  # transient: retried by Lambda, then the dead-letter queue
+            logger.exception("input failed; the invocation will be retried", extra={"input": label})
+            transient.append(error)
+    if transient:
+        raise transient[0]
+    return {"results": results}
+
+
+def _run(build: Callable[[], tuple[str, dict[str, Any]] | None], current: Runtime) -> dict[str, Any]:
+    built = build()
+    if built is None:
+        return {"action": "recorded-health"}
+    notification_id, notification = built
+    result = current.route_once(notification={"id": notification_id, **notification})
+    logger.info("routed", extra={"notification_id": notification_id, **result})
+    return result
+
+
+def _sns_input(record: Any, current: Runtime) -> Callable[[], tuple[str, dict[str, Any]]]:
+    def build() -> tuple[str, dict[str, Any]]:
+        try:
+            parsed = AlarmRecord.model_validate(record)
+        except ValidationError as error:
+            raise RejectedEvent(f"not an SNS record: {_first_problem(error)}") from error
+        sns = parsed.Sns
+        message = sns.Message if isinstance(sns.Message, str) else str(sns.Message)
+        signal = intake.from_sns_alarm(
+            sns.MessageId, sns.TopicArn, message, current.settings.incident_alarm_topic_arn, sns.Subject
+        )
+        return signal.notification_id, {"type": "signal", "payload": signal.model_dump(mode="json")}
+
+    return build
+
+
+def _eventbridge_input(event: dict[str, Any], current: Runtime) -> tuple[str, dict[str, Any]] | None:
+    try:
+        parsed = EventBridgeModel.model_validate(event)
+    except ValidationError as error:
+        raise RejectedEvent(f"not an EventBridge event: {_first_problem(error)}") from error
+    kind = (parsed.source, parsed.detail_type)
+    settings = current.settings
+    if kind == ALARM_STATE_CHANGE:
+        signal = intake.from_eventbridge_alarm(
+            parsed.id,
+            parsed.region,
+            parsed.account,
+            parsed.resources,
+            parsed.detail,
+            settings.incident_alarm_prefix,
+        )
+    elif kind == HEALTH_EVENT:
+        from incident_core.alerts.health import health_fact
+
+        result = current.router.record_health(health_fact(parsed.id, parsed.time, parsed.detail))
+        logger.info("AWS Health event recorded", extra=result.as_dict())
+        return None
+    elif parsed.source == settings.event_source and parsed.detail_type == PageDue.detail_type:
+        due = _detail(PageDue, parsed)
+        return f"page-due:{parsed.id}", {"type": "page-due", "payload": due.model_dump(mode="json")}
+    elif parsed.source == settings.event_source and parsed.detail_type == JourneyFailed.detail_type:
+        signal = intake.from_journey_failed(_detail(JourneyFailed, parsed))
+    elif parsed.source == settings.event_source and parsed.detail_type == JourneyRecovered.detail_type:
+        signal = intake.from_journey_recovered(_detail(JourneyRecovered, parsed))
+    else:
+        raise RejectedEvent(f"unknown event: source {parsed.source!r}, detail-type {parsed.detail_type!r}")
+    return signal.notification_id, {"type": "signal", "payload": signal.model_dump(mode="json")}
+
+
+def _detail[T: (PageDue, JourneyFailed, JourneyRecovered)](model: type[T], parsed: EventBridgeModel) -> T:
+    try:
+        return model.model_validate(parsed.detail)
+    except ValidationError as error:
+        raise RejectedEvent(f"{model.detail_type} {parsed.id}: {_first_problem(error)}") from error
+
+
+def _reject(reason: str) -> None:
+    raise RejectedEvent(reason)
+
+
+def _first_problem(error: ValidationError) -> str:
+    first = error.errors()[0]
+    return f"{'.'.join(str(p) for p in first['loc']) or '(top level)'}: {first['msg']}"

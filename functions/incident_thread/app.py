@@ -1,0 +1,118 @@
+"""The incident's thread in #incidents, driven by the suite bus.
+
+IncidentDeclared: the root message (the Live Incident State Document), the Zoom war room, the
+checklist. IncidentChanged / IncidentResolved: the root message edited in place, the change posted
+once. JourneyRecovered: a timeline entry (and a reply) on the open incidents of that journey.
+
+A declaration is handled once per incident at a time (Powertools idempotency on the incident id); a
+failure raises, so Lambda retries the event and then sends it to the dead-letter queue, and the retry
+does only what is still missing.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.parser.models.event_bridge import EventBridgeModel
+
+from incident_core.events import IncidentChanged, IncidentDeclared, IncidentResolved, JourneyRecovered
+from incident_core.settings import get_settings
+
+logger = Logger()
+# A declaration's lock is kept this long: EventBridge and Lambda redeliveries come well within it.
+DECLARED_IDEMPOTENCY_SECONDS = 6 * 3600
+
+
+@cache
+def thread() -> Any:
+    """The IncidentThread and its adapters, made on first use and kept for the container's life."""
+    from datetime import timedelta
+
+    from incident_core.actions.store import ActionStore
+    from incident_core.adapters.deploys import CloudFormationDeploys
+    from incident_core.adapters.dynamo import Table
+    from incident_core.adapters.slack import Slack
+    from incident_core.adapters.statuspage import StatusPages, parse_status_pages
+    from incident_core.adapters.zoom import Zoom
+    from incident_core.alerts.health import HealthFacts
+    from incident_core.incidents.checklist import Lookups
+    from incident_core.incidents.store import IncidentStore
+    from incident_core.incidents.thread import IncidentThread
+
+    settings = get_settings()
+    deadline = settings.lookup_deadline_seconds
+    lookups = Lookups(
+        deploys=CloudFormationDeploys(),
+        health=HealthFacts(Table(settings.table_name)),
+        status_pages=StatusPages(timeout=deadline),
+        vendor_pages=parse_status_pages(settings.status_pages),
+        runbooks_dir=Path(settings.runbooks_dir),
+        alarm_prefix=settings.incident_alarm_prefix,
+        revert_window=timedelta(minutes=settings.revert_window_minutes),
+        deadline_seconds=deadline,
+    )
+    return IncidentThread(
+        incidents=IncidentStore.from_settings(settings),
+        slack=Slack.from_settings(settings),
+        channel=settings.incidents_channel,
+        zoom=cache(lambda: Zoom.from_settings(settings)),
+        lookups=lookups,
+        actions=ActionStore.from_settings(settings),
+    )
+
+
+@cache
+def start_once() -> Any:
+    """thread().start, at most one run at a time per incident and not again once it completed."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    config = IdempotencyConfig(
+        event_key_jmespath="incident_id",
+        expires_after_seconds=DECLARED_IDEMPOTENCY_SECONDS,
+        raise_on_no_idempotency_key=True,
+    )
+
+    def start(declared: dict[str, Any]) -> dict[str, Any]:
+        incident = thread().start(declared["incident_id"])
+        return {"incident_id": incident.incident_id, "thread_ts": incident.thread_ts}
+
+    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
+    return config, idempotent_function(
+        data_keyword_argument="declared", persistence_store=persistence, config=config
+    )(start)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    envelope = EventBridgeModel.model_validate(event)
+    kind = envelope.detail_type
+    if kind == IncidentDeclared.detail_type:
+        declared = IncidentDeclared.model_validate(envelope.detail)
+        logger.append_keys(incident_id=declared.incident_id)
+        config, start = start_once()
+        config.register_lambda_context(context)
+        return {"started": start(declared=declared.model_dump(mode="json"))}
+    if kind == IncidentChanged.detail_type:
+        changed = IncidentChanged.model_validate(envelope.detail)
+        logger.append_keys(incident_id=changed.incident_id)
+        thread().changed(changed)
+        return {"changed": changed.incident_id}
+    if kind == IncidentResolved.detail_type:
+        resolved = IncidentResolved.model_validate(envelope.detail)
+        logger.append_keys(incident_id=resolved.incident_id)
+        thread().resolved(resolved)
+        return {"resolved": resolved.incident_id}
+    if kind == JourneyRecovered.detail_type:
+        recovered = JourneyRecovered.model_validate(envelope.detail)
+        return {"recovered_on": thread().journey_recovered(recovered)}
+    raise ValueError(
+        "incident_thread handles IncidentDeclared, IncidentChanged, IncidentResolved and JourneyRecovered, "
+        f"not {kind!r}"
+    )

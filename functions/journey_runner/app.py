@@ -1,0 +1,58 @@
+"""Journey runner: on each EventBridge Scheduler tick, run the due journeys, keep every result in
+DynamoDB, put JourneyFailed / JourneyRecovered on the bus when a journey changes state, and publish
+metrics (EMF).
+
+One module, two deployments: this zip function runs the HTTP journeys (JOURNEY_KIND=http); the browser
+runner's container image (browser/) runs the same module for journeys with browser steps.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.parser.models.event_bridge import EventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from incident_core.journeys.metrics import publish_metrics
+from incident_core.journeys.monitor import JourneyMonitor
+
+logger = Logger()
+metrics = Metrics()
+
+
+@cache
+def monitor() -> JourneyMonitor:
+    """Made on the first invocation (journeys file, boto3 clients) and kept for the container's life.
+    A bad journeys file fails each invocation, with every problem in the error, until it is fixed."""
+    from incident_core.journeys.wiring import monitor_from_environment
+
+    return monitor_from_environment()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    tick = EventBridgeModel.model_validate(event)
+    journeys = monitor()
+    outcome = journeys.run_scheduled(
+        scheduled_at=tick.time,
+        now=datetime.now(UTC),
+        time_left_s=context.get_remaining_time_in_millis() / 1000,
+    )
+    publish_metrics(metrics, outcome.results, per_journey=journeys.journeys.settings.per_journey_metrics)
+    for result in outcome.results:
+        if not result.ok and result.failed_step is not None:
+            logger.warning(
+                "journey failed",
+                extra={
+                    "journey": result.journey,
+                    "step": result.failed_step.name,
+                    "reason": result.failed_step.reason,
+                },
+            )
+    summary = outcome.summary()
+    logger.info("journeys run", extra=summary)
+    outcome.raise_for_errors()
+    return summary

@@ -1,0 +1,116 @@
+"""The Slack app behind a Lambda Function URL: the page's buttons, `/incident`, thread replies.
+
+Every request's Slack signature is checked here first (a missing, forged or stale one gets 401 and
+changes nothing), then Bolt's AWS Lambda adapter dispatches it to the listeners in
+incident_core.incidents.slack_app. Lazy listeners re-invoke this function asynchronously with the same
+signed request, which is checked again. The bot token and signing secret come from Secrets Manager
+(SLACK_SECRET_ID, JSON with bot_token and signing_secret) on the first request and are kept per container.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from slack_bolt.adapter.aws_lambda import SlackRequestHandler
+
+from incident_core.incidents.signing import verify_slack_request
+
+logger = Logger()
+
+
+@cache
+def slack_secret() -> dict[str, str]:
+    from incident_core.adapters.secrets import get_json_secret
+    from incident_core.settings import get_settings
+
+    secret = get_json_secret(get_settings().slack_secret_id)
+    missing = [key for key in ("bot_token", "signing_secret") if not secret.get(key)]
+    if missing:
+        raise KeyError(f"the Slack secret has no {', '.join(missing)}")
+    return secret
+
+
+@cache
+def services() -> Any:
+    """The stores and the bus behind the listeners, made when a listener first needs them."""
+    from incident_core.actions.store import ActionStore
+    from incident_core.adapters.bus import EventBridgeBus
+    from incident_core.alerts.store import AlertStore
+    from incident_core.incidents.commands import Commands
+    from incident_core.incidents.service import IncidentService
+    from incident_core.incidents.slack_app import SlackServices
+    from incident_core.incidents.store import IncidentStore
+    from incident_core.policy.store import PolicyStore
+    from incident_core.settings import get_settings
+
+    settings = get_settings()
+    actions = ActionStore.from_settings(settings)
+    service = IncidentService(
+        incidents=IncidentStore.from_settings(settings),
+        alerts=AlertStore.from_settings(settings),
+        actions=actions,
+        bus=EventBridgeBus(settings.bus_name, settings.event_source),
+    )
+    commands = Commands(service, PolicyStore.from_settings(settings), actions, permalinks=thread_links)
+    return SlackServices(service, commands, actions, settings.incidents_channel)
+
+
+def thread_links(incidents: list[Any]) -> dict[str, str]:
+    """Links to the incidents' threads (for `/incident status`); a thread Slack cannot link is left out."""
+    client = request_handler().app.client
+    links = {}
+    for incident in incidents:
+        if incident.channel and incident.thread_ts:
+            try:
+                links[incident.incident_id] = client.chat_getPermalink(
+                    channel=incident.channel, message_ts=incident.thread_ts
+                )["permalink"]
+            except Exception:
+                logger.warning("no permalink for the thread", extra={"incident_id": incident.incident_id})
+    return links
+
+
+@cache
+def request_handler() -> SlackRequestHandler:
+    """The Bolt app, built on the first request: it needs the secret, which is read then."""
+    from incident_core.adapters.slack import web_client
+    from incident_core.incidents.slack_app import build_app
+    from incident_core.settings import get_settings
+
+    secret = slack_secret()
+    app = build_app(
+        signing_secret=secret["signing_secret"],
+        client=web_client(get_settings(), secret["bot_token"]),
+        services=services,
+    )
+    return SlackRequestHandler(app)
+
+
+def raw_body(event: dict[str, Any]) -> str:
+    body = event.get("body") or ""
+    return base64.b64decode(body).decode("utf-8") if event.get("isBase64Encoded") else body
+
+
+def refused() -> dict[str, Any]:
+    return {
+        "statusCode": 401,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"error": "invalid or missing Slack signature"}),
+    }
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if not verify_slack_request(
+        slack_secret()["signing_secret"], raw_body(event), event.get("headers") or {}
+    ):
+        logger.warning("refused a request without a valid Slack signature")
+        return refused()
+    headers = event.get("headers") or {}
+    if headers.get("x-slack-retry-num"):
+        logger.info("Slack retried a delivery", extra={"retry": headers.get("x-slack-retry-num")})
+    return request_handler().handle(event, context)

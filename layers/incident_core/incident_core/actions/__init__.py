@@ -1,0 +1,1 @@
+"""Action items: the P0 follow-ups of incidents and false alarms (store, Slack rendering, reminders)."""

@@ -1,0 +1,132 @@
+"""The business-day reminder: open and overdue items to #incidents, and each owner's own list by DM.
+
+`plan_reminders` is pure (items + `now` in, messages out); `send_reminders` posts a plan through the
+Slack adapter. Items stop appearing the moment they are marked done, so reminders go on until then.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from incident_core.actions.render import render_action_list
+from incident_core.actions.store import ActionStore, london_today
+from incident_core.adapters.slack import SlackPoster
+from incident_core.models import ActionItem, ActionStatus
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    blocks: list[dict]
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    day: date
+    channel: Message | None = None
+    # owner (Slack user id) -> that owner's own list
+    direct: dict[str, Message] = field(default_factory=dict)
+    open_count: int = 0
+    overdue_count: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        return self.channel is None and not self.direct
+
+
+def plan_reminders(items: Iterable[ActionItem], now: datetime) -> ReminderPlan | None:
+    """What to remind today; None when today is not a London business day (weekend or holiday)."""
+    from incident_core.policy.calendar import is_business_day
+
+    today = london_today(now)
+    if not is_business_day(today):
+        return None
+    open_items = sorted(
+        (item for item in items if item.status == ActionStatus.OPEN),
+        key=lambda item: (item.due, item.created_at, item.action_id),
+    )
+    if not open_items:
+        return ReminderPlan(day=today)
+    overdue = [item for item in open_items if item.due < today]
+    title = f"Action items on {today.strftime('%a %d %b')}"
+    text, blocks = render_action_list(open_items, today=today, title=title)
+    unowned = [item for item in open_items if not item.owner]
+    if unowned:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"{len(unowned)} item(s) have no owner: "
+                        "`/incident action` with an @owner, or take one.",
+                    }
+                ],
+            }
+        )
+    by_owner: dict[str, list[ActionItem]] = {}
+    for item in open_items:
+        if item.owner:
+            by_owner.setdefault(item.owner, []).append(item)
+    direct = {}
+    for owner, owned in by_owner.items():
+        owned_text, owned_blocks = render_action_list(owned, today=today, title="Your open action items")
+        direct[owner] = Message(owned_text, owned_blocks)
+    return ReminderPlan(
+        day=today,
+        channel=Message(text, blocks),
+        direct=direct,
+        open_count=len(open_items),
+        overdue_count=len(overdue),
+    )
+
+
+@dataclass
+class ReminderResult:
+    posted_to_channel: bool = False
+    messaged: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def send_reminders(plan: ReminderPlan, slack: SlackPoster, channel: str) -> ReminderResult:
+    """Post the channel list, then each owner's DM; one owner's failure does not stop the others."""
+    result = ReminderResult()
+    if plan.channel is not None:
+        slack.post(channel, plan.channel.text, blocks=plan.channel.blocks)
+        result.posted_to_channel = True
+    for owner, message in plan.direct.items():
+        try:
+            slack.post(slack.open_dm(owner), message.text, blocks=message.blocks)
+            result.messaged.append(owner)
+        except Exception as error:  # one owner's failure is reported, not fatal
+            logger.warning("could not message %s: %s", owner, error)
+            result.failed[owner] = str(error)
+    return result
+
+
+def remind(store: ActionStore, slack: SlackPoster, channel: str, now: datetime) -> dict[str, object]:
+    """Today's reminder, once per business day: skipped on weekends and holidays and when already sent."""
+    plan = plan_reminders(store.list_open(), now)
+    if plan is None:
+        return {"reminded": False, "why": f"{london_today(now):%a %d %b %Y} is not a London business day"}
+    if plan.is_empty:
+        return {"reminded": False, "why": "no open action items"}
+    if not store.claim_reminder_day(plan.day, now):
+        return {"reminded": False, "why": f"already reminded on {plan.day.isoformat()}"}
+    try:
+        result = send_reminders(plan, slack, channel)
+    except Exception:
+        store.release_reminder_day(plan.day)  # the channel post failed: let the retry send it
+        raise
+    return {
+        "reminded": True,
+        "open": plan.open_count,
+        "overdue": plan.overdue_count,
+        "messaged": result.messaged,
+        "failed": result.failed,
+    }

@@ -1,0 +1,105 @@
+"""Block Kit for action items: one line per item with a Done button (action_id `action_done`).
+
+The Slack app answers `/incident actions` with `render_action_list(...)` and, when Done is clicked,
+calls `ActionStore.mark_done(value)` and replaces the message with the list re-rendered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from incident_core.models import ActionItem, ActionStatus
+
+DONE_ACTION_ID = "action_done"
+# Slack allows 50 blocks per message: a header, the items, and one closing note.
+MAX_ITEMS_PER_MESSAGE = 45
+
+
+def due_phrase(item: ActionItem, today: date) -> str:
+    days = (item.due - today).days
+    when = item.due.strftime("%a %d %b")
+    if item.status == ActionStatus.DONE:
+        return f"was due {when}"
+    if days < 0:
+        return f"*overdue* since {when} ({-days} day{'s' if days != -1 else ''})"
+    if days == 0:
+        return f"due *today* ({when})"
+    return f"due {when}"
+
+
+def item_line(item: ActionItem, today: date) -> str:
+    owner = f"<@{item.owner}>" if item.owner else "_no owner yet_"
+    parts = [f"*{item.priority}* {_escape(item.text)}", owner, due_phrase(item, today)]
+    if item.incident_id:
+        parts.append(f"incident `{item.incident_id}`")
+    if item.status == ActionStatus.DONE:
+        parts.append(f"done by <@{item.done_by}>" if item.done_by else "done")
+    return " · ".join(parts)
+
+
+def item_block(item: ActionItem, today: date) -> dict:
+    block: dict = {
+        "type": "section",
+        "block_id": f"action-{item.action_id}",
+        "text": {"type": "mrkdwn", "text": item_line(item, today)},
+    }
+    if item.status == ActionStatus.OPEN:
+        block["accessory"] = {
+            "type": "button",
+            "action_id": DONE_ACTION_ID,
+            "value": item.action_id,
+            "text": {"type": "plain_text", "text": "Done"},
+            "style": "primary",
+        }
+    return block
+
+
+def render_action_list(
+    items: Sequence[ActionItem], *, today: date, title: str = "Open action items"
+) -> tuple[str, list[dict]]:
+    """The message (fallback text, blocks) listing these items, each with its Done button."""
+    if not items:
+        text = f"{title}: none. Nothing is waiting on anyone."
+        return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    overdue = sum(1 for item in items if item.status == ActionStatus.OPEN and item.due < today)
+    summary = f"{title}: {len(items)}" + (f", {overdue} overdue" if overdue else "")
+    blocks: list[dict] = [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{summary}.* Action items are P0: they come before product work.",
+            },
+        }
+    ]
+    blocks.extend(item_block(item, today) for item in items[:MAX_ITEMS_PER_MESSAGE])
+    if len(items) > MAX_ITEMS_PER_MESSAGE:
+        hidden = len(items) - MAX_ITEMS_PER_MESSAGE
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"…and {hidden} more: `incidentctl incidents report` lists them all.",
+                    }
+                ],
+            }
+        )
+    return summary, blocks
+
+
+def render_done(item: ActionItem, today: date) -> tuple[str, list[dict]]:
+    """What replaces an item's line once it is marked done."""
+    text = f"Done: {item.text}"
+    return text, [item_block(item, today)]
+
+
+_BARE_ANGLE = re.compile(r"<(?![@#!]|https?://|mailto:)")
+
+
+def _escape(text: str) -> str:
+    # Keep Slack's own tokens (<@U1>, <#C1>, <https://…|label>) working; a stray "<" would swallow text.
+    return _BARE_ANGLE.sub("&lt;", text)

@@ -1,0 +1,237 @@
+"""Action items in the suite's table: `ACTION#<id>` / `ACTION`, listed by status on gsi1.
+
+gsi1pk is `ACTIONS#<status>` and gsi1sk `<due date>#<id>`, so the open items come back oldest due
+first. Items opened for a false alarm or a missing runbook get an id derived from what caused them:
+Slack's or Lambda's retried deliveries then land on the same item instead of a second one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from incident_core.adapters.dynamo import Table, deserialize, model_item, serialize
+from incident_core.ids import new_id
+from incident_core.models import ActionItem, ActionStatus
+from incident_core.settings import Settings, get_settings
+
+LONDON = ZoneInfo("Europe/London")
+DEFAULT_DUE_BUSINESS_DAYS = 2
+MAX_TEXT_LENGTH = 3000  # as long as a Slack command text the incident app accepts
+REMINDER_MARK_TTL_SECONDS = 30 * 24 * 3600
+# One item per cause for these sources; "manual" and "post-mortem" items are always new.
+DEDUPLICATED_SOURCES = ("false-alarm", "missing-runbook")
+SOURCES = ("manual", "false-alarm", "missing-runbook", "post-mortem")
+
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+
+
+class ActionNotFoundError(LookupError):
+    """No action item has this id."""
+
+
+def london_today(now: datetime) -> date:
+    if now.tzinfo is None:
+        raise ValueError(f"'now' must be timezone-aware, got naive {now.isoformat()}")
+    return now.astimezone(LONDON).date()
+
+
+def default_due(now: datetime) -> date:
+    """Two business days after today in London (weekends and England-and-Wales holidays skipped)."""
+    from incident_core.policy.calendar import add_business_days
+
+    return add_business_days(london_today(now), DEFAULT_DUE_BUSINESS_DAYS)
+
+
+def slack_user_id(value: str | None, what: str) -> str | None:
+    """A Slack user id from `U123`, `<@U123>` or `<@U123|name>`; a clear error for anything else."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    mention = _MENTION.match(value)
+    if mention:
+        return mention.group(1)
+    if _USER_ID.match(value):
+        return value
+    raise ValueError(f"{what} must be a Slack user (U123 or <@U123>), got {value!r}")
+
+
+def _derived_id(source: str, alert_id: str | None, incident_id: str | None) -> str:
+    cause = f"{source}|{alert_id or ''}|{incident_id or ''}"
+    return "act-" + hashlib.sha256(cause.encode()).hexdigest()[:15]
+
+
+class ActionStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> ActionStore:
+        return cls(Table((settings or get_settings()).table_name))
+
+    # ------------------------------------------------------------------ writes
+    def open(
+        self,
+        text: str,
+        *,
+        owner: str | None,
+        incident_id: str | None,
+        alert_id: str | None,
+        source: str,
+        by: str | None,
+        now: datetime,
+        due: date | None = None,
+    ) -> ActionItem:
+        """Record a new P0 action item (owner defaults to whoever opened it, when that is a person)."""
+        text = " ".join((text or "").split())
+        if not text:
+            raise ValueError("an action item needs a text saying what to do")
+        if len(text) > MAX_TEXT_LENGTH:
+            raise ValueError(f"action item text is {len(text)} characters; at most {MAX_TEXT_LENGTH}")
+        if source not in SOURCES:
+            raise ValueError(f"action item source must be one of {', '.join(SOURCES)}, got {source!r}")
+        owner_id = slack_user_id(owner, "owner")
+        if owner_id is None:
+            try:
+                owner_id = slack_user_id(by, "by")
+            except ValueError:
+                owner_id = None  # opened by the system: unassigned until someone takes it
+        deduplicated = source in DEDUPLICATED_SOURCES and (alert_id or incident_id)
+        item = ActionItem(
+            action_id=_derived_id(source, alert_id, incident_id) if deduplicated else new_id("act", now),
+            text=text,
+            owner=owner_id,
+            due=due or default_due(now),
+            incident_id=incident_id,
+            alert_id=alert_id,
+            source=source,
+            created_at=now,
+            created_by=by,
+        )
+        client = self.table.dynamodb
+        try:
+            client.put_item(
+                TableName=self.table.name,
+                Item=self._item(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            existing = self.get(item.action_id)
+            if existing is None:  # pragma: no cover - a conditional failure means the item exists
+                raise
+            return existing
+        return item
+
+    def mark_done(self, action_id: str, by: str | None, now: datetime) -> ActionItem:
+        """Close an item; closing it again keeps the first closer and time (a double click is harmless)."""
+        client = self.table.dynamodb
+        try:
+            response = client.update_item(
+                TableName=self.table.name,
+                Key=serialize({"pk": f"ACTION#{action_id}", "sk": "ACTION"}),
+                UpdateExpression="SET #status = :done, gsi1pk = :listing, done_at = :at, done_by = :by",
+                ConditionExpression="attribute_exists(pk) AND #status = :open",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=serialize(
+                    {
+                        ":done": ActionStatus.DONE.value,
+                        ":open": ActionStatus.OPEN.value,
+                        ":listing": f"ACTIONS#{ActionStatus.DONE.value}",
+                        ":at": now.isoformat(),
+                        ":by": by or "unknown",
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            existing = self.get(action_id)
+            if existing is None:
+                raise ActionNotFoundError(f"no action item {action_id!r}") from None
+            return existing
+        return self._model(deserialize(response["Attributes"]))
+
+    def claim_reminder_day(self, day: date, now: datetime) -> bool:
+        """True the first time for a day: a retried or doubled schedule does not remind twice."""
+        client = self.table.dynamodb
+        try:
+            client.put_item(
+                TableName=self.table.name,
+                Item=serialize(
+                    {
+                        "pk": f"REMINDER#{day.isoformat()}",
+                        "sk": "REMINDER",
+                        "claimed_at": now.isoformat(),
+                        "expires_at": int(now.timestamp()) + REMINDER_MARK_TTL_SECONDS,
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release_reminder_day(self, day: date) -> None:
+        """Undo a claim whose reminder could not be sent, so the retry sends it."""
+        self.table.dynamodb.delete_item(
+            TableName=self.table.name, Key=serialize({"pk": f"REMINDER#{day.isoformat()}", "sk": "REMINDER"})
+        )
+
+    # ------------------------------------------------------------------ reads
+    def get(self, action_id: str) -> ActionItem | None:
+        stored = self.table.get(f"ACTION#{action_id}", "ACTION")
+        return self._model(stored) if stored else None
+
+    def list_open(self) -> list[ActionItem]:
+        """Open items, the earliest due first."""
+        return self._listing(ActionStatus.OPEN)
+
+    def list_done(self) -> list[ActionItem]:
+        return self._listing(ActionStatus.DONE)
+
+    def list_for_incident(self, incident_id: str) -> list[ActionItem]:
+        """Every item (open or done) of one incident, open first, each by due date."""
+        return [
+            item
+            for status in (ActionStatus.OPEN, ActionStatus.DONE)
+            for item in self._listing(status, incident_id=incident_id)
+        ]
+
+    # ------------------------------------------------------------------ helpers
+    def _listing(self, status: ActionStatus, incident_id: str | None = None) -> list[ActionItem]:
+        # A small team has tens to hundreds of items: one partition of the index, filtered server-side.
+        kwargs: dict[str, Any] = {
+            "TableName": self.table.name,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :listing",
+            "ExpressionAttributeValues": serialize({":listing": f"ACTIONS#{status.value}"}),
+        }
+        if incident_id is not None:
+            kwargs["FilterExpression"] = "incident_id = :incident"
+            kwargs["ExpressionAttributeValues"].update(serialize({":incident": incident_id}))
+        items: list[ActionItem] = []
+        while True:
+            page = self.table.dynamodb.query(**kwargs)
+            items.extend(self._model(deserialize(raw)) for raw in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    @staticmethod
+    def _item(item: ActionItem) -> dict[str, Any]:
+        return model_item(
+            item,
+            pk=f"ACTION#{item.action_id}",
+            sk="ACTION",
+            gsi1pk=f"ACTIONS#{item.status.value}",
+            gsi1sk=f"{item.due.isoformat()}#{item.action_id}",
+        )
+
+    @staticmethod
+    def _model(stored: dict[str, Any]) -> ActionItem:
+        return ActionItem.model_validate(
+            {k: v for k, v in stored.items() if k not in ("pk", "sk", "gsi1pk", "gsi1sk")}
+        )

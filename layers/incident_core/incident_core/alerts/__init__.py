@@ -1,0 +1,1 @@
+"""Alerts: intake of alarms and journey events, normalised with a fingerprint, and their store."""

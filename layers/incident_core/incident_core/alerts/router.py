@@ -1,0 +1,442 @@
+"""The alert router: a signal in, the alert recorded once, the policy applied, pages sent or scheduled.
+
+Flow for a new problem (see docs/architecture-routing.md):
+1. one transaction writes the alert, its fingerprint lock, its first history lines and the page intents
+   (pending) that the support-hours decision asks for;
+2. pages due now are claimed and sent; later ones (held pages, re-pages, retries) get a one-time
+   EventBridge Scheduler schedule that puts PageDue on the bus, which brings the router back;
+3. AlertRaised goes on the bus.
+
+Any notification of an open alert (a repeat, a retried delivery, a PageDue) also moves that alert's
+unfinished pages along, so whatever a crash interrupted is picked up by the next invocation about it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from incident_core.adapters.bus import EventBus
+from incident_core.adapters.scheduler import Scheduler
+from incident_core.alerts.health import HealthFact, HealthFacts
+from incident_core.alerts.intake import Signal, SignalKind
+from incident_core.alerts.store import KEEP_ALERTS, AlertStore, OpenOutcome
+from incident_core.events import AlertRaised, AlertResolved, PageDue
+from incident_core.ids import new_id
+from incident_core.models.alerts import Alert, AlertEvent, AlertStatus
+from incident_core.models.windows import Silence, TractionWindow
+from incident_core.paging.delivery import CHANNEL_TARGET, Pager
+from incident_core.paging.messages import resolution_text
+from incident_core.paging.pages import Page, PageKind, PageStatus, page_id_for
+from incident_core.paging.store import CLAIM_LEASE, LeaseLost, PageStore
+from incident_core.policy.decide import PageDecision, decide, repage_audience
+from incident_core.policy.model import Policy
+
+logger = logging.getLogger(__name__)
+
+# A schedule may fire a little early; a page due within this is sent now rather than rescheduled.
+DUE_GRACE = timedelta(seconds=60)
+MAX_RETRY_DELAY = timedelta(minutes=10)
+
+
+class PolicyWindows(Protocol):
+    def current(self, now: datetime) -> tuple[list[TractionWindow], list[Silence]]: ...
+
+
+@dataclass
+class RouteResult:
+    """What the router did with one input; the handler logs it and counts it in metrics."""
+
+    action: str  # opened | repeat | resolved | noted | ignored | health | page-due
+    alert_id: str | None = None
+    pages_sent: int = 0
+    delivery_failures: int = 0
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "alert_id": self.alert_id,
+            "pages_sent": self.pages_sent,
+            "delivery_failures": self.delivery_failures,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class _Moment:
+    """The policy's inputs at one instant, read once per input and only if needed."""
+
+    now: datetime
+    policy: Policy
+    read_windows: Callable[[datetime], tuple[list[TractionWindow], list[Silence]]]
+    _windows: tuple[list[TractionWindow], list[Silence]] | None = field(default=None, init=False)
+
+    def decide(self, alert: Alert, at: datetime | None = None) -> PageDecision:
+        if self._windows is None:
+            self._windows = self.read_windows(self.now)
+        windows, silences = self._windows
+        return decide(at or self.now, self.policy, windows, silences, alert)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AlertRouter:
+    def __init__(
+        self,
+        *,
+        alerts: AlertStore,
+        pages: PageStore,
+        policy: Callable[[], Policy],
+        windows: PolicyWindows,
+        pager: Pager,
+        scheduler: Scheduler,
+        bus: EventBus,
+        health: HealthFacts,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.alerts = alerts
+        self.pages = pages
+        self.policy = policy
+        self.windows = windows
+        self.pager = pager
+        self.scheduler = scheduler
+        self.bus = bus
+        self.health = health
+        self.clock = clock
+
+    # ------------------------------------------------------------------ inputs
+    def handle_signal(self, signal: Signal) -> RouteResult:
+        moment = self._moment()
+        if signal.kind == SignalKind.RAISE:
+            return self._raise(signal, moment)
+        if signal.kind == SignalKind.RESOLVE:
+            return self._resolve(signal, moment)
+        return self._note(signal, moment)
+
+    def handle_page_due(self, due: PageDue) -> RouteResult:
+        moment = self._moment()
+        alert = self.alerts.get(due.alert_id)
+        if alert is None:
+            return RouteResult("ignored", due.alert_id, detail=f"PageDue for unknown alert {due.alert_id}")
+        result = self._advance(alert, self._unfinished(alert.alert_id), moment)
+        result.action = "page-due"
+        return result
+
+    def record_health(self, fact: HealthFact) -> RouteResult:
+        stored = self.health.record(fact)
+        detail = f"{fact.service} {fact.event_type_code} ({fact.status})" + (
+            "" if stored else ", older update"
+        )
+        return RouteResult("health", detail=detail)
+
+    # ------------------------------------------------------------------ raise, repeat, resolve, note
+    def _raise(self, signal: Signal, moment: _Moment) -> RouteResult:
+        existing = self.alerts.open_alert_id(signal.fingerprint)
+        if existing:
+            return self._repeat(existing, signal, moment)
+        alert = Alert(
+            alert_id=new_id("al", moment.now),
+            fingerprint=signal.fingerprint,
+            title=signal.title,
+            source=signal.source,
+            incident_alarm=signal.incident_alarm,
+            reason=signal.marking,
+            state_reason=signal.state_reason,
+            links=signal.links,
+            journey=signal.journey,
+            alarm_name=signal.alarm_name,
+            started_at=signal.occurred_at,
+            first_seen=moment.now,
+            last_seen=moment.now,
+            details=signal.details,
+        )
+        decision = moment.decide(alert)
+        alert = alert.model_copy(
+            update={"pages": bool(decision.page or decision.hold_until), "reason": decision.reason}
+        )
+        pages = _pages_for(alert, decision, moment.now, first_seq=0)
+        events = [
+            AlertEvent(at=moment.now, what=f"raised: {alert.title} ({signal.marking})"),
+            AlertEvent(at=moment.now, what=_decision_line(decision)),
+        ]
+        outcome = self.alerts.open(alert, events, pages, signal.notification_id)
+        if outcome == OpenOutcome.EXISTS:  # a concurrent delivery created it first
+            winner = self.alerts.open_alert_id(signal.fingerprint)
+            if winner is None:
+                return RouteResult("ignored", detail="the alert was resolved while this arrived")
+            return self._repeat(winner, signal, moment)
+        if outcome == OpenOutcome.STALE:
+            return RouteResult("ignored", detail="older than the last resolution of this alarm")
+        result = self._advance(alert, pages, moment)
+        self._announce(alert)
+        result.action = "opened"
+        return result
+
+    def _repeat(self, alert_id: str, signal: Signal, moment: _Moment) -> RouteResult:
+        alert = self.alerts.record_repeat(alert_id, moment.now, signal.notification_id)
+        if signal.incident_alarm and not alert.incident_alarm:
+            alert = self._promote(alert, signal, moment)
+        result = self._advance(alert, self._unfinished(alert_id), moment)
+        if not self.alerts.is_announced(alert_id):
+            self._announce(alert)  # an earlier invocation stopped before announcing it
+        result.action = "repeat"
+        result.detail = f"seen {alert.count} times"
+        return result
+
+    def _promote(self, alert: Alert, signal: Signal, moment: _Moment) -> Alert:
+        if not self.alerts.promote(alert.alert_id, signal.marking, moment.now):
+            return self.alerts.get(alert.alert_id) or alert
+        promoted = alert.model_copy(update={"incident_alarm": True})
+        decision = moment.decide(promoted)
+        existing = self.pages.for_alert(alert.alert_id)
+        expires_at = _expiry(alert)
+        for page in _pages_for(promoted, decision, moment.now, first_seq=len(existing)):
+            self.pages.add(page, expires_at)
+        self.alerts.set_routing(alert.alert_id, bool(decision.page or decision.hold_until), decision.reason)
+        self.alerts.add_event(alert.alert_id, AlertEvent(at=moment.now, what=_decision_line(decision)))
+        return self.alerts.get(alert.alert_id) or promoted
+
+    def _resolve(self, signal: Signal, moment: _Moment) -> RouteResult:
+        alert_id = self.alerts.open_alert_id(signal.fingerprint)
+        if alert_id is None:
+            return RouteResult("ignored", detail="resolves nothing: no open alert for it")
+        alert = self.alerts.get(alert_id)
+        if alert is None or signal.occurred_at < alert.started_at:
+            return RouteResult("ignored", alert_id, detail="older than the open alert: a late delivery")
+        resolved = self.alerts.resolve(alert_id, signal.occurred_at, f"resolved: {signal.state_reason}")
+        if resolved is None:
+            return RouteResult("ignored", alert_id, detail="already resolved")
+        if resolved.slack_ts:
+            try:
+                self.pager.post_resolution(resolved.slack_ts, resolution_text(resolved, moment.policy))
+            except Exception:  # the resolution is recorded and announced; the thread reply is a courtesy
+                logger.exception("could not reply the resolution in Slack", extra={"alert_id": alert_id})
+        self.bus.put(
+            AlertResolved(alert_id=alert_id, fingerprint=alert.fingerprint, resolved_at=signal.occurred_at)
+        )
+        return RouteResult("resolved", alert_id)
+
+    def _note(self, signal: Signal, moment: _Moment) -> RouteResult:
+        alert_id = self.alerts.open_alert_id(signal.fingerprint)
+        if alert_id is None:
+            return RouteResult("ignored", detail=f"{signal.details.get('state')}: no open alert, never pages")
+        state = signal.details.get("state", "state change")
+        self.alerts.add_event(alert_id, AlertEvent(at=moment.now, what=f"{state}: {signal.state_reason}"))
+        return RouteResult("noted", alert_id, detail=f"{state} never pages")
+
+    # ------------------------------------------------------------------ pages
+    def _advance(self, alert: Alert, pages: list[Page], moment: _Moment) -> RouteResult:
+        """Move each unfinished page along: cancel, send now, or make sure a schedule wakes us for it."""
+        result = RouteResult("advanced", alert.alert_id)
+        for page in pages:
+            if not page.unfinished:
+                continue
+            if alert.status != AlertStatus.OPEN:
+                if self.pages.cancel(page, moment.now, f"not needed: the alert is {alert.status.value}"):
+                    logger.info("page cancelled", extra={"page_id": page.page_id, "status": alert.status})
+                continue
+            wake_at = page.due_at
+            if page.status == PageStatus.SENDING and page.claimed_until:
+                wake_at = max(wake_at, page.claimed_until)
+            if wake_at > moment.now + DUE_GRACE:
+                self._ensure_schedule(page, wake_at, moment.now)
+                continue
+            sent, failed = self._deliver(alert, page, moment)
+            result.pages_sent += sent
+            result.delivery_failures += failed
+        return result
+
+    def _deliver(self, alert: Alert, page: Page, moment: _Moment) -> tuple[int, int]:
+        """Claim and send one due page. Returns (pages sent, deliveries failed)."""
+        people, channels = page.people, page.channels
+        if people is None:  # held pages and re-pages: the policy decides at delivery time
+            decision = moment.decide(alert, at=max(moment.now, page.due_at))
+            if not decision.page:
+                self._hold_or_drop(alert, page, decision, moment)
+                return 0, 0
+            people = (
+                repage_audience(moment.policy, decision, page.previous_people)
+                if page.kind == PageKind.REPAGE
+                else decision.page
+            )
+            channels = [c.value for c in decision.channels]
+        # A page left `sending` by an attempt that died: check Slack for what that attempt posted.
+        recover_since = (
+            page.claimed_until - CLAIM_LEASE
+            if page.status == PageStatus.SENDING and page.claimed_until
+            else None
+        )
+        claimed = self.pages.claim(page, moment.now, people, channels)
+        if claimed is None:
+            latest = self.pages.get(page.alert_id, page.page_id)
+            if latest and latest.unfinished and latest.claimed_until:
+                self._ensure_schedule(latest, latest.claimed_until, moment.now)  # if its holder dies
+            return 0, 0
+        try:
+            self.pager.deliver(
+                claimed,
+                alert,
+                moment.policy,
+                record=lambda target, ref: self.pages.record_delivery(claimed, target, ref),
+                recover_since=recover_since,
+            )
+        except LeaseLost:
+            return 0, 0
+        except Exception as error:  # Slack or SNS still failing after the SDK's own retries
+            self._retry_later(alert, claimed, error, moment.now)
+            return 0, 1
+        self._finish(alert, claimed, moment)
+        return 1, 0
+
+    def _finish(self, alert: Alert, page: Page, moment: _Moment) -> None:
+        next_page = self._next_repage(alert, page, moment)
+        if not self.pages.finish(page, moment.now, next_page, _expiry(alert)):
+            logger.warning("page finished by another deliverer", extra={"page_id": page.page_id})
+            return
+        if CHANNEL_TARGET in page.delivered:
+            self.alerts.set_channel_post(alert.alert_id, self.pager.channel, page.delivered[CHANNEL_TARGET])
+        self.alerts.add_event(alert.alert_id, AlertEvent(at=moment.now, what=_sent_line(page, moment.policy)))
+        if next_page is not None:
+            self._ensure_schedule(next_page, next_page.due_at, moment.now)
+        elif page.people and page.kind != PageKind.NOTICE:
+            self.alerts.add_event(
+                alert.alert_id,
+                AlertEvent(at=moment.now, what=f"re-paging stopped after {page.repage} re-pages"),
+            )
+
+    def _next_repage(self, alert: Alert, page: Page, moment: _Moment) -> Page | None:
+        if page.kind == PageKind.NOTICE or not page.people:
+            return None
+        number = page.repage + 1
+        if number > moment.policy.max_repages:
+            return None
+        return Page(
+            page_id=page_id_for(alert.alert_id, page.seq + 1),
+            alert_id=alert.alert_id,
+            seq=page.seq + 1,
+            kind=PageKind.REPAGE,
+            due_at=moment.now + timedelta(minutes=moment.policy.ack_timeout_minutes),
+            repage=number,
+            previous_people=page.people,
+            reason=f"not acknowledged within {moment.policy.ack_timeout_minutes} minutes",
+        )
+
+    def _hold_or_drop(self, alert: Alert, page: Page, decision: PageDecision, moment: _Moment) -> None:
+        if decision.hold_until is None:
+            if self.pages.cancel(page, moment.now, decision.reason):
+                self.alerts.add_event(
+                    alert.alert_id, AlertEvent(at=moment.now, what=_decision_line(decision))
+                )
+            return
+        held = self.pages.postpone(page, decision.hold_until, decision.reason)
+        if held is not None:
+            self.alerts.add_event(alert.alert_id, AlertEvent(at=moment.now, what=_decision_line(decision)))
+            self._ensure_schedule(held, held.due_at, moment.now)
+
+    def _retry_later(self, alert: Alert, page: Page, error: Exception, now: datetime) -> None:
+        delay = min(timedelta(minutes=2 ** max(page.attempts - 1, 0)), MAX_RETRY_DELAY)
+        retry_at = now + delay
+        description = f"{type(error).__name__}: {error}"
+        logger.warning(
+            "page could not be sent; kept for a retry",
+            extra={"page_id": page.page_id, "error": description, "retry_at": retry_at.isoformat()},
+        )
+        released = self.pages.release(page, description, retry_at)
+        self.alerts.add_event(
+            alert.alert_id,
+            AlertEvent(
+                at=now,
+                what=f"page could not be sent ({description[:200]}); trying again at {retry_at:%H:%M} UTC",
+            ),
+        )
+        self._ensure_schedule(released, retry_at, now)
+
+    def _ensure_schedule(self, page: Page, at: datetime, now: datetime) -> None:
+        if page.scheduled_for == at:
+            return
+        reason = {PageKind.HELD: "held", PageKind.REPAGE: "repage"}.get(page.kind, "retry")
+        if page.attempts and page.last_error:
+            reason = "retry"
+        self.scheduler.schedule(
+            f"page-{page.page_id}-{at:%Y%m%dT%H%M%S}",
+            at,
+            PageDue(alert_id=page.alert_id, page_id=page.page_id, reason=reason, due_at=at),
+            now,
+        )
+        self.pages.mark_scheduled(page, at)
+
+    # ------------------------------------------------------------------ internals
+    def _unfinished(self, alert_id: str) -> list[Page]:
+        return [page for page in self.pages.for_alert(alert_id) if page.unfinished]
+
+    def _announce(self, alert: Alert) -> None:
+        self.bus.put(
+            AlertRaised(
+                alert_id=alert.alert_id,
+                fingerprint=alert.fingerprint,
+                title=alert.title,
+                source=alert.source.value,
+                raised_at=alert.started_at,
+            )
+        )
+        self.alerts.mark_announced(alert.alert_id)
+
+    def _moment(self) -> _Moment:
+        return _Moment(now=self.clock(), policy=self.policy(), read_windows=self.windows.current)
+
+
+def _pages_for(alert: Alert, decision: PageDecision, now: datetime, first_seq: int) -> list[Page]:
+    """The page intents a decision asks for, written with the alert (or its promotion)."""
+
+    def page(offset: int, kind: PageKind, due: datetime, **extra: Any) -> Page:
+        seq = first_seq + offset
+        return Page(
+            page_id=page_id_for(alert.alert_id, seq),
+            alert_id=alert.alert_id,
+            seq=seq,
+            kind=kind,
+            due_at=due,
+            reason=decision.reason,
+            **extra,
+        )
+
+    if decision.page:
+        channels = [c.value for c in decision.channels]
+        return [page(0, PageKind.PAGE, now, people=decision.page, channels=channels)]
+    if decision.hold_until and decision.post_without_mention:
+        return [
+            page(0, PageKind.NOTICE, now, people=[], channels=["slack"]),
+            page(1, PageKind.HELD, decision.hold_until),
+        ]
+    if decision.hold_until:
+        return [page(0, PageKind.HELD, decision.hold_until)]
+    return []
+
+
+def _decision_line(decision: PageDecision) -> str:
+    if decision.page:
+        return f"policy ({decision.mode.value}): {decision.reason}"
+    if decision.hold_until:
+        return f"held ({decision.mode.value}): {decision.reason}"
+    return f"recorded only: {decision.reason}"
+
+
+def _sent_line(page: Page, policy: Policy) -> str:
+    if not page.people:
+        return "posted in the incidents channel without a mention (outside business hours)"
+    who = ", ".join(f"<@{policy.slack_id(person)}>" for person in page.people)
+    how = ["Slack DM", "the incidents channel"]
+    if any(target.startswith("urgent:") for target in page.delivered):
+        how.append("SMS/e-mail")
+    verb = f"re-paged (re-page {page.repage})" if page.kind == PageKind.REPAGE else "paged"
+    return f"{verb} {who} ({', '.join(how)})"
+
+
+def _expiry(alert: Alert) -> int:
+    return int((alert.started_at + KEEP_ALERTS).timestamp())

@@ -1,0 +1,420 @@
+"""Alerts in the suite's table: one alert per open problem (fingerprint), its history and its pages.
+
+Exactly-once creation rests on one DynamoDB transaction: the ALERT item, the FP#<fingerprint> / OPEN lock,
+the first history lines and the page intents are written together or not at all, each conditional on
+not existing yet. Of any number of concurrent deliveries for the same fingerprint, one transaction
+succeeds; the others see the lock and count as repeats.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from incident_core.adapters.dynamo import Table, deserialize, model_item, serialize
+from incident_core.alerts.keys import (
+    ALERT_SK,
+    CLOSED_ALERTS,
+    EVENT_PREFIX,
+    OPEN_ALERTS,
+    alert_pk,
+    event_sk,
+    fingerprint_pk,
+    iso,
+)
+from incident_core.models.alerts import Alert, AlertEvent, AlertStatus
+from incident_core.paging.pages import Page
+from incident_core.paging.store import page_item
+from incident_core.settings import Settings, get_settings
+
+__all__ = ["AlertEvent", "AlertNotFound", "AlertStore", "OpenOutcome"]
+
+# Alerts and their history are kept long enough for post-mortems and yearly reviews.
+KEEP_ALERTS = timedelta(days=400)
+KEEP_LAST_RESOLVED = timedelta(days=30)
+_TRANSACTION_ATTEMPTS = 6
+
+
+class AlertNotFound(LookupError):
+    def __init__(self, alert_id: str) -> None:
+        super().__init__(f"no alert with id {alert_id!r}")
+        self.alert_id = alert_id
+
+
+class OpenOutcome(StrEnum):
+    OPENED = "opened"  # this call created the alert
+    EXISTS = "exists"  # an alert for the fingerprint is already open: a repeat
+    STALE = "stale"  # the notification is older than the fingerprint's last resolution: ignore
+
+
+class AlertStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> AlertStore:
+        return cls(Table((settings or get_settings()).table_name))
+
+    # ------------------------------------------------------------------ reading
+    def get(self, alert_id: str) -> Alert | None:
+        item = self.table.get(alert_pk(alert_id), ALERT_SK)
+        return Alert.model_validate(item) if item else None
+
+    def history(self, alert_id: str) -> list[AlertEvent]:
+        """The alert's history, oldest first (what the incident timeline copies)."""
+        return [
+            AlertEvent.model_validate(item) for item in self.table.query(alert_pk(alert_id), EVENT_PREFIX)
+        ]
+
+    def open_alert_id(self, fingerprint: str) -> str | None:
+        item = self.table.get(fingerprint_pk(fingerprint), "OPEN")
+        return item["alert_id"] if item else None
+
+    def list_open(self) -> list[Alert]:
+        return [Alert.model_validate(item) for item in self.table.query(OPEN_ALERTS, index="gsi1")]
+
+    def list_since(self, since: datetime) -> list[Alert]:
+        """Alerts that started at or after `since`, open or closed, oldest first."""
+        alerts = [
+            Alert.model_validate(item)
+            for status in (OPEN_ALERTS, CLOSED_ALERTS)
+            for item in self.table.query(status, index="gsi1", sk_between=(iso(since), "~"))
+        ]
+        return sorted(alerts, key=lambda a: a.started_at)
+
+    # ------------------------------------------------------------------ the validation step (Slack buttons)
+    def acknowledge(self, alert_id: str, by: str, at: datetime) -> Alert:
+        """Someone has seen it: re-paging stops. Acknowledging again changes nothing."""
+
+        def verdict(alert: Alert) -> tuple[dict[str, Any], str] | None:
+            if alert.acknowledged_at is not None:
+                return None
+            changes: dict[str, Any] = {"acknowledged_by": by, "acknowledged_at": iso(at)}
+            if alert.status == AlertStatus.OPEN:
+                changes["status"] = AlertStatus.ACKNOWLEDGED.value
+            return changes, f"acknowledged by <@{by}>"
+
+        return self._apply(alert_id, at, verdict)
+
+    def mark_false_alarm(self, alert_id: str, by: str, at: datetime) -> Alert:
+        """Not an incident: re-paging stops. The fingerprint stays locked until the alarm clears, so the
+        same still-firing alarm does not page again."""
+
+        def verdict(alert: Alert) -> tuple[dict[str, Any], str] | None:
+            if alert.status == AlertStatus.FALSE_ALARM:
+                return None
+            changes: dict[str, Any] = {
+                "status": AlertStatus.FALSE_ALARM.value,
+                "false_alarm_by": by,
+                "false_alarm_at": iso(at),
+            }
+            if alert.acknowledged_at is None:
+                changes |= {"acknowledged_by": by, "acknowledged_at": iso(at)}
+            return changes, f"marked a false alarm by <@{by}>"
+
+        return self._apply(alert_id, at, verdict)
+
+    def link_incident(self, alert_id: str, incident_id: str, at: datetime | None = None) -> None:
+        def verdict(alert: Alert) -> tuple[dict[str, Any], str] | None:
+            if alert.incident_id == incident_id:
+                return None
+            return {"incident_id": incident_id}, f"linked to incident {incident_id}"
+
+        self._apply(alert_id, at or datetime.now(UTC), verdict)
+
+    # ------------------------------------------------------------------ the router's writes
+    def open(
+        self,
+        alert: Alert,
+        events: Iterable[AlertEvent],
+        pages: Iterable[Page],
+        notification_id: str,
+    ) -> OpenOutcome:
+        """Create the alert, its fingerprint lock, history and page intents in one transaction."""
+        expires_at = int((alert.started_at + KEEP_ALERTS).timestamp())
+        pk = alert_pk(alert.alert_id)
+        items: list[dict[str, Any]] = [
+            _put(
+                self.table.name,
+                model_item(
+                    alert,
+                    pk=pk,
+                    sk=ALERT_SK,
+                    gsi1pk=OPEN_ALERTS,
+                    gsi1sk=f"{iso(alert.started_at)}#{alert.alert_id}",
+                    last_notification=notification_id,
+                    last_seen=iso(alert.last_seen),
+                    announced=False,
+                    expires_at=expires_at,
+                ),
+            ),
+            _put(
+                self.table.name,
+                serialize(
+                    {
+                        "pk": fingerprint_pk(alert.fingerprint),
+                        "sk": "OPEN",
+                        "alert_id": alert.alert_id,
+                        "opened_at": iso(alert.started_at),
+                    }
+                ),
+            ),
+            {
+                "ConditionCheck": {
+                    "TableName": self.table.name,
+                    "Key": serialize({"pk": fingerprint_pk(alert.fingerprint), "sk": "LAST"}),
+                    "ConditionExpression": "attribute_not_exists(pk) OR resolved_at < :started",
+                    "ExpressionAttributeValues": serialize({":started": iso(alert.started_at)}),
+                }
+            },
+        ]
+        items += [_put(self.table.name, _event_item(pk, event, expires_at)) for event in events]
+        items += [_put(self.table.name, page_item(page, expires_at)) for page in pages]
+        reasons = self._transact(items)
+        if reasons is None:
+            return OpenOutcome.OPENED
+        if reasons[1] == "ConditionalCheckFailed":
+            return OpenOutcome.EXISTS
+        if reasons[2] == "ConditionalCheckFailed":
+            return OpenOutcome.STALE
+        raise RuntimeError(f"creating alert {alert.alert_id} was refused: {reasons}")
+
+    def record_repeat(self, alert_id: str, seen_at: datetime, notification_id: str) -> Alert:
+        """Count another notification of an open alert; the same notification is counted once."""
+        key = serialize({"pk": alert_pk(alert_id), "sk": ALERT_SK})
+        values = {":one": 1, ":nid": notification_id, ":seen": iso(seen_at)}
+        attempts = (
+            ("SET last_seen = :seen, last_notification = :nid ADD #count :one", "last_seen < :seen"),
+            ("SET last_notification = :nid ADD #count :one", None),
+        )
+        for update, extra_condition in attempts:
+            condition = "attribute_exists(pk) AND last_notification <> :nid"
+            if extra_condition:
+                condition += f" AND {extra_condition}"
+            try:
+                response = self.table.dynamodb.update_item(
+                    TableName=self.table.name,
+                    Key=key,
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames={"#count": "count"},
+                    ExpressionAttributeValues=serialize(
+                        {k: v for k, v in values.items() if k in update or k in condition}
+                    ),
+                    ReturnValues="ALL_NEW",
+                )
+                return Alert.model_validate(deserialize(response["Attributes"]))
+            except self.table.dynamodb.exceptions.ConditionalCheckFailedException:
+                continue
+        return self._require(alert_id)  # already counted (or the alert vanished: _require says so)
+
+    def resolve(self, alert_id: str, at: datetime, what: str) -> Alert | None:
+        """Close the alert and release its fingerprint. None if it was already resolved."""
+        alert = self._require(alert_id)
+        if alert.resolved_at is not None:
+            return None
+        status = alert.status if alert.status == AlertStatus.FALSE_ALARM else AlertStatus.RESOLVED
+        pk = alert_pk(alert_id)
+        fp_pk = fingerprint_pk(alert.fingerprint)
+        expires_at = int((alert.started_at + KEEP_ALERTS).timestamp())
+        items = [
+            _update_alert(
+                self.table.name,
+                alert,
+                {"status": status.value, "resolved_at": iso(at), "gsi1pk": CLOSED_ALERTS},
+            ),
+            {
+                "Delete": {
+                    "TableName": self.table.name,
+                    "Key": serialize({"pk": fp_pk, "sk": "OPEN"}),
+                    "ConditionExpression": "alert_id = :id",
+                    "ExpressionAttributeValues": serialize({":id": alert_id}),
+                }
+            },
+            _put(
+                self.table.name,
+                serialize(
+                    {
+                        "pk": fp_pk,
+                        "sk": "LAST",
+                        "alert_id": alert_id,
+                        "resolved_at": iso(at),
+                        "expires_at": int((at + KEEP_LAST_RESOLVED).timestamp()),
+                    }
+                ),
+                condition=None,
+            ),
+            _put(self.table.name, _event_item(pk, AlertEvent(at=at, what=what), expires_at), condition=None),
+        ]
+        if self._transact(items) is not None:
+            return None  # changed underneath (resolved by a concurrent delivery)
+        return alert.model_copy(update={"status": status, "resolved_at": at})
+
+    def promote(self, alert_id: str, reason: str, at: datetime) -> bool:
+        """A recorded-only alert turns out to be an incident alarm (its incident-topic notification came
+        after the EventBridge one). True for the one caller that made the change."""
+        alert = self._require(alert_id)
+        items = [
+            {
+                "Update": {
+                    "TableName": self.table.name,
+                    "Key": serialize({"pk": alert_pk(alert_id), "sk": ALERT_SK}),
+                    "UpdateExpression": "SET incident_alarm = :yes",
+                    "ConditionExpression": "incident_alarm = :no",
+                    "ExpressionAttributeValues": serialize({":yes": True, ":no": False}),
+                }
+            },
+            _put(
+                self.table.name,
+                _event_item(
+                    alert_pk(alert_id),
+                    AlertEvent(at=at, what=f"marked an incident alarm: {reason}"),
+                    int((alert.started_at + KEEP_ALERTS).timestamp()),
+                ),
+                condition=None,
+            ),
+        ]
+        return self._transact(items) is None
+
+    def set_routing(self, alert_id: str, pages: bool, reason: str) -> None:
+        """Record what the policy decided for the alert (after a promotion)."""
+        self.table.dynamodb.update_item(
+            TableName=self.table.name,
+            Key=serialize({"pk": alert_pk(alert_id), "sk": ALERT_SK}),
+            UpdateExpression="SET pages = :pages, reason = :reason",
+            ExpressionAttributeValues=serialize({":pages": pages, ":reason": reason}),
+        )
+
+    def mark_announced(self, alert_id: str) -> None:
+        self.table.dynamodb.update_item(
+            TableName=self.table.name,
+            Key=serialize({"pk": alert_pk(alert_id), "sk": ALERT_SK}),
+            UpdateExpression="SET announced = :yes",
+            ExpressionAttributeValues=serialize({":yes": True}),
+        )
+
+    def is_announced(self, alert_id: str) -> bool:
+        item = self.table.get(alert_pk(alert_id), ALERT_SK)
+        return bool(item and item.get("announced"))
+
+    def set_channel_post(self, alert_id: str, channel: str, ts: str) -> None:
+        """Remember the alert's first post in the incidents channel (resolutions reply in its thread)."""
+        # Only the first post becomes the alert's thread; later pages' posts leave it as it is.
+        with contextlib.suppress(self.table.dynamodb.exceptions.ConditionalCheckFailedException):
+            self.table.dynamodb.update_item(
+                TableName=self.table.name,
+                Key=serialize({"pk": alert_pk(alert_id), "sk": ALERT_SK}),
+                UpdateExpression="SET slack_channel = :channel, slack_ts = :ts",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(slack_ts)",
+                ExpressionAttributeValues=serialize({":channel": channel, ":ts": ts}),
+            )
+
+    def add_event(self, alert_id: str, event: AlertEvent) -> None:
+        alert = self._require(alert_id)
+        expires_at = int((alert.started_at + KEEP_ALERTS).timestamp())
+        self.table.dynamodb.put_item(
+            TableName=self.table.name, Item=_event_item(alert_pk(alert_id), event, expires_at)
+        )
+
+    # ------------------------------------------------------------------ internals
+    def _require(self, alert_id: str) -> Alert:
+        alert = self.get(alert_id)
+        if alert is None:
+            raise AlertNotFound(alert_id)
+        return alert
+
+    def _apply(
+        self,
+        alert_id: str,
+        at: datetime,
+        verdict: Callable[[Alert], tuple[dict[str, Any], str] | None],
+    ) -> Alert:
+        """Apply a change and its history line together, only over the alert as read; if someone changed
+        it in between, read again and re-judge (a few times, then give up loudly)."""
+        for _ in range(_TRANSACTION_ATTEMPTS):
+            alert = self._require(alert_id)
+            judged = verdict(alert)
+            if judged is None:
+                return alert
+            changes, what = judged
+            expires_at = int((alert.started_at + KEEP_ALERTS).timestamp())
+            items = [
+                _update_alert(self.table.name, alert, changes),
+                _put(
+                    self.table.name,
+                    _event_item(alert_pk(alert_id), AlertEvent(at=at, what=what), expires_at),
+                    condition=None,
+                ),
+            ]
+            if self._transact(items) is None:
+                return self._require(alert_id)
+        raise RuntimeError(f"alert {alert_id} kept changing while updating it; try again")
+
+    def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
+        """Run a transaction; None on success, else the per-item cancellation reasons. Conflicts with a
+        concurrent transaction are retried (a short, bounded backoff)."""
+        client = self.table.dynamodb
+        for attempt in range(_TRANSACTION_ATTEMPTS):
+            try:
+                client.transact_write_items(TransactItems=items)
+                return None
+            except client.exceptions.TransactionCanceledException as error:
+                reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+                if "TransactionConflict" in reasons and attempt + 1 < _TRANSACTION_ATTEMPTS:
+                    time.sleep(0.02 * 2**attempt)
+                    continue
+                if "ConditionalCheckFailed" in reasons:
+                    return reasons
+                raise
+            except client.exceptions.TransactionConflictException:
+                if attempt + 1 == _TRANSACTION_ATTEMPTS:
+                    raise
+                time.sleep(0.02 * 2**attempt)
+        raise RuntimeError("unreachable")
+
+
+def _put(table: str, item: dict[str, Any], condition: str | None = "attribute_not_exists(pk)") -> dict:
+    put: dict[str, Any] = {"TableName": table, "Item": item}
+    if condition:
+        put["ConditionExpression"] = condition
+    return {"Put": put}
+
+
+def _update_alert(table: str, alert: Alert, changes: dict[str, Any]) -> dict:
+    """An Update of the ALERT item, conditional on it still being in the status and ack state we read."""
+    names = {f"#f{i}": name for i, name in enumerate(changes)}
+    values = {f":v{i}": value for i, value in enumerate(changes.values())}
+    condition = "#status = :read_status AND "
+    if alert.acknowledged_at is None:
+        condition += "attribute_not_exists(acknowledged_at)"
+    else:
+        condition += "acknowledged_at = :read_ack"
+        values[":read_ack"] = iso(alert.acknowledged_at)
+    names["#status"] = "status"
+    values[":read_status"] = alert.status.value
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": serialize({"pk": alert_pk(alert.alert_id), "sk": ALERT_SK}),
+            "UpdateExpression": "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": serialize(values),
+        }
+    }
+
+
+def _event_item(pk: str, event: AlertEvent, expires_at: int) -> dict[str, Any]:
+    return serialize(
+        {
+            "pk": pk,
+            "sk": event_sk(event.at, event.what),
+            "at": iso(event.at),
+            "what": event.what,
+            "expires_at": expires_at,
+        }
+    )

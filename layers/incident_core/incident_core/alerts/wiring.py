@@ -1,0 +1,57 @@
+"""The router's adapters, built from settings once per container (tests pass their own clock)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+
+from incident_core.adapters.bus import EventBridgeBus
+from incident_core.adapters.dynamo import Table
+from incident_core.adapters.scheduler import EventBridgeScheduler
+from incident_core.alerts.health import HealthFacts
+from incident_core.alerts.router import AlertRouter, utc_now
+from incident_core.alerts.store import AlertStore
+from incident_core.paging.delivery import Pager
+from incident_core.paging.store import PageStore
+from incident_core.policy.model import Policy, load_policy
+from incident_core.policy.store import PolicyStore
+from incident_core.settings import Settings
+
+
+@cache
+def cached_policy(path: str) -> Policy:
+    """The policy file, read once per container (it ships in the config layer)."""
+    return load_policy(path)
+
+
+def build_router(settings: Settings, clock: Callable[[], datetime] = utc_now) -> AlertRouter:
+    table = Table(settings.table_name)
+
+    def slack():  # created on the first page, not for alerts that only get recorded
+        from incident_core.adapters.slack import Slack
+
+        return Slack.from_settings(settings)
+
+    urgent = None
+    if settings.urgent_topic_arn:
+        from incident_core.adapters.urgent import SnsUrgentNotifier
+
+        urgent = SnsUrgentNotifier(settings.urgent_topic_arn)
+    return AlertRouter(
+        alerts=AlertStore(table),
+        pages=PageStore(table),
+        policy=lambda: cached_policy(settings.policy_file),
+        windows=PolicyStore(table),
+        pager=Pager(slack=slack, urgent=urgent, channel=settings.incidents_channel),
+        scheduler=EventBridgeScheduler(
+            group=settings.scheduler_group,
+            role_arn=settings.scheduler_role_arn,
+            bus_arn=settings.bus_arn,
+            source=settings.event_source,
+            dead_letter_arn=settings.scheduler_dlq_arn,
+        ),
+        bus=EventBridgeBus(settings.bus_name, settings.event_source),
+        health=HealthFacts(table),
+        clock=clock,
+    )

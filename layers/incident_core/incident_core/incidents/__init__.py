@@ -1,0 +1,1 @@
+"""Incidents: declare, the Live Incident State Document, the timeline, the checklist, the store."""

@@ -1,0 +1,304 @@
+"""`/incident <subcommand> ...`: parsing (pure) and running against the stores.
+
+Which incident a command is about: Slack sends no thread with a slash command, so a command names
+its incident (`/incident note INC-… text`) or, when exactly one incident is open, acts on that one;
+otherwise it says which are open and how to name one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from incident_core.incidents.render import help_message, mrkdwn, status_list, when
+from incident_core.incidents.service import INCIDENT_ID, CommandError, IncidentService
+from incident_core.models import Incident, IncidentStatus
+
+LONDON = ZoneInfo("Europe/London")
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+RELATIVE = re.compile(r"^\+(\d+)([mhdw])$")
+UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# Subcommands that act on one incident (named, or the only open one).
+ON_INCIDENT = ("update", "impact", "note", "lead", "resolve")
+SUBCOMMANDS = (
+    "help",
+    "declare",
+    "status",
+    *ON_INCIDENT,
+    "action",
+    "actions",
+    "traction",
+    "silence",
+)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # a subcommand, or "unknown"
+    words: list[str]
+    rest: str  # the text after the subcommand (and after the incident id, when one is named)
+    incident_id: str | None = None
+    given: str = ""  # what was typed, for "unknown"
+
+    @property
+    def problem(self) -> str | None:
+        """What is missing, known without looking anything up (answered at once, in the acknowledgement)."""
+        if self.name in ("update", "impact", "note") and not self.rest:
+            example = f"/incident {self.name} {EXAMPLES[self.name]}"
+            return f"`/incident {self.name}` needs a text, for example `{example}`."
+        if self.name == "lead" and not self.rest:
+            return "Say who leads it: `/incident lead @person`."
+        if self.name == "action" and not self.rest:
+            return "Say what must be done: `/incident action add a retry to the viewing API @owner`."
+        return None
+
+
+EXAMPLES = {
+    "update": "the fix is rolling out",
+    "impact": "users cannot book viewings",
+    "note": "restarted the API tasks",
+}
+
+
+def parse(text: str) -> Command:
+    text = (text or "").strip()
+    if not text:
+        return Command("help", [], "")
+    head, _, rest = text.partition(" ")
+    name = head.lower()
+    rest = rest.strip()
+    if name not in SUBCOMMANDS:
+        return Command("unknown", text.split(), rest, given=head)
+    incident_id = None
+    first, _, after = rest.partition(" ")
+    if name in (*ON_INCIDENT, "status", "action") and INCIDENT_ID.match(first):
+        incident_id, rest = first, after.strip()
+    return Command(name, rest.split(), rest, incident_id)
+
+
+def user_id(value: str) -> str:
+    match = MENTION.match(value.strip())
+    if not match:
+        raise CommandError(f"`{value}` is not a person: mention them, like `@alastair`.")
+    return match.group(1)
+
+
+def parse_when(value: str, now: datetime, base: datetime | None = None) -> datetime:
+    """`now`, `+30m` / `+4h` / `+2d` / `+1w` (after `base` or now), or ISO-8601 (London time if no offset)."""
+    text = value.strip()
+    if text.lower() == "now":
+        return now
+    relative = RELATIVE.match(text.lower())
+    if relative:
+        amount, unit = int(relative.group(1)), UNITS[relative.group(2)]
+        return (base or now) + timedelta(**{unit: amount})
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(
+            f"`{value}` is not a time: use `now`, `+4h`, `+2d` or `2026-12-01T18:00` (London time)."
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=LONDON)  # wall-clock time in London, BST or GMT as it falls
+    return parsed.astimezone(UTC)
+
+
+@dataclass
+class Reply:
+    text: str
+    blocks: list[dict] | None = None
+
+
+@dataclass
+class Commands:
+    service: IncidentService
+    policy: Any  # incident_core.policy.store.PolicyStore
+    actions: Any  # incident_core.actions.store.ActionStore
+    permalinks: Callable[[list[Incident]], dict[str, str]] = field(default=lambda incidents: {})
+
+    @property
+    def now(self) -> datetime:
+        return self.service.now()
+
+    def run(self, command: Command, user: str, key: str) -> Reply:
+        """Run a parsed command for `user`; `key` identifies the request (a retry has the same key)."""
+        if command.name in ("help", "unknown"):
+            prefix = f"`{command.given}` is not an `/incident` command." if command.name == "unknown" else ""
+            return Reply(*help_message(prefix))
+        if command.problem:
+            raise CommandError(command.problem)
+        handler = getattr(self, "_" + command.name)
+        return handler(command, user, key)
+
+    # ------------------------------------------------------------------ incidents
+    def _declare(self, command: Command, user: str, key: str) -> Reply:
+        raise CommandError("`/incident declare` opens a form; if none appeared, try again.")
+
+    def _status(self, command: Command, user: str, key: str) -> Reply:
+        if command.incident_id or command.words:
+            if len(command.words) != 1:
+                raise CommandError("Say the new status: `/incident status identified`.")
+            try:
+                status = IncidentStatus(command.words[0].lower())
+            except ValueError:
+                raise CommandError(
+                    f"`{command.words[0]}` is not a status: investigating, identified or monitoring."
+                ) from None
+            incident = self.service.open_incident(command.incident_id)
+            changed = self.service.set_status(incident, status, user, f"status-{key}")
+            return Reply(f"`{changed.incident_id}` is now {status.value}.")
+        incidents = self.service.incidents.list_open()
+        return Reply(*status_list(incidents, self.permalinks(incidents), self.now))
+
+    def _update(self, command: Command, user: str, key: str) -> Reply:
+        incident = self.service.update(
+            self.service.open_incident(command.incident_id), command.rest, user, f"update-{key}"
+        )
+        return Reply(f"Updated `{incident.incident_id}`: the top of its thread shows it now.")
+
+    def _impact(self, command: Command, user: str, key: str) -> Reply:
+        incident = self.service.open_incident(command.incident_id)
+        incident = self.service.set_impact(incident, command.rest, user, f"impact-{key}")
+        return Reply(f"Impact of `{incident.incident_id}` recorded.")
+
+    def _note(self, command: Command, user: str, key: str) -> Reply:
+        incident = self.service.note(
+            self.service.open_incident(command.incident_id), command.rest, user, f"note-{key}"
+        )
+        return Reply(f"Noted in the timeline of `{incident.incident_id}`.")
+
+    def _lead(self, command: Command, user: str, key: str) -> Reply:
+        lead = user if command.rest.lower() in ("me", "myself") else user_id(command.rest)
+        incident = self.service.set_lead(
+            self.service.open_incident(command.incident_id), lead, user, f"lead-{key}"
+        )
+        return Reply(f"<@{lead}> leads `{incident.incident_id}`.")
+
+    def _resolve(self, command: Command, user: str, key: str) -> Reply:
+        incident = self.service.resolve(self.service.open_incident(command.incident_id), user, command.rest)
+        return Reply(f"`{incident.incident_id}` is resolved. The post-mortem draft follows in its thread.")
+
+    # ------------------------------------------------------------------ action items
+    def _action(self, command: Command, user: str, key: str) -> Reply:
+        words = command.rest.split()
+        owner = user_id(words[-1]) if words and words[-1].startswith("<@") else None
+        text = " ".join(words[:-1] if owner else words)
+        if not text:
+            raise CommandError(command.problem or "Say what must be done.")
+        incident_id, note = None, ""
+        if command.incident_id:
+            incident_id = self.service.open_incident(command.incident_id).incident_id
+        else:
+            open_incidents = self.service.incidents.list_open()
+            if len(open_incidents) == 1:
+                incident_id = open_incidents[0].incident_id
+            elif open_incidents:
+                self.service.open_incident(None)  # raises: several are open, name one
+            else:
+                note = " It is not linked to an incident: none is open (name one with `INC-…` to link it)."
+        try:
+            item = self.actions.open(
+                text,
+                owner=owner,
+                incident_id=incident_id,
+                alert_id=None,
+                source="manual",
+                by=user,
+                now=self.now,
+            )
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        owner_text = f"<@{item.owner}>" if item.owner else "nobody yet"
+        linked = f" for `{incident_id}`" if incident_id else ""
+        return Reply(
+            f"Action item `{item.action_id}`{linked}: {mrkdwn(item.text)} · owner {owner_text} · "
+            f"{item.priority}, due {item.due:%a %d %b}.{note}"
+        )
+
+    def _actions(self, command: Command, user: str, key: str) -> Reply:
+        from incident_core.actions.render import render_action_list
+        from incident_core.actions.store import london_today
+
+        items = self.actions.list_open()
+        return Reply(*render_action_list(items, today=london_today(self.now)))
+
+    # ------------------------------------------------------------------ the policy's windows
+    def _traction(self, command: Command, user: str, key: str) -> Reply:
+        from incident_core.policy.store import PolicyError
+
+        verb = command.words[0].lower() if command.words else "list"
+        now = self.now
+        try:
+            if verb == "add":
+                if len(command.words) < 4:
+                    raise CommandError(
+                        "`/incident traction add <start> <end> <label>`, e.g. `add now +4h launch email`."
+                    )
+                start = parse_when(command.words[1], now)
+                end = parse_when(command.words[2], now, base=start)
+                window = self.policy.add_traction(start, end, " ".join(command.words[3:]), user, now)
+                return Reply(
+                    f"Traction moment `{window.window_id}` *{mrkdwn(window.label)}*: {when(window.start)} to "
+                    f"{when(window.end)}. Off-hours alerts page Alastair and Wisen at once in it."
+                )
+            if verb == "list":
+                windows = self.policy.list_traction(now)
+                if not windows:
+                    return Reply("No traction moment is set: business as usual.")
+                lines = [
+                    f"• `{w.window_id}` *{mrkdwn(w.label)}*: {when(w.start)} to {when(w.end)}"
+                    + (" (now)" if w.covers(now) else "")
+                    for w in windows
+                ]
+                return Reply("*Traction moments*\n" + "\n".join(lines))
+            if verb == "end" and len(command.words) == 2:
+                window = self.policy.end_traction(command.words[1], now)
+                return Reply(f"Traction moment `{window.window_id}` ({mrkdwn(window.label)}) ended.")
+        except (PolicyError, LookupError, ValueError) as error:
+            raise CommandError(str(error).strip("'\"")) from None
+        raise CommandError(
+            "`/incident traction add <start> <end> <label>`, `traction list` or `traction end <id>`."
+        )
+
+    def _silence(self, command: Command, user: str, key: str) -> Reply:
+        from incident_core.policy.store import PolicyError
+
+        verb = command.words[0].lower() if command.words else "list"
+        now = self.now
+        try:
+            if verb == "add":
+                if len(command.words) < 4:
+                    raise CommandError(
+                        "`/incident silence add <journey-or-alarm[*]> <until> <reason>`, "
+                        "e.g. `add book-viewing +2h database upgrade`."
+                    )
+                end = parse_when(command.words[2], now)
+                silence = self.policy.add_silence(
+                    command.words[1], end, " ".join(command.words[3:]), user, now
+                )
+                return Reply(
+                    f"Silence `{silence.silence_id}`: alerts for `{mrkdwn(silence.match)}` are recorded, "
+                    f"not paged, until {when(silence.end)} ({mrkdwn(silence.reason)})."
+                )
+            if verb == "list":
+                silences = self.policy.list_silences(now)
+                if not silences:
+                    return Reply("No silence is active.")
+                lines = [
+                    f"• `{s.silence_id}` `{mrkdwn(s.match)}` until {when(s.end)}: {mrkdwn(s.reason)}"
+                    for s in silences
+                ]
+                return Reply("*Silences*\n" + "\n".join(lines))
+            if verb == "end" and len(command.words) == 2:
+                silence = self.policy.end_silence(command.words[1], now)
+                return Reply(f"Silence `{silence.silence_id}` for `{mrkdwn(silence.match)}` ended.")
+        except (PolicyError, LookupError, ValueError) as error:
+            raise CommandError(str(error).strip("'\"")) from None
+        raise CommandError(
+            "`/incident silence add <journey-or-alarm[*]> <until> <reason>`, `silence list` "
+            "or `silence end <id>`."
+        )

@@ -1,0 +1,229 @@
+"""Block Kit for the incident in Slack (pure): the root message, the page after a click, the status
+list, the declare form, help. Each function returns (fallback text, blocks) or a view.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from incident_core.models import Incident, IncidentStatus
+
+LONDON = ZoneInfo("Europe/London")
+DECLARE_CALLBACK_ID = "incident_declare"
+ALERT_ACTION_IDS = ("alert_acknowledge", "alert_real_incident", "alert_false_alarm")
+STATUS_EMOJI = {
+    IncidentStatus.INVESTIGATING: ":red_circle:",
+    IncidentStatus.IDENTIFIED: ":large_orange_circle:",
+    IncidentStatus.MONITORING: ":large_yellow_circle:",
+    IncidentStatus.RESOLVED: ":large_green_circle:",
+}
+SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
+_BARE_ANGLE = re.compile(r"<(?![@#!]|https?://|mailto:)")
+_BARE_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt);)")
+
+HELP = """*`/incident` commands*
+• `/incident declare [title]`: declare an incident (opens a form for the title and the impact)
+• `/incident status`: the open incidents
+• `/incident status [INC-…] investigating|identified|monitoring`: change an incident's status
+• `/incident update [INC-…] <text>`: the latest update, shown at the top of the thread
+• `/incident impact [INC-…] <text>`: what users cannot do
+• `/incident note [INC-…] <text>`: add a line to the timeline
+• `/incident lead [INC-…] @person`: who leads it
+• `/incident resolve [INC-…] [summary]`: resolve it (the post-mortem draft follows)
+• `/incident action [INC-…] <text> [@owner]`: open an action item (P0, due in 2 business days)
+• `/incident actions`: the open action items, each with a Done button
+• `/incident traction add <start> <end> <label>` · `traction list` · `traction end <id>`: traction moments
+• `/incident silence add <journey-or-alarm[*]> <until> <reason>` · `silence list` · `silence end <id>`
+• `/incident help`: this list
+
+*Which incident?* Slack does not tell a slash command which thread it was typed in, so name the
+incident (`INC-…`); when exactly one incident is open you can leave it out. Replies in an incident's
+thread need nothing: every reply is recorded in its timeline.
+*Times* are London time unless they carry an offset: `2026-12-01T18:00`, `now`, or relative: `+4h`, `+2d`."""
+
+
+def mrkdwn(text: str) -> str:
+    """Text for mrkdwn: a stray '<' would swallow what follows; Slack's own tokens (<@U1>, links) stay."""
+    return _BARE_ANGLE.sub("&lt;", _BARE_AMPERSAND.sub("&amp;", text))
+
+
+def clip(text: str, limit: int = SECTION_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def when(at: datetime | None) -> str:
+    """A time each reader sees in their own zone (Slack's date token), London time as the fallback."""
+    if at is None:
+        return "not known"
+    local = at.astimezone(LONDON)
+    fallback = local.strftime("%a %d %b %H:%M %Z")
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    return f"{hours // 24} days {hours % 24} h"
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text)}}
+
+
+def _context(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text)}]}
+
+
+def war_room_line(incident: Incident) -> str:
+    if incident.war_room_url:
+        return f"<{incident.war_room_url}|Join the Zoom war room>"
+    failure = (incident.checklist.get("war_room") or {}).get("error")
+    if failure:
+        return f":warning: Zoom could not start one ({mrkdwn(str(failure))}): share a link in the thread"
+    return "starting…"
+
+
+def root_message(incident: Incident) -> tuple[str, list[dict]]:
+    """The Live Incident State Document: the thread's root message, edited in place as things change."""
+    status = incident.status
+    emoji = STATUS_EMOJI[status]
+    state = "RESOLVED" if status == IncidentStatus.RESOLVED else status.value.upper()
+    header = f"{incident.incident_id} {state}: {incident.title}"
+    fields = [
+        f"*Status*\n{emoji} {status.value}",
+        f"*Lead*\n{f'<@{incident.lead}>' if incident.lead else 'nobody yet: `/incident lead @you`'}",
+        f"*Started*\n{when(incident.started_at)}",
+        f"*Detected*\n{when(incident.detected_at)}",
+        f"*Declared*\n{when(incident.declared_at)} by <@{incident.declared_by}>",
+        f"*War room*\n{war_room_line(incident)}",
+    ]
+    if incident.resolved_at:
+        lasted = duration((incident.resolved_at - incident.started_at).total_seconds())
+        fields.append(f"*Resolved*\n{when(incident.resolved_at)} (after {lasted})")
+    affected = [f"journey `{j}`" for j in incident.journeys] + [f"alarm `{a}`" for a in incident.alarms]
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": clip(header, 150), "emoji": True}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": clip(f, 1900)} for f in fields]},
+        _section(
+            "*Impact*\n"
+            + (
+                mrkdwn(incident.impact)
+                if incident.impact
+                else "_not described yet: `/incident impact <text>`_"
+            )
+        ),
+        _section("*Affected*\n" + (", ".join(affected) if affected else "_no journey or alarm named_")),
+        _section(
+            "*Latest update*\n"
+            + (
+                mrkdwn(incident.latest_update)
+                if incident.latest_update
+                else "_none yet: `/incident update <text>`_"
+            )
+        ),
+    ]
+    if incident.is_open:
+        blocks.append(
+            _context(
+                "Live Incident State Document: this message is kept up to date. Reply in this thread "
+                "with what you see and do; every reply goes into the timeline. "
+                f"`/incident help` · `{incident.incident_id}`"
+            )
+        )
+    else:
+        blocks.append(
+            _context("Resolved. The incident document and post-mortem draft follow in this thread.")
+        )
+    text = f"{emoji} {header} (impact: {incident.impact or 'not described yet'})"
+    return text, blocks
+
+
+def page_after_click(blocks: Sequence[dict], outcome: str, keep: Sequence[str] = ()) -> list[dict]:
+    """The page message after a click: the alert's buttons except `keep` removed, and who did what added."""
+    updated: list[dict] = []
+    for block in blocks:
+        if block.get("type") == "actions":
+            elements = [
+                e
+                for e in block.get("elements", [])
+                if e.get("action_id") not in ALERT_ACTION_IDS or e.get("action_id") in keep
+            ]
+            if elements:
+                updated.append({**block, "elements": elements})
+            continue
+        updated.append(block)
+    updated.append(_context(outcome))
+    return updated
+
+
+def status_list(
+    incidents: Sequence[Incident], links: dict[str, str], now: datetime
+) -> tuple[str, list[dict]]:
+    if not incidents:
+        text = "No incident is open."
+        return text, [_section(text)]
+    text = f"{len(incidents)} open incident{'s' if len(incidents) != 1 else ''}"
+    blocks: list[dict] = [_section(f"*{text}*")]
+    for incident in incidents[:40]:
+        link = links.get(incident.incident_id)
+        name = f"<{link}|{incident.incident_id}>" if link else f"`{incident.incident_id}`"
+        lead = f"<@{incident.lead}>" if incident.lead else "no lead"
+        age = duration((now - incident.declared_at).total_seconds())
+        update = f"\n> {mrkdwn(incident.latest_update)}" if incident.latest_update else ""
+        blocks.append(
+            _section(
+                f"{STATUS_EMOJI[incident.status]} {name} *{mrkdwn(incident.title)}*: "
+                f"{incident.status.value}, led by {lead}, declared {age} ago{update}"
+            )
+        )
+    return text, blocks
+
+
+def declare_modal(title: str = "") -> dict:
+    title_input: dict = {
+        "type": "plain_text_input",
+        "action_id": "title",
+        "max_length": 150,
+        "placeholder": {"type": "plain_text", "text": "What is broken, in a few words"},
+    }
+    if title:
+        title_input["initial_value"] = title[:150]
+    return {
+        "type": "modal",
+        "callback_id": DECLARE_CALLBACK_ID,
+        "title": {"type": "plain_text", "text": "Declare an incident"},
+        "submit": {"type": "plain_text", "text": "Declare"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "title",
+                "label": {"type": "plain_text", "text": "Title"},
+                "element": title_input,
+            },
+            {
+                "type": "input",
+                "block_id": "impact",
+                "label": {"type": "plain_text", "text": "Impact: what can users not do?"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "impact",
+                    "multiline": True,
+                    "max_length": 2000,
+                },
+            },
+        ],
+    }
+
+
+def help_message(prefix: str = "") -> tuple[str, list[dict]]:
+    if not prefix:
+        return HELP, [_section(HELP)]
+    return f"{prefix}\n\n{HELP}", [_section(prefix), _section(HELP)]

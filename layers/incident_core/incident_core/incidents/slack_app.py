@@ -1,0 +1,241 @@
+"""The Slack app's listeners (Bolt): the page's buttons, `/incident`, the declare form, thread replies.
+
+Slack wants an answer within 3 seconds, and on Lambda the answer is sent only when the listener
+returns (process_before_response). So each listener acknowledges at once with what it knows without
+looking anything up (help, a missing argument, the declare form), and the work runs in a lazy
+listener: Bolt invokes the same function again, asynchronously, with the same signed request.
+Errors are answered to the person who asked only (ephemeral responses).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import App
+
+from incident_core.incidents.commands import Commands, parse
+from incident_core.incidents.render import (
+    DECLARE_CALLBACK_ID,
+    declare_modal,
+    help_message,
+    page_after_click,
+    when,
+)
+from incident_core.incidents.service import CommandError, IncidentService
+from incident_core.incidents.timeline import thread_change
+
+logger = logging.getLogger(__name__)
+ACKNOWLEDGED_BY_THE_ACK = ("help", "unknown", "declare")
+
+
+@dataclass
+class SlackServices:
+    service: IncidentService
+    commands: Commands
+    actions: Any  # incident_core.actions.store.ActionStore
+    incidents_channel: str
+
+    @property
+    def now(self) -> Callable[[], datetime]:
+        return self.service.now
+
+
+def _fail(respond: Any, error: Exception) -> None:
+    if isinstance(error, CommandError):
+        respond(text=str(error), response_type="ephemeral", replace_original=False)
+        return
+    logger.exception("a Slack request failed")
+    respond(
+        text=f":warning: That did not complete ({type(error).__name__}: {error}). Trying again is safe.",
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def _update_page(client: Any, body: dict[str, Any], outcome: str, keep: tuple[str, ...] = ()) -> None:
+    """Show on the page message who did what (and drop the buttons that no longer apply)."""
+    message = body.get("message") or {}
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts") or message.get("ts")
+    if not (channel and ts):
+        return
+    blocks = page_after_click(message.get("blocks") or [], outcome, keep)
+    client.chat_update(channel=channel, ts=ts, text=message.get("text") or outcome, blocks=blocks)
+
+
+def build_app(
+    *,
+    signing_secret: str,
+    client: Any,
+    services: Callable[[], SlackServices],
+    name: str = "incident-suite",
+) -> App:
+    """The Bolt app. `services` is called when a listener first needs the stores (lazily, once)."""
+    app = App(
+        name=name,
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=True,
+        # The Lambda handler verifies every request before Bolt sees it (one verification path, whose
+        # clock tests can set); Bolt's own check would only repeat it.
+        request_verification_enabled=False,
+        # No auth.test at start-up: it would add a Slack round trip to every cold start.
+        token_verification_enabled=False,
+    )
+
+    # ------------------------------------------------------------------ /incident
+    def acknowledge_command(ack: Any, body: dict[str, Any], client: Any) -> None:
+        command = parse(body.get("text", ""))
+        if command.name in ("help", "unknown"):
+            prefix = f"`{command.given}` is not an `/incident` command." if command.name == "unknown" else ""
+            text, blocks = help_message(prefix)
+            ack(text=text, blocks=blocks)
+        elif command.name == "declare":
+            ack()
+            view = declare_modal(command.rest)
+            view["private_metadata"] = body.get("channel_id", "")
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+        elif command.problem:
+            ack(text=command.problem)
+        else:
+            ack()
+
+    def run_command(body: dict[str, Any], respond: Any) -> None:
+        command = parse(body.get("text", ""))
+        if command.name in ACKNOWLEDGED_BY_THE_ACK or command.problem:
+            return
+        try:
+            reply = services().commands.run(command, user=body["user_id"], key=body["trigger_id"])
+        except Exception as error:
+            _fail(respond, error)
+            return
+        respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
+
+    app.command("/incident")(ack=acknowledge_command, lazy=[run_command])
+
+    # ------------------------------------------------------------------ the declare form
+    def declare_from_form(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
+        values = view["state"]["values"]
+        title = (values["title"]["title"].get("value") or "").strip()
+        impact = (values["impact"]["impact"].get("value") or "").strip()
+        user = body["user"]["id"]
+        try:
+            incident = services().service.declare(title, impact, by=user, request_key=view["id"])
+        except CommandError as error:
+            ack(response_action="errors", errors={"title": str(error)})
+            return
+        ack()
+        channel = view.get("private_metadata")
+        if channel:
+            client.chat_postEphemeral(
+                channel=channel,
+                user=user,
+                text=f"Declared `{incident.incident_id}`: its thread in "
+                f"{services().incidents_channel} is starting.",
+            )
+
+    app.view(DECLARE_CALLBACK_ID)(declare_from_form)
+
+    # ------------------------------------------------------------------ the page's buttons
+    def acknowledge_click(ack: Any) -> None:
+        ack()
+
+    def acknowledge_alert(body: dict[str, Any], client: Any, respond: Any) -> None:
+        user, alert_id = body["user"]["id"], body["actions"][0]["value"]
+        try:
+            alert = services().service.acknowledge(alert_id, user)
+            _update_page(
+                client,
+                body,
+                f":eyes: Acknowledged by <@{alert.acknowledged_by}> {when(alert.acknowledged_at)}: "
+                "re-paging stopped. Is it real?",
+                keep=("alert_real_incident", "alert_false_alarm"),
+            )
+        except Exception as error:
+            _fail(respond, error)
+
+    def declare_from_alert(body: dict[str, Any], client: Any, respond: Any) -> None:
+        user, alert_id = body["user"]["id"], body["actions"][0]["value"]
+        try:
+            declared = services().service.declare_from_alert(alert_id, user)
+            incident = declared.incident
+            _update_page(
+                client,
+                body,
+                f":rotating_light: Incident `{incident.incident_id}` declared by <@{incident.declared_by}> "
+                f"{when(incident.declared_at)}. Its thread in {services().incidents_channel} is the Live "
+                "Incident State Document.",
+            )
+            if not declared.created:
+                respond(
+                    text=f"`{incident.incident_id}` was already declared by <@{incident.declared_by}>.",
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+        except Exception as error:
+            _fail(respond, error)
+
+    def mark_false_alarm(body: dict[str, Any], client: Any, respond: Any) -> None:
+        user, alert_id = body["user"]["id"], body["actions"][0]["value"]
+        try:
+            alert, action = services().service.false_alarm(alert_id, user)
+            follow_up = ""
+            if action is not None:
+                owner = f"<@{action.owner}>" if action.owner else "nobody yet"
+                follow_up = (
+                    f" Action item `{action.action_id}` ({owner}, due {action.due:%a %d %b}): find out why "
+                    "it was raised and fix it."
+                )
+            _update_page(
+                client,
+                body,
+                f":white_check_mark: False alarm, said <@{alert.false_alarm_by or user}> "
+                f"{when(alert.false_alarm_at or services().now())}.{follow_up}",
+            )
+        except Exception as error:
+            _fail(respond, error)
+
+    app.action("alert_acknowledge")(ack=acknowledge_click, lazy=[acknowledge_alert])
+    app.action("alert_real_incident")(ack=acknowledge_click, lazy=[declare_from_alert])
+    app.action("alert_false_alarm")(ack=acknowledge_click, lazy=[mark_false_alarm])
+
+    # ------------------------------------------------------------------ action items' Done button
+    def mark_action_done(body: dict[str, Any], respond: Any) -> None:
+        from incident_core.actions.render import render_done
+        from incident_core.actions.store import london_today
+
+        user, action_id = body["user"]["id"], body["actions"][0]["value"]
+        try:
+            now = services().now()
+            item = services().actions.mark_done(action_id, by=user, now=now)
+            _, done_blocks = render_done(item, london_today(now))
+            message = body.get("message") or {}
+            clicked_block = body["actions"][0].get("block_id")
+            blocks = [
+                done_blocks[0] if block.get("block_id") == clicked_block else block
+                for block in message.get("blocks") or []
+            ]
+            respond(
+                text=message.get("text") or f"Done: {item.text}",
+                blocks=blocks or done_blocks,
+                replace_original=True,
+            )
+        except Exception as error:
+            _fail(respond, error)
+
+    app.action("action_done")(ack=acknowledge_click, lazy=[mark_action_done])
+
+    # ------------------------------------------------------------------ thread replies (Events API)
+    def record_thread_message(event: dict[str, Any]) -> None:
+        change = thread_change(event)
+        if change is not None:
+            # Two small writes: done before answering, no second invocation for every message.
+            services().service.record_thread_change(change)
+
+    app.event("message")(record_thread_message)
+    return app

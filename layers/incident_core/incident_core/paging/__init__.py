@@ -1,0 +1,1 @@
+"""Paging: page intents, their delivery to Slack and SNS, held pages and re-pages on a schedule."""

@@ -1,0 +1,119 @@
+"""What a page says: the Slack message (DM and #incidents post) and the SMS/e-mail text. Pure.
+
+The Slack message carries the validation step's buttons (action_id alert_acknowledge,
+alert_real_incident, alert_false_alarm; value = alert_id) that the Slack app handles. Its first block's
+block_id names the page, which is how a retried delivery recognises a message already posted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from incident_core.models.alerts import Alert
+from incident_core.paging.pages import Page, PageKind
+from incident_core.policy.model import Policy
+
+ACKNOWLEDGE = "alert_acknowledge"
+REAL_INCIDENT = "alert_real_incident"
+FALSE_ALARM = "alert_false_alarm"
+_TEXT_LIMIT = 2900  # a section block's text may hold 3000 characters
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    text: str  # the notification text (and what screen readers say)
+    blocks: list[dict]
+
+
+def page_block_id(page: Page, target: str) -> str:
+    return f"page:{page.page_id}:{target}"[:255]
+
+
+def slack_message(alert: Alert, page: Page, policy: Policy, target: str, mention: list[str]) -> SlackMessage:
+    """The message for one target: `dm` (a person's DM) or `channel` (mentioning `mention`)."""
+    local_start = policy.calendar.local(alert.started_at)
+    mentions = " ".join(f"<@{policy.slack_id(person)}>" for person in mention)
+    headline = {
+        PageKind.PAGE: f":rotating_light: {alert.title}",
+        PageKind.HELD: f":rotating_light: {alert.title} (held since outside business hours)",
+        PageKind.REPAGE: f":rotating_light: Not acknowledged yet (page {page.seq}): {alert.title}",
+        PageKind.NOTICE: f":warning: {alert.title}",
+    }[page.kind]
+    if target == "channel" and mentions:
+        intro = f"{mentions} you are paged."
+    elif page.kind == PageKind.NOTICE:
+        intro = "Outside business hours: nobody is paged now."
+    else:
+        intro = "You are paged."
+    facts = [
+        f"*Source:* {alert.source.value}",
+        f"*Started:* {local_start:%a %d %b %H:%M} {local_start.tzname()}",
+        f"*Seen:* {alert.count} time{'s' if alert.count != 1 else ''}",
+    ]
+    if alert.journey:
+        facts.append(f"*Journey:* {alert.journey}")
+    if alert.alarm_name:
+        facts.append(f"*Alarm:* {alert.alarm_name}")
+    blocks: list[dict] = [
+        {
+            "type": "section",
+            "block_id": page_block_id(page, target),
+            "text": {"type": "mrkdwn", "text": _clip(f"*{headline}*\n{intro}")},
+        },
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": fact} for fact in facts]},
+    ]
+    if alert.state_reason:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": _clip(f">{alert.state_reason}")}}
+        )
+    context = [f"<{url}|{name}>" for name, url in alert.links.items() if url.startswith("http")]
+    context.append(f"Policy: {alert.reason or page.reason}")
+    context.append(f"Alert {alert.alert_id}")
+    blocks.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(part)} for part in context]}
+    )
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": f"alert:{alert.alert_id}",
+            "elements": [
+                _button("Acknowledge", ACKNOWLEDGE, alert.alert_id, "primary"),
+                _button("Real incident", REAL_INCIDENT, alert.alert_id, "danger"),
+                _button("False alarm", FALSE_ALARM, alert.alert_id, None),
+            ],
+        }
+    )
+    text = f"{headline} - {intro}" if target == "channel" else f"{headline} - {alert.state_reason or intro}"
+    return SlackMessage(text=_clip(text), blocks=blocks)
+
+
+def resolution_text(alert: Alert, policy: Policy) -> str:
+    resolved = policy.calendar.local(alert.resolved_at or alert.last_seen)
+    return f":white_check_mark: Resolved at {resolved:%H:%M} {resolved.tzname()}: {alert.title}"
+
+
+def urgent_message(alert: Alert, policy: Policy) -> tuple[str, str]:
+    """Subject and body for SMS/e-mail: short enough for an SMS, with how to respond."""
+    local_start = policy.calendar.local(alert.started_at)
+    subject = f"INCIDENT: {alert.title}"
+    body = (
+        f"{alert.title}\nSince {local_start:%H:%M} {local_start.tzname()}. "
+        f"{alert.state_reason[:200]}\nAcknowledge in Slack #incidents (alert {alert.alert_id})."
+    )
+    return subject, body
+
+
+def _button(text: str, action_id: str, value: str, style: str | None) -> dict:
+    button = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": text},
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 1] + "…"

@@ -1,0 +1,58 @@
+"""A page: the intent to tell people about an alert, recorded before anything is sent.
+
+A page is written `pending` (in the same transaction as whatever decided it), claimed with a conditional
+update (`sending`, with a lease) by whoever delivers it, and finished `sent` or `cancelled`. Each target
+(a DM, the channel post, an SMS/e-mail) is recorded in `delivered` as soon as it is sent, so a retried
+delivery sends only what is missing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class PageKind(StrEnum):
+    PAGE = "page"  # page people now
+    NOTICE = "notice"  # post in the incidents channel without mentioning anyone (outside hours)
+    HELD = "held"  # page when the next business period (or traction window) starts
+    REPAGE = "repage"  # not acknowledged in time: page again, escalating in a traction moment
+
+
+class PageStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+class Page(BaseModel):
+    page_id: str
+    alert_id: str
+    seq: int
+    kind: PageKind
+    due_at: datetime
+    status: PageStatus = PageStatus.PENDING
+    # Person keys from the policy file. None until decided: held pages and re-pages decide at their time.
+    people: list[str] | None = None
+    channels: list[str] = Field(default_factory=list)  # "slack", "sms", "email"
+    reason: str = ""
+    repage: int = 0  # which re-page this is (1, 2, ...); 0 for the others
+    previous_people: list[str] = Field(default_factory=list)  # who the page before it went to
+    attempts: int = 0
+    claim_token: str | None = None
+    claimed_until: datetime | None = None
+    delivered: dict[str, str] = Field(default_factory=dict)  # target -> Slack ts or SNS message id
+    scheduled_for: datetime | None = None  # the due time a wake-up schedule exists for
+    last_error: str | None = None
+    sent_at: datetime | None = None
+
+    @property
+    def unfinished(self) -> bool:
+        return self.status in (PageStatus.PENDING, PageStatus.SENDING)
+
+
+def page_id_for(alert_id: str, seq: int) -> str:
+    return f"{alert_id}-p{seq}"

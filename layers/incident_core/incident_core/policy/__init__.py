@@ -1,0 +1,1 @@
+"""The support-hours policy: the policy file, the business calendar, the paging decision, stored windows."""

@@ -1,0 +1,125 @@
+"""Business days and hours in the team's time zone, with England-and-Wales public holidays.
+
+All instants are timezone-aware datetimes. Local wall-clock rules (09:00-17:30 London) are applied with
+zoneinfo, so the daylight-saving changes (last Sundays of March and October) move the UTC instants and
+nothing else. `holidays` is imported on first use, not at import, to keep the router's cold start small.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Searching further than this for a business day means the calendar has none (a configuration error).
+_MAX_SEARCH_DAYS = 366
+
+
+class BusinessCalendar:
+    """When the team works: weekdays and hours in `time_zone`, minus public holidays and closed days."""
+
+    def __init__(
+        self,
+        time_zone: str = "Europe/London",
+        days: Iterable[str] = WEEKDAYS[:5],
+        start: time = time(9, 0),
+        end: time = time(17, 30),
+        country: str = "GB",
+        subdiv: str | None = "ENG",
+        closed_days: Iterable[date] = (),
+    ) -> None:
+        if end <= start:
+            raise ValueError(f"business hours end {end} is not after their start {start}")
+        self.zone = ZoneInfo(time_zone)
+        self.weekdays = frozenset(WEEKDAYS.index(day) for day in days)
+        if not self.weekdays:
+            raise ValueError("business hours need at least one working day")
+        self.start = start
+        self.end = end
+        self.country = country
+        self.subdiv = subdiv
+        self.closed_days = frozenset(closed_days)
+        self._holidays_by_year: dict[int, dict[date, str]] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ days
+    def holiday_name(self, day: date) -> str | None:
+        """The public holiday (or closed day) on `day`, if any."""
+        if day in self.closed_days:
+            return "closed day"
+        return self._holidays(day.year).get(day)
+
+    def is_business_day(self, day: date) -> bool:
+        return day.weekday() in self.weekdays and self.holiday_name(day) is None
+
+    def add_business_days(self, day: date, n: int) -> date:
+        """The business day `n` business days after `day` (before it if n < 0); n == 0 gives `day`."""
+        step = 1 if n >= 0 else -1
+        remaining = abs(n)
+        current = day
+        while remaining:
+            current += timedelta(days=step)
+            if self.is_business_day(current):
+                remaining -= 1
+        return current
+
+    # ------------------------------------------------------------------ instants
+    def local(self, at: datetime) -> datetime:
+        if at.tzinfo is None:
+            raise ValueError(f"{at.isoformat()} has no time zone; give an aware datetime (e.g. UTC)")
+        return at.astimezone(self.zone)
+
+    def is_business_hours(self, at: datetime) -> bool:
+        local = self.local(at)
+        return self.is_business_day(local.date()) and self.start <= local.time() < self.end
+
+    def next_business_start(self, at: datetime) -> datetime:
+        """The first start of a business period strictly after `at` (in UTC)."""
+        first_day = self.local(at).date()
+        for offset in range(_MAX_SEARCH_DAYS):
+            day = first_day + timedelta(days=offset)
+            if not self.is_business_day(day):
+                continue
+            start = self.period_start(day)
+            if start > at:
+                return start
+        raise ValueError(f"no business day within {_MAX_SEARCH_DAYS} days of {at.isoformat()}")
+
+    def period_start(self, day: date) -> datetime:
+        # Via UTC and back, so a start inside a DST gap resolves to a real instant.
+        return datetime.combine(day, self.start, tzinfo=self.zone).astimezone(UTC)
+
+    def period_end(self, day: date) -> datetime:
+        return datetime.combine(day, self.end, tzinfo=self.zone).astimezone(UTC)
+
+    # ------------------------------------------------------------------ internals
+    def _holidays(self, year: int) -> dict[date, str]:
+        cached = self._holidays_by_year.get(year)
+        if cached is not None:
+            return cached
+        import holidays  # deferred: ~0.25 s of imports that a cold start should not pay
+
+        with self._lock:
+            if year not in self._holidays_by_year:
+                table = holidays.country_holidays(self.country, subdiv=self.subdiv, years=year)
+                self._holidays_by_year[year] = dict(table.items())
+            return self._holidays_by_year[year]
+
+
+@cache
+def default_calendar() -> BusinessCalendar:
+    """Monday to Friday, 09:00-17:30 Europe/London, England-and-Wales public holidays."""
+    return BusinessCalendar()
+
+
+def is_business_day(day: date) -> bool:
+    """Is `day` a London business day (Mon-Fri, not an England-and-Wales public holiday)?"""
+    return default_calendar().is_business_day(day)
+
+
+def add_business_days(day: date, n: int) -> date:
+    """`n` London business days after `day` (e.g. an action item's due date)."""
+    return default_calendar().add_business_days(day, n)

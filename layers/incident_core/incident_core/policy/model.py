@@ -1,0 +1,131 @@
+"""The policy file (config/policy.yaml, mounted at /opt/policy.yaml): who is paged, when.
+
+Documented in docs/policy.md. Loading validates everything, so a typo in a person's key or a time fails
+with the file name and the field, not with a page that silently goes nowhere.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from incident_core.policy.calendar import WEEKDAYS, BusinessCalendar
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class PolicyFileError(ValueError):
+    """The policy file is missing or invalid; the message names the file and what is wrong."""
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    slack: Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")]  # Slack user id, e.g. U0ALASTAIR
+    phone: Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$")] | None = None  # E.164, for SMS
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+
+
+class BusinessHours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
+    start: time = time(9, 0)
+    end: time = time(17, 30)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BusinessHours:
+        if self.end <= self.start:
+            raise ValueError(f"business_hours.end {self.end} is not after business_hours.start {self.start}")
+        if not self.days:
+            raise ValueError("business_hours.days is empty: the team needs at least one working day")
+        return self
+
+
+class Holidays(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    country: str = "GB"
+    subdiv: str | None = "ENG"  # England (and Wales share England's bank holidays)
+    closed_days: list[date] = Field(default_factory=list)  # the company's own days off
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    time_zone: str = "Europe/London"
+    business_hours: BusinessHours = Field(default_factory=BusinessHours)
+    holidays: Holidays = Field(default_factory=Holidays)
+    people: dict[str, Person]
+    always_alerted: list[str]
+    traction_standby: list[str] = Field(default_factory=list)
+    ack_timeout_minutes: Annotated[int, Field(ge=1, le=120)] = 5
+    # Re-pages stop after this many; the alert stays open in the channel with its buttons.
+    max_repages: Annotated[int, Field(ge=0, le=100)] = 12
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/London)") from error
+        return value
+
+    @model_validator(mode="after")
+    def _known_people(self) -> Policy:
+        for field in ("always_alerted", "traction_standby"):
+            unknown = [key for key in getattr(self, field) if key not in self.people]
+            if unknown:
+                raise ValueError(f"{field} names {unknown}, who are not under people: {sorted(self.people)}")
+        if not self.always_alerted:
+            raise ValueError("always_alerted is empty: somebody must receive alerts")
+        return self
+
+    @cached_property
+    def calendar(self) -> BusinessCalendar:
+        return BusinessCalendar(
+            time_zone=self.time_zone,
+            days=self.business_hours.days,
+            start=self.business_hours.start,
+            end=self.business_hours.end,
+            country=self.holidays.country,
+            subdiv=self.holidays.subdiv,
+            closed_days=self.holidays.closed_days,
+        )
+
+    def slack_id(self, person: str) -> str:
+        return self.people[person].slack
+
+
+def parse_policy(text: str, source: str = "policy file") -> Policy:
+    import yaml  # deferred: only the first invocation that needs the policy pays for it
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise PolicyFileError(f"{source} is not valid YAML: {error}") from error
+    if not isinstance(data, dict):
+        raise PolicyFileError(f"{source} must be a mapping (time_zone, business_hours, people, ...)")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in error.errors()
+        )
+        raise PolicyFileError(f"{source} is invalid: {problems}") from error
+
+
+def load_policy(path: str | Path) -> Policy:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise PolicyFileError(f"cannot read the policy file {path}: {error.strerror}") from error
+    return parse_policy(text, str(path))

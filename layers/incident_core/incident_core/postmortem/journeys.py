@@ -1,0 +1,70 @@
+"""Synthetic journey results over an incident's window, as the document summarises them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class JourneyRun:
+    journey: str
+    at: datetime
+    ok: bool
+    step: str | None = None
+    reason: str = ""
+    run_id: str = ""
+
+
+@dataclass(frozen=True)
+class JourneySummary:
+    journey: str
+    runs: int
+    failures: int
+    first_failure: JourneyRun | None
+    last_failure: JourneyRun | None
+    first_success_after_failure: JourneyRun | None
+    reasons: tuple[tuple[str, int], ...]  # (step: reason, count), most frequent first
+
+
+def run_from_item(journey: str, item: Mapping[str, Any]) -> JourneyRun:
+    """A stored run (`JOURNEY#<name>` / `RUN#<iso>#<run_id>`, written by the journey store)."""
+    at = item.get("ran_at") or item["sk"].split("#")[1]
+    return JourneyRun(
+        journey=journey,
+        at=at if isinstance(at, datetime) else datetime.fromisoformat(str(at)),
+        ok=bool(item.get("ok")),
+        step=item.get("failing_step"),
+        reason=str(item.get("reason") or ""),
+        run_id=str(item.get("run_id") or item["sk"].rsplit("#", 1)[-1]),
+    )
+
+
+def summarise(runs: Iterable[JourneyRun]) -> list[JourneySummary]:
+    by_journey: dict[str, list[JourneyRun]] = {}
+    for run in sorted(runs, key=lambda r: (r.journey, r.at)):
+        by_journey.setdefault(run.journey, []).append(run)
+    summaries = []
+    for journey, journey_runs in by_journey.items():
+        failures = [run for run in journey_runs if not run.ok]
+        recovered = None
+        if failures:
+            recovered = next((r for r in journey_runs if r.ok and r.at > failures[-1].at), None)
+        reasons: dict[str, int] = {}
+        for run in failures:
+            label = f"{run.step}: {run.reason}" if run.step else run.reason or "failed"
+            reasons[label] = reasons.get(label, 0) + 1
+        summaries.append(
+            JourneySummary(
+                journey=journey,
+                runs=len(journey_runs),
+                failures=len(failures),
+                first_failure=failures[0] if failures else None,
+                last_failure=failures[-1] if failures else None,
+                first_success_after_failure=recovered,
+                reasons=tuple(sorted(reasons.items(), key=lambda pair: (-pair[1], pair[0]))),
+            )
+        )
+    return summaries

@@ -1,0 +1,143 @@
+"""Run the suite's functions locally as Lambda would: handlers from template.yaml, events routed by
+the template's own EventBridge rules.
+
+`LocalSuite` reads every AWS::Serverless::Function in template.yaml, imports its handler from
+`functions/<dir>/app.py`, and, for each EventBridgeRule event of a function, creates the same rule
+(same pattern, same bus) in moto with an SQS queue as target. `deliver()` then drains those queues
+and invokes the handlers with the EventBridge events exactly as they were put on the bus, until no
+event is left: the local chain follows the same wiring as the deployed stack.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from incident_core.adapters.aws import client
+from stand_ins.aws import ROOT, load_template
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda context object that Powertools and Bolt read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/incident-suite-local"
+    log_stream_name: str = "local"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:eu-west-2:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclass
+class Function:
+    logical_id: str
+    code_dir: Path
+    handler: str
+    rules: list[dict[str, Any]]
+    _module: ModuleType | None = None
+
+    @property
+    def module(self) -> ModuleType:
+        if self._module is None:
+            file_name, _ = self.handler.rsplit(".", 1)
+            path = self.code_dir / f"{file_name}.py"
+            name = f"suite_functions.{self.code_dir.name}.{file_name}"
+            spec = importlib.util.spec_from_file_location(name, path)
+            assert spec and spec.loader, path
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+            self._module = module
+        return self._module
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        handler = getattr(self.module, self.handler.rsplit(".", 1)[1])
+        return handler(event, LambdaContext(function_name=self.logical_id))
+
+
+def functions_from_template(template: dict[str, Any] | None = None) -> dict[str, Function]:
+    template = template or load_template()
+    functions = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        if "CodeUri" not in props:  # container-image functions are not run locally
+            continue
+        rules = [
+            event["Properties"]
+            for event in (props.get("Events") or {}).values()
+            if event["Type"] == "EventBridgeRule"
+        ]
+        functions[logical_id] = Function(logical_id, ROOT / props["CodeUri"], props["Handler"], rules)
+    return functions
+
+
+class LocalSuite:
+    """The deployed wiring, locally: suite-bus rules -> SQS (moto) -> handler invocations."""
+
+    def __init__(self, bus_name: str) -> None:
+        self.bus_name = bus_name
+        self.functions = functions_from_template()
+        self._queues: dict[str, str] = {}  # logical id -> queue url
+        self.delivered: list[tuple[str, dict[str, Any]]] = []
+
+    def function(self, logical_id: str) -> Function:
+        return self.functions[logical_id]
+
+    def wire(self) -> LocalSuite:
+        events, sqs = client("events"), client("sqs")
+        for logical_id, function in self.functions.items():
+            suite_rules = [r for r in function.rules if _is_suite_bus(r.get("EventBusName"))]
+            if not suite_rules:
+                continue
+            queue_url = sqs.create_queue(QueueName=f"local-{logical_id}")["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+            self._queues[logical_id] = queue_url
+            for index, rule in enumerate(suite_rules):
+                name = f"local-{logical_id}-{index}"
+                events.put_rule(Name=name, EventBusName=self.bus_name, EventPattern=json.dumps(rule["Pattern"]))
+                events.put_targets(Rule=name, EventBusName=self.bus_name, Targets=[{"Id": "q", "Arn": queue_arn}])
+        return self
+
+    def deliver(self, max_rounds: int = 20) -> list[tuple[str, dict[str, Any]]]:
+        """Invoke handlers for every event waiting on the bus, repeating while handlers put more."""
+        sqs = client("sqs")
+        handled: list[tuple[str, dict[str, Any]]] = []
+        for _ in range(max_rounds):
+            round_events: list[tuple[str, dict[str, Any]]] = []
+            for logical_id, queue_url in self._queues.items():
+                while True:
+                    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+                    if not messages:
+                        break
+                    for message in messages:
+                        round_events.append((logical_id, json.loads(message["Body"])))
+                        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            if not round_events:
+                break
+            for logical_id, event in round_events:
+                self.functions[logical_id].invoke(event)
+                handled.append((logical_id, event))
+        self.delivered.extend(handled)
+        return handled
+
+
+def _is_suite_bus(bus: Any) -> bool:
+    # In the template the suite's rules name the bus with {"Ref": "Bus"}; others use the default bus.
+    return bus == {"Ref": "Bus"}

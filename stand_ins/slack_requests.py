@@ -1,0 +1,297 @@
+"""Slack's side of the Slack app, locally: signed requests in Lambda's documented event envelopes, and
+Bolt's lazy self-invocation run in-process.
+
+- `slack_event(...)` wraps a body the way a Lambda Function URL (or an API Gateway HTTP API) delivers
+  it: the documented envelope (tests/fixtures/documented/aws_*.json) made a POST, Slack's headers with a
+  correctly computed signature (v0=HMAC-SHA256 of "v0:{timestamp}:{body}").
+- Bodies follow Slack's documented payloads: the slash-command form body, a block_actions payload
+  (sent form-encoded as `payload=<json>`), the Events API callback.
+- `InProcessSelfInvoker` replaces Bolt's LambdaLazyListenerRunner: where that one calls
+  lambda:InvokeFunction (InvocationType Event) with the request's event plus the
+  `x-slack-bolt-lazy-only` / `x-slack-bolt-lazy-function-name` headers, this one builds the same payload
+  and hands it to the handler in this process (at once, or queued to run later).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import hmac
+import importlib.util
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from slack_bolt.lazy_listener import LazyListenerRunner
+from slack_bolt.request import BoltRequest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENTED = ROOT / "tests" / "fixtures" / "documented"
+CHANNEL = "C0INCIDENTS"
+ALASTAIR = "U0ALASTAIR"
+FUNCTION_URL_ENVELOPE = "aws_lambda_function_url_browser_get.json"
+HTTP_API_ENVELOPE = "aws_apigw_http_api_v2_no_authorizer.json"
+FORM = "application/x-www-form-urlencoded"
+
+
+def documented(name: str) -> Any:
+    text = (DOCUMENTED / name).read_text()
+    return json.loads(text) if name.endswith(".json") else text
+
+
+def sign(body: str, signing_secret: str, timestamp: int) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def slack_headers(
+    body: str,
+    signing_secret: str,
+    content_type: str = FORM,
+    timestamp: int | None = None,
+    retry: int | None = None,
+) -> dict[str, str]:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    headers = {
+        "content-type": content_type,
+        "user-agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+        "x-slack-request-timestamp": str(timestamp),
+        "x-slack-signature": sign(body, signing_secret, timestamp),
+    }
+    if retry is not None:
+        headers["x-slack-retry-num"] = str(retry)
+        headers["x-slack-retry-reason"] = "http_timeout"
+    return headers
+
+
+def slack_event(
+    body: str,
+    headers: dict[str, str],
+    envelope: str = FUNCTION_URL_ENVELOPE,
+    base64_body: bool = False,
+) -> dict[str, Any]:
+    """A documented Lambda HTTP event (payload format 2.0) carrying Slack's POST."""
+    event = copy.deepcopy(documented(envelope))
+    event["requestContext"]["http"]["method"] = "POST"
+    event["requestContext"]["http"]["userAgent"] = headers.get("user-agent", "Slackbot")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/"
+    kept = {
+        k: v for k, v in event["headers"].items() if k in ("host", "x-forwarded-for", "x-forwarded-proto")
+    }
+    event["headers"] = {
+        **kept,
+        **{k.lower(): v for k, v in headers.items()},
+        "content-length": str(len(body)),
+    }
+    event["body"] = base64.b64encode(body.encode()).decode() if base64_body else body
+    event["isBase64Encoded"] = base64_body
+    return event
+
+
+# ---------------------------------------------------------------------- bodies, after Slack's documented ones
+def slash_command_body(
+    text: str, user: str, channel: str, trigger_id: str, response_url: str, command: str = "/incident"
+) -> str:
+    fields = dict(parse_qsl(documented("slack_slash_command_body.txt"), keep_blank_values=True))
+    fields.update(
+        command=command,
+        text=text,
+        user_id=user,
+        user_name=user.lower(),
+        channel_id=channel,
+        trigger_id=trigger_id,
+        response_url=response_url,
+    )
+    return urlencode(fields)
+
+
+def button_body(
+    action_id: str,
+    value: str,
+    user: str,
+    message: dict[str, Any],
+    channel: str,
+    response_url: str,
+    trigger_id: str = "13345224609.738474920.8088930838d88f008e0",
+    block_id: str = "page-actions",
+) -> str:
+    payload = documented("slack_block_actions_button.json")
+    payload["user"]["id"] = user
+    payload["container"] = {
+        "type": "message",
+        "message_ts": message["ts"],
+        "channel_id": channel,
+        "is_ephemeral": False,
+    }
+    payload["channel"] = {"id": channel, "name": "incidents"}
+    payload["message"] = message
+    payload["trigger_id"] = trigger_id
+    payload["response_url"] = response_url
+    payload["actions"][0].update(action_id=action_id, value=value, block_id=block_id)
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission_body(
+    callback_id: str, values: dict[str, dict], user: str, view_id: str, metadata: str
+) -> str:
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0001", "domain": "example"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0001"},
+        "api_app_id": "A0001",
+        "token": "verification-token-placeholder",
+        "trigger_id": "13345224609.738474920.8088930838d88f008e1",
+        "view": {
+            "id": view_id,
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": metadata,
+            "state": {"values": values},
+        },
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def thread_message_body(
+    channel: str, thread_ts: str, ts: str, user: str, text: str, event_id: str, **changes: Any
+) -> str:
+    """An Events API callback for a reply in a thread, shaped like the documented thread reply."""
+    callback = documented("slack_event_callback_thread_reply_message.json")
+    event = callback["event"]
+    event.update(channel=channel, thread_ts=thread_ts, ts=ts, event_ts=ts, user=user, text=text)
+    for key, value in changes.items():
+        if value is None:
+            event.pop(key, None)
+        else:
+            event[key] = value
+    callback["event_id"] = event_id
+    return json.dumps(callback)
+
+
+def events_body(event: dict[str, Any], event_id: str) -> str:
+    callback = documented("slack_event_callback_thread_reply_message.json")
+    callback["event"] = event
+    callback["event_id"] = event_id
+    return json.dumps(callback)
+
+
+# ---------------------------------------------------------------------- the functions and a paged alert
+def load_function(name: str) -> ModuleType:
+    """functions/<name>/app.py as a fresh module (its per-container caches empty)."""
+    module_name = f"suite_local_functions.{name}.app"
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def page_alert(
+    fake_slack: Any,
+    *,
+    journey: str | None = "book-viewing",
+    alarm: str | None = None,
+    started: datetime | None = None,
+    seen_after: timedelta = timedelta(minutes=1),
+    alert_id: str | None = None,
+    channel: str = CHANNEL,
+) -> tuple[Any, dict[str, Any]]:
+    """An open alert stored as the router stores it, and its page posted to the channel in the fake Slack
+    (the router's own message, with the validation buttons). Returns the alert and the posted message."""
+    from incident_core.alerts.store import AlertStore
+    from incident_core.models import Alert, AlertEvent, AlertSource
+    from incident_core.paging.messages import slack_message
+    from incident_core.paging.pages import Page, PageKind
+    from incident_core.policy.model import load_policy
+
+    started = started or datetime.now(UTC) - timedelta(minutes=4)
+    alert_id = alert_id or f"alr-{uuid.uuid4().hex[:12]}"
+    alert = Alert(
+        alert_id=alert_id,
+        fingerprint=f"journey:{journey}" if journey else f"alarm:{alarm}",
+        title=f"Journey '{journey}' is failing" if journey else f"Alarm {alarm}",
+        source=AlertSource.JOURNEY if journey else AlertSource.CLOUDWATCH_EVENTBRIDGE,
+        journey=journey,
+        alarm_name=alarm,
+        state_reason="step 'book viewing': the Book viewing button is missing",
+        started_at=started,
+        first_seen=started + seen_after,
+        last_seen=started + seen_after,
+    )
+    page = Page(
+        page_id=f"{alert_id}-p1", alert_id=alert_id, seq=1, kind=PageKind.PAGE, due_at=alert.first_seen
+    )
+    history = [
+        AlertEvent(at=alert.first_seen, what="raised"),
+        AlertEvent(at=alert.first_seen + timedelta(milliseconds=1), what=f"paged <@{ALASTAIR}>"),
+    ]
+    AlertStore.from_settings().open(alert, history, [], notification_id=f"n-{alert_id}")
+    policy = load_policy(ROOT / "config" / "policy.yaml")
+    message = slack_message(alert, page, policy, "channel", ["alastair"])
+    posted = _slack_call(
+        fake_slack, "chat.postMessage", channel=channel, text=message.text, blocks=message.blocks
+    )
+    return alert, posted["message"]
+
+
+def _slack_call(fake_slack: Any, method: str, **args: Any) -> dict[str, Any]:
+    """A Web API call as the router makes it (the fake answers any placeholder token)."""
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{fake_slack.url}{method}",
+        data=json.dumps(args).encode(),
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "Authorization": "Bearer xoxb-placeholder",
+        },
+    )
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())
+
+
+# ---------------------------------------------------------------------- Bolt's lazy self-invocation
+@dataclass
+class InProcessSelfInvoker(LazyListenerRunner):
+    """Bolt's lazy listeners as Lambda runs them: the same event, re-invoked; here in this process."""
+
+    handler: Callable[[dict[str, Any], Any], Any]
+    context: Any
+    defer: bool = False
+    payloads: list[dict[str, Any]] = field(default_factory=list)
+    queued: list[dict[str, Any]] = field(default_factory=list)
+    logger: Any = None
+
+    def __post_init__(self) -> None:
+        import logging
+
+        self.logger = logging.getLogger(__name__)
+
+    def start(self, function: Callable[..., None], request: BoltRequest) -> None:
+        event = copy.deepcopy(request.context["lambda_request"])
+        event["headers"]["x-slack-bolt-lazy-only"] = "1"
+        event["headers"]["x-slack-bolt-lazy-function-name"] = request.lazy_function_name
+        event["method"] = "NONE"
+        payload = json.loads(json.dumps(event))  # what lambda:InvokeFunction would carry
+        self.payloads.append(payload)
+        if self.defer:
+            self.queued.append(payload)
+        else:
+            self.handler(payload, self.context)
+
+    def drain(self) -> int:
+        ran = 0
+        while self.queued:
+            self.handler(self.queued.pop(0), self.context)
+            ran += 1
+        return ran

@@ -1,0 +1,149 @@
+"""The reminder function end to end: the schedule's input (from template.yaml), moto, the fake Slack."""
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+
+from incident_core.actions.store import ActionStore
+from incident_core.adapters.dynamo import Table
+from incident_core.settings import get_settings
+from stand_ins.aws import load_template
+from stand_ins.fake_slack import Fault
+from stand_ins.local_lambda import functions_from_template
+
+OPENED = datetime(2026, 12, 21, 11, 0, tzinfo=UTC)  # Monday before Christmas
+
+
+def schedule_event(at: datetime) -> dict:
+    """What EventBridge Scheduler sends: the template's Input with its context attribute filled in."""
+    schedule = load_template()["Resources"]["ActionReminderFunction"]["Properties"]["Events"][
+        "BusinessMornings"
+    ]
+    assert schedule["Properties"]["ScheduleExpressionTimezone"] == "Europe/London"
+    text = schedule["Properties"]["Input"].replace(
+        "<aws.scheduler.scheduled-time>", at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    return json.loads(text)
+
+
+@pytest.fixture
+def reminder(aws, fake_slack, monkeypatch):
+    monkeypatch.setenv("INCIDENTS_CHANNEL", "C0INCIDENTS")
+    get_settings.cache_clear()
+    function = functions_from_template()["ActionReminderFunction"]
+    function.module.dependencies.cache_clear()
+    yield function
+    function.module.dependencies.cache_clear()
+
+
+@pytest.fixture
+def store(aws):
+    return ActionStore(Table(get_settings().table_name))
+
+
+def open_items(store):
+    store.open(
+        "Write the runbook",
+        owner="U0ALASTAIR",
+        incident_id="INC-1",
+        alert_id=None,
+        source="manual",
+        by="U0ALASTAIR",
+        now=OPENED,
+    )
+    store.open(
+        "Post-deploy check",
+        owner="U0WISEN01",
+        incident_id="INC-1",
+        alert_id=None,
+        source="manual",
+        by="U0ALASTAIR",
+        now=OPENED,
+        due=date(2027, 1, 8),
+    )
+    return store.open(
+        "Why the false alarm?",
+        owner=None,
+        incident_id=None,
+        alert_id="alr-1",
+        source="false-alarm",
+        by=None,
+        now=OPENED,
+    )
+
+
+def test_business_morning_posts_the_list_and_messages_each_owner(reminder, store, fake_slack):
+    # Both items due by default (Wed 23 Dec) are overdue; the one due Fri 8 Jan is not.
+    open_items(store)
+    outcome = reminder.invoke(schedule_event(datetime(2026, 12, 29, 9, 30, tzinfo=UTC)))
+    assert outcome == {
+        "reminded": True,
+        "open": 3,
+        "overdue": 2,
+        "messaged": ["U0ALASTAIR", "U0WISEN01"],
+        "failed": {},
+    }
+    channel_post, *direct = fake_slack.calls("chat.postMessage")
+    assert channel_post.args["channel"] == "C0INCIDENTS"
+    assert channel_post.args["text"] == "Action items on Tue 29 Dec: 3, 2 overdue"
+    buttons = [b["accessory"] for b in channel_post.args["blocks"] if b.get("accessory")]
+    assert {b["action_id"] for b in buttons} == {"action_done"}
+    assert [c.args["users"] for c in fake_slack.calls("conversations.open")] == ["U0ALASTAIR", "U0WISEN01"]
+    assert [c.args["channel"] for c in direct] == ["D0ALASTAIR", "D0WISEN01"]
+    assert "Write the runbook" in json.dumps(direct[0].args["blocks"])
+    assert "Post-deploy check" not in json.dumps(direct[0].args["blocks"])
+
+
+def test_once_a_day_even_if_the_schedule_fires_twice(reminder, store, fake_slack):
+    open_items(store)
+    morning = schedule_event(datetime(2026, 12, 29, 9, 30, tzinfo=UTC))
+    reminder.invoke(morning)
+    again = reminder.invoke(morning)
+    assert again == {"reminded": False, "why": "already reminded on 2026-12-29"}
+    assert len(fake_slack.calls("chat.postMessage")) == 3
+
+
+@pytest.mark.parametrize(
+    ("at", "why"),
+    [
+        (datetime(2026, 12, 26, 9, 30, tzinfo=UTC), "Sat 26 Dec 2026 is not a London business day"),
+        (datetime(2026, 12, 28, 9, 30, tzinfo=UTC), "Mon 28 Dec 2026 is not a London business day"),
+        (datetime(2026, 4, 6, 8, 30, tzinfo=UTC), "Mon 06 Apr 2026 is not a London business day"),
+    ],
+)
+def test_weekends_and_holidays_are_skipped(reminder, store, fake_slack, at, why):
+    open_items(store)
+    assert reminder.invoke(schedule_event(at)) == {"reminded": False, "why": why}
+    assert fake_slack.calls("chat.postMessage") == []
+
+
+def test_done_items_stop_being_reminded(reminder, store, fake_slack):
+    for item in store.list_open():
+        store.mark_done(item.action_id, "U0ALASTAIR", OPENED)
+    open_items(store)
+    for item in store.list_open():
+        store.mark_done(item.action_id, "U0ALASTAIR", OPENED)
+    assert reminder.invoke(schedule_event(datetime(2026, 12, 29, 9, 30, tzinfo=UTC))) == {
+        "reminded": False,
+        "why": "no open action items",
+    }
+
+
+def test_slack_down_fails_the_run_and_the_retry_reminds(reminder, store, fake_slack):
+    open_items(store)
+    event = schedule_event(datetime(2026, 12, 29, 9, 30, tzinfo=UTC))
+    fake_slack.inject(
+        "chat.postMessage", *[Fault(status=500, body={"ok": False, "error": "fatal_error"})] * 3
+    )
+    with pytest.raises(Exception, match="fatal_error"):
+        reminder.invoke(event)
+    assert reminder.invoke(event)["reminded"] is True
+
+
+def test_one_owner_unreachable_does_not_stop_the_others(reminder, store, fake_slack):
+    open_items(store)
+    fake_slack.inject("conversations.open", Fault(status=200, body={"ok": False, "error": "user_not_found"}))
+    outcome = reminder.invoke(schedule_event(datetime(2026, 12, 29, 9, 30, tzinfo=UTC)))
+    assert outcome["messaged"] == ["U0WISEN01"]
+    assert "user_not_found" in outcome["failed"]["U0ALASTAIR"]

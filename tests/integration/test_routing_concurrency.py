@@ -1,0 +1,75 @@
+"""At-least-once delivery: the same notification delivered twenty times at once gives one alert and one
+page; twenty different notifications of the same alarm at once give one alert, counted twenty times."""
+
+import copy
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+from incident_core.alerts.store import AlertStore
+from incident_core.paging.store import PageStore
+from tests import routing_support
+from tests.routing_support import ALASTAIR, event
+
+# Fixtures (pytest finds them by name in the module).
+router = routing_support.router
+routing_env = routing_support.routing_env
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+DELIVERIES = 20
+
+
+def deliver_concurrently(router, payloads):
+    def one(payload):
+        try:
+            return router.invoke(payload)
+        except IdempotencyAlreadyInProgressError as error:
+            return error  # Lambda retries such an invocation later
+
+    with ThreadPoolExecutor(max_workers=len(payloads)) as pool:
+        return list(pool.map(one, payloads))
+
+
+def test_the_same_notification_twenty_times_at_once_is_one_alert_and_one_page(router):
+    payload = event("alert_router_sns_alarm.json")
+    outcomes = deliver_concurrently(router, [copy.deepcopy(payload) for _ in range(DELIVERIES)])
+
+    results = [o for o in outcomes if isinstance(o, dict)]
+    in_progress = [o for o in outcomes if isinstance(o, IdempotencyAlreadyInProgressError)]
+    assert len(results) + len(in_progress) == DELIVERIES
+    assert {r["results"][0]["action"] for r in results} == {"opened"}  # the one run, or its saved result
+    # Lambda's retries of the invocations that found it in progress get the saved result.
+    for _ in in_progress:
+        assert router.invoke(copy.deepcopy(payload))["results"][0]["action"] == "opened"
+
+    [alert] = AlertStore.from_settings().list_open()
+    assert alert.count == 1
+    assert len(router.dms(ALASTAIR)) == 1 and len(router.posts()) == 1
+    assert len(PageStore(AlertStore.from_settings().table).for_alert(alert.alert_id)) == 2  # page + re-page
+    assert len(router.schedules()) == 1  # the one re-page
+
+
+def test_twenty_different_notifications_of_one_alarm_at_once_are_one_alert_and_one_page(router):
+    sns = event("alert_router_sns_alarm.json")
+    bridge = event("alert_router_eventbridge_alarm.json")
+    bridge["detail"]["alarmName"] = "incident-bookshop-5xx"
+    bridge["resources"] = ["arn:aws:cloudwatch:eu-west-2:123456789012:alarm:incident-bookshop-5xx"]
+    payloads = []
+    for n in range(DELIVERIES):
+        if n % 2:
+            payload = copy.deepcopy(sns)
+            payload["Records"][0]["Sns"]["MessageId"] = f"sns-delivery-{n}"
+        else:
+            payload = copy.deepcopy(bridge)
+            payload["id"] = f"eventbridge-delivery-{n}"
+        payloads.append(payload)
+
+    outcomes = deliver_concurrently(router, payloads)
+
+    actions = sorted(o["results"][0]["action"] for o in outcomes)
+    assert actions == ["opened"] + ["repeat"] * (DELIVERIES - 1)
+    [alert] = AlertStore.from_settings().list_open()
+    assert alert.count == DELIVERIES
+    assert len(router.dms(ALASTAIR)) == 1 and len(router.posts()) == 1
+    assert sum(o["results"][0]["pages_sent"] for o in outcomes) == 1

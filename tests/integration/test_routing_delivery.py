@@ -1,0 +1,174 @@
+"""Delivering pages when Slack misbehaves, and when the router dies half-way: rate limits are waited out,
+a page that cannot be sent is kept and retried (never dropped), and a page is never sent twice."""
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from incident_core.alerts.store import AlertStore
+from incident_core.paging.pages import PageStatus
+from incident_core.paging.store import CLAIM_LEASE, PageStore
+from stand_ins.fake_slack import Fault
+from tests import routing_support
+from tests.routing_support import ALASTAIR, CHANNEL, ShortLivedContext, event
+
+# Fixtures (pytest finds them by name in the module).
+router = routing_support.router
+routing_env = routing_support.routing_env
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+
+def only_alert():
+    [alert] = AlertStore.from_settings().list_open()
+    return alert
+
+
+def pages_of(alert_id: str):
+    return PageStore(AlertStore.from_settings().table).for_alert(alert_id)
+
+
+def test_a_rate_limit_is_waited_out_and_the_page_sent_once(router):
+    router.slack.inject("chat.postMessage", Fault(status=429, retry_after=1))
+
+    result = router.invoke(event("alert_router_sns_alarm.json"))
+
+    assert result["results"][0]["pages_sent"] == 1
+    calls = router.slack.calls("chat.postMessage")
+    assert len(calls) == 3  # the DM refused with 429, the same DM again after Retry-After, the channel post
+    assert calls[1].at - calls[0].at >= 1.0  # slack_sdk's RateLimitErrorRetryHandler honoured Retry-After
+    assert len(router.dms(ALASTAIR)) == 1 and len(router.posts()) == 1
+
+
+def test_server_errors_are_retried_by_the_client(router):
+    router.slack.inject(
+        "chat.postMessage", Fault(status=503, body={"ok": False, "error": "service_unavailable"})
+    )
+    router.invoke(event("alert_router_sns_alarm.json"))
+    assert len(router.dms(ALASTAIR)) == 1
+
+
+def test_with_slack_down_the_page_stays_pending_and_is_retried_until_it_is_sent(router):
+    down = Fault(status=500, body={"ok": False, "error": "internal_error"})
+    router.slack.inject("conversations.open", *[down] * 3)  # the first try and slack_sdk's two retries
+
+    result = router.invoke(event("alert_router_sns_alarm.json"))
+
+    assert result["results"][0]["delivery_failures"] == 1
+    alert = only_alert()
+    [page] = pages_of(alert.alert_id)
+    assert page.status == PageStatus.PENDING and page.attempts == 1
+    assert "internal_error" in page.last_error
+    [retry] = router.schedules()
+    assert '"reason":"retry"' in retry["Target"]["Input"]
+    assert router.dms(ALASTAIR) == [] and router.posts() == []
+    history = [e.what for e in AlertStore.from_settings().history(alert.alert_id)]
+    assert any(line.startswith("page could not be sent (SlackApiError") for line in history)
+
+    router.run_until(router.clock.now + timedelta(minutes=2))  # Slack is back
+
+    assert len(router.dms(ALASTAIR)) == 1 and len(router.posts()) == 1
+    first, repage = pages_of(alert.alert_id)
+    assert first.status == PageStatus.SENT and first.attempts == 2
+    assert repage.status == PageStatus.PENDING  # the re-page, 5 minutes after the page
+
+
+def test_a_retry_after_a_partial_delivery_sends_only_what_is_missing(router, monkeypatch):
+    # The DM goes out; the post in the channel is refused (channel archived, say) until someone fixes it.
+    working = router.slack._api_chat_postMessage
+
+    def channel_refused(args):
+        if args.get("channel") == CHANNEL:
+            return {"ok": False, "error": "is_archived"}
+        return working(args)
+
+    monkeypatch.setattr(router.slack, "_api_chat_postMessage", channel_refused)
+    router.invoke(event("alert_router_sns_alarm.json"))
+    alert = only_alert()
+    [page] = pages_of(alert.alert_id)
+    assert page.status == PageStatus.PENDING and set(page.delivered) == {"dm:alastair"}
+    assert "is_archived" in page.last_error
+
+    monkeypatch.setattr(router.slack, "_api_chat_postMessage", working)
+    router.run_until(router.clock.now + timedelta(minutes=2))
+
+    assert len(router.dms(ALASTAIR)) == 1  # the DM was not sent again
+    assert len(router.posts()) == 1
+    assert pages_of(alert.alert_id)[0].status == PageStatus.SENT
+
+
+def test_a_crash_after_posting_but_before_recording_it_does_not_page_twice(router):
+    """The router dies between Slack accepting the DM and the write that records it. The next attempt,
+    after the claim's lease runs out, finds the DM in Slack by its block id and does not send it again."""
+    runtime = router.runtime.router
+    original_record = runtime.pages.record_delivery
+
+    def crash_after_the_dm(page, target, reference):
+        if target == "dm:alastair":
+            raise SystemExit("the Lambda sandbox died")
+        original_record(page, target, reference)
+
+    runtime.pages.record_delivery = crash_after_the_dm
+    with pytest.raises(SystemExit):
+        router.invoke(
+            event("alert_router_sns_alarm.json"), ShortLivedContext(function_name="AlertRouterFunction")
+        )
+    runtime.pages.record_delivery = original_record
+    time.sleep(0.1)  # the dead invocation's idempotency record expires (Powertools uses the wall clock)
+
+    alert = only_alert()
+    [page] = pages_of(alert.alert_id)
+    assert page.status == PageStatus.SENDING and page.delivered == {}
+    assert len(router.dms(ALASTAIR)) == 1
+
+    # Lambda retries the event after the lease; the retry (a repeat) picks the page up.
+    router.clock.advance(seconds=CLAIM_LEASE.total_seconds() + 1)
+    retried = router.invoke(event("alert_router_sns_alarm.json"))
+
+    assert retried["results"][0]["action"] == "repeat"
+    assert len(router.dms(ALASTAIR)) == 1  # found in Slack, not sent again
+    assert len(router.posts()) == 1
+    [first, _repage] = pages_of(alert.alert_id)
+    assert first.status == PageStatus.SENT and set(first.delivered) == {"dm:alastair", "channel"}
+
+
+def test_a_crash_between_deciding_and_sending_loses_nothing(router):
+    """The alert and its page intent are written, then the router dies before sending anything."""
+    runtime = router.runtime.router
+    original_deliver = runtime._deliver
+
+    def crash(*args, **kwargs):
+        raise TimeoutError("Task timed out after 30.00 seconds")
+
+    runtime._deliver = crash
+    with pytest.raises(TimeoutError):
+        router.invoke(event("alert_router_sns_alarm.json"))
+    runtime._deliver = original_deliver
+    alert = only_alert()
+    assert [p.status for p in pages_of(alert.alert_id)] == [PageStatus.PENDING]
+    assert router.slack.calls() == []
+
+    # Lambda's retry of the failed invocation (the idempotency record was released on the error).
+    router.clock.advance(minutes=1)
+    router.invoke(event("alert_router_sns_alarm.json"))
+
+    assert len(router.dms(ALASTAIR)) == 1 and len(router.posts()) == 1
+    assert only_alert().count == 1  # the retried notification is not counted twice
+
+
+def test_a_claimed_page_is_not_sent_by_a_second_deliverer(router):
+    router.invoke(event("alert_router_sns_alarm.json"))
+    alert = only_alert()
+    [_, repage] = pages_of(alert.alert_id)
+    store = router.runtime.router.pages
+    now = repage.due_at
+    first = store.claim(repage, now, ["alastair"], ["slack"])
+    assert first is not None
+    assert store.claim(repage, now + timedelta(seconds=5), ["alastair"], ["slack"]) is None
+    # Once the lease has run out (its holder died), another deliverer may take the page over; it keeps
+    # the audience the first claim fixed.
+    taken_over = store.claim(
+        store.get(alert.alert_id, repage.page_id), now + CLAIM_LEASE + timedelta(seconds=1)
+    )
+    assert taken_over is not None and taken_over.people == ["alastair"] and taken_over.attempts == 2
