@@ -43,8 +43,9 @@ lint: setup
 
 validate: setup
 	sam validate --lint
-	cfn-lint template.yaml
-	checkov --quiet --compact --framework cloudformation -f template.yaml
+	sam validate --lint --template browser/template.yaml
+	cfn-lint template.yaml browser/template.yaml
+	checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml -f browser/template.yaml
 
 build: setup
 	sam build

@@ -44,7 +44,8 @@ def _thread(replies: int) -> list[dict[str, Any]]:
             "ts": ts,
             "thread_ts": ROOT_TS,
             "user": PEOPLE[n % len(PEOPLE)],
-            "text": f"Update {n}: checked <https://example.com/logs/{n}|the logs>, <@{PEOPLE[(n + 1) % 4]}> over to you",
+            "text": f"Update {n}: checked <https://example.com/logs/{n}|the logs>, "
+            f"<@{PEOPLE[(n + 1) % len(PEOPLE)]}> over to you",
         }
         if n % 10 == 3:
             message["edited"] = {

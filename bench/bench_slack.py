@@ -121,8 +121,15 @@ def acknowledgement_latency(requests: int = REQUESTS) -> dict[str, Any]:
         context = LambdaContext(function_name="incident-suite-bench-slack-app")
         runner = InProcessSelfInvoker(module.lambda_handler, context, defer=True)
         module.request_handler().app.listener_runner.lazy_listener_runner = runner
-        alert, page = page_alert(slack, journey="book-viewing")
         response_url = f"{slack.url}response_url"
+        # An open incident for the notes to land on, and another alert whose page gets the clicks.
+        declared, declared_page = page_alert(slack, journey="book-viewing")
+        body = button_body(
+            "alert_real_incident", declared.alert_id, "U0ALASTAIR", declared_page, "C0INCIDENTS", response_url
+        )
+        module.lambda_handler(slack_event(body, slack_headers(body, SIGNING_SECRET)), context)
+        runner.drain()
+        alert, page = page_alert(slack, journey="search-listings")
 
         def command(n: int) -> dict[str, Any]:
             body = command_body(f"note bench {n}", "U0ALASTAIR", "C0INCIDENTS", f"{n}.1.bench", response_url)
@@ -152,6 +159,10 @@ def acknowledgement_latency(requests: int = REQUESTS) -> dict[str, Any]:
                     lazy.append((time.perf_counter() - began) * 1000)
                 else:
                     runner.queued.clear()
+            answers = [str(call.args.get("text")) for call in slack.calls("response_url")]
+            failed = [text for text in answers if "did not complete" in text]
+            if failed:
+                raise RuntimeError(f"{name}: the lazy work failed: {failed[0]}")
             figures = _percentiles(samples)
             figures["goal_p95_ms"] = ACK_GOAL_MS
             figures["meets_goal"] = figures["p95_ms"] <= ACK_GOAL_MS
@@ -190,6 +201,9 @@ def cold_starts(runs: int = 15) -> dict[str, Any]:
 
 
 def run() -> dict[str, Any]:
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     return {"acknowledgement": acknowledgement_latency(), "cold_start": cold_starts()}
 
 

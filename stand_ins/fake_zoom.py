@@ -57,7 +57,7 @@ class FakeZoom:
     ACCOUNT_ID = "account-placeholder"
     CLIENT_ID = "client-id-placeholder"
     CLIENT_SECRET = "client-secret-placeholder"
-    USER_ID = "me"
+    USER_ID = "incidents@example.com"
 
     def __init__(self, port: int = 0) -> None:
         self.state = ZoomState()

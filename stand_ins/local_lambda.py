@@ -22,6 +22,8 @@ from typing import Any
 from incident_core.adapters.aws import client
 from stand_ins.aws import ROOT, load_template
 
+LOCAL_ACCOUNT = "123456789012"  # moto's default account
+
 
 @dataclass
 class LambdaContext:
@@ -35,7 +37,7 @@ class LambdaContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:eu-west-2:123456789012:function:{self.function_name}"
+        return f"arn:aws:lambda:eu-west-2:{LOCAL_ACCOUNT}:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000
@@ -127,7 +129,10 @@ class LocalSuite:
                     if not messages:
                         break
                     for message in messages:
-                        round_events.append((logical_id, json.loads(message["Body"])))
+                        event = json.loads(message["Body"])
+                        # moto leaves out the envelope's `account`, which EventBridge always sends.
+                        event.setdefault("account", LOCAL_ACCOUNT)
+                        round_events.append((logical_id, event))
                         sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             if not round_events:
                 break

@@ -231,11 +231,10 @@ def page_alert(
     page = Page(
         page_id=f"{alert_id}-p1", alert_id=alert_id, seq=1, kind=PageKind.PAGE, due_at=alert.first_seen
     )
-    history = [
-        AlertEvent(at=alert.first_seen, what="raised"),
-        AlertEvent(at=alert.first_seen + timedelta(milliseconds=1), what=f"paged <@{ALASTAIR}>"),
-    ]
-    AlertStore.from_settings().open(alert, history, [], notification_id=f"n-{alert_id}")
+    alerts = AlertStore.from_settings()
+    alerts.open(alert, AlertEvent(at=alert.first_seen, what="raised"), [], notification_id=f"n-{alert_id}")
+    paged_at = alert.first_seen + timedelta(milliseconds=1)
+    alerts.add_event(alert_id, AlertEvent(at=paged_at, what=f"paged <@{ALASTAIR}>"))
     policy = load_policy(ROOT / "config" / "policy.yaml")
     message = slack_message(alert, page, policy, "channel", ["alastair"])
     posted = _slack_call(
@@ -295,3 +294,34 @@ class InProcessSelfInvoker(LazyListenerRunner):
             self.handler(self.queued.pop(0), self.context)
             ran += 1
         return ran
+
+
+# ---------------------------------------------------------------------- re-signing an event
+def resign(event: dict[str, Any], signing_secret: str, timestamp: int | None = None) -> dict[str, Any]:
+    """The event with a fresh Slack timestamp and signature (Slack refuses signatures older than 5 min)."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    signed = copy.deepcopy(event)
+    content_type = signed["headers"].get("content-type", FORM)
+    signed["headers"].update(slack_headers(body, signing_secret, content_type, timestamp))
+    return signed
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m stand_ins.slack_requests",
+        description="Re-sign a Slack app event (events/slack_app_*.json) with a signing secret, for "
+        "`sam local invoke SlackAppFunction -e -`.",
+    )
+    parser.add_argument("event", type=Path)
+    parser.add_argument("--signing-secret", required=True)
+    args = parser.parse_args(argv)
+    print(json.dumps(resign(json.loads(args.event.read_text()), args.signing_secret), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

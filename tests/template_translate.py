@@ -13,6 +13,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
+BROWSER_TEMPLATE = ROOT / "browser" / "template.yaml"  # the browser runner's own stack
 REGION = "eu-west-2"
 ACCOUNT = "123456789012"
 
@@ -25,23 +26,25 @@ class _NoManagedPolicies:
 
 
 @cache
-def sam_template() -> dict[str, Any]:
+def sam_template(path: Path = TEMPLATE) -> dict[str, Any]:
     from samtranslator.yaml_helper import yaml_parse
 
-    return yaml_parse(TEMPLATE.read_text())
+    return yaml_parse(path.read_text())
 
 
 @cache
-def _translated() -> dict[str, Any]:
+def _translated(path: Path) -> dict[str, Any]:
     from samtranslator.translator.transform import transform
 
-    template = copy.deepcopy(sam_template())
+    template = copy.deepcopy(sam_template(path))
     # Like `sam validate`: local code paths stand in for the S3 locations `sam package` would upload.
     for resource in template["Resources"].values():
         properties = resource.get("Properties", {})
         for key in ("CodeUri", "ContentUri", "DefinitionUri"):
             if isinstance(properties.get(key), str) and not properties[key].startswith("s3://"):
                 properties[key] = f"s3://placeholder-bucket/{properties[key]}"
+        if properties.get("PackageType") == "Image":  # `sam build` fills ImageUri from the Dockerfile
+            properties.setdefault("ImageUri", f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/placeholder:latest")
     previous = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = REGION  # samtranslator resolves AWS::Region from the environment
     try:
@@ -53,9 +56,9 @@ def _translated() -> dict[str, Any]:
             os.environ["AWS_DEFAULT_REGION"] = previous
 
 
-def translated() -> dict[str, Any]:
+def translated(path: Path = TEMPLATE) -> dict[str, Any]:
     """A fresh copy of the translated CloudFormation template (tests may mutate it)."""
-    return copy.deepcopy(_translated())
+    return copy.deepcopy(_translated(path))
 
 
 def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:

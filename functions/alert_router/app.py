@@ -124,7 +124,8 @@ def _run(build: Callable[[], tuple[str, dict[str, Any]] | None], current: Runtim
     if built is None:
         return {"action": "recorded-health"}
     notification_id, notification = built
-    result = current.route_once(notification={"id": notification_id, **notification})
+    with current.router.policy_prefetched():  # overlaps the idempotency check
+        result = current.route_once(notification={"id": notification_id, **notification})
     logger.info("routed", extra={"notification_id": notification_id, **result})
     return result
 

@@ -327,3 +327,29 @@ def test_incidentctl_run_reports_per_step_and_exits_by_outcome(shop, tmp_path, c
 
     assert main([*args[:5], "--journey", "no-such-journey"]) == 2
     assert "no journey named no-such-journey" in capsys.readouterr().err
+
+
+def test_a_saved_number_goes_into_headers_and_query_as_text_and_into_json_as_a_number(shop):
+    journeys = parse_journeys(
+        f"""
+journeys:
+  - name: reuse
+    steps:
+      - name: book
+        request: {{method: POST, url: "{shop.url}/api/viewings", json: {{book: 42}}}}
+        expect: {{status: 201}}
+        save: {{book: "$.book"}}
+      - name: book again
+        request:
+          method: POST
+          url: "{shop.url}/api/viewings"
+          headers: {{X-Book: "${{book}}"}}
+          params: {{book: "${{book}}"}}
+          json: {{book: "${{book}}", email: "book ${{book}}"}}
+        expect: {{status: 201, json: {{"$.book": 42, "$.email": "book 42"}}}}
+"""
+    ).journeys
+    [result] = run(journeys, confirm=False)
+    # A number in a header would make requests refuse the request (InvalidHeader): it went as text.
+    assert result.ok, result.failed_step
+    assert list(shop.viewings.values())[-1]["book"] == 42

@@ -68,7 +68,8 @@ def site(site_server):
 
 
 @pytest.fixture
-def compiler(aws, fake_slack, zoom_server, monkeypatch):
+def compiler_alone(aws, fake_slack, zoom_server, monkeypatch):
+    """The function with its bucket, secrets and settings, and nothing recorded yet."""
     zoom_server.reset()
     s3 = client("s3")
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
@@ -86,9 +87,15 @@ def compiler(aws, fake_slack, zoom_server, monkeypatch):
     get_settings.cache_clear()
     function = functions_from_template()["PostmortemCompilerFunction"]
     function.module.service.cache_clear()
-    seed_fixture(load_fixture("book_viewing_outage"), fake_slack)
     yield function
     function.module.service.cache_clear()
+
+
+@pytest.fixture
+def compiler(compiler_alone, fake_slack):
+    """... with the recorded incident stored: incident, timeline, alert, journey runs, actions, thread."""
+    seed_fixture(load_fixture("book_viewing_outage"), fake_slack)
+    return compiler_alone
 
 
 def document_versions():
@@ -288,22 +295,22 @@ def test_signed_webhook_to_the_teams_site_as_second_publisher(compiler, fake_sla
         ({"detail": {}}, "detail-type"),
     ],
 )
-def test_bad_events_fail_with_a_clear_error(compiler, event, error):
+def test_bad_events_fail_with_a_clear_error(compiler_alone, event, error):
     with pytest.raises(Exception, match=error):
-        compiler.invoke(event)
+        compiler_alone.invoke(event)
 
 
-def test_an_unknown_incident_fails_clearly(compiler):
+def test_an_unknown_incident_fails_clearly(compiler_alone):
     event = resolved_event()
     event["detail"]["incident_id"] = "INC-unknown"
     with pytest.raises(LookupError, match="no incident 'INC-unknown'"):
-        compiler.invoke(event)
+        compiler_alone.invoke(event)
 
 
-def test_the_sample_events_for_sam_local_invoke_parse(compiler):
+def test_the_sample_events_for_sam_local_invoke_parse(compiler_alone):
     for name in (
         "postmortem_compiler_incident_resolved.json",
         "postmortem_compiler_postmortem_requested.json",
     ):
-        sample = json.loads((compiler.code_dir.parent.parent / "events" / name).read_text())
-        assert compiler.module.request(sample)[0] == INCIDENT
+        sample = json.loads((compiler_alone.code_dir.parent.parent / "events" / name).read_text())
+        assert compiler_alone.module.request(sample)[0] == INCIDENT

@@ -134,27 +134,36 @@ def test_a_crash_after_posting_but_before_recording_it_does_not_page_twice(route
 
 
 def test_a_crash_between_deciding_and_sending_loses_nothing(router):
-    """The alert and its page intent are written, then the router dies before sending anything."""
+    """The alert and its page (claimed by this invocation) are written, then the router dies before
+    sending anything. Lambda's retry finds the page held by the dead invocation, schedules a wake-up for
+    when its claim runs out, and then the page is sent, once."""
     runtime = router.runtime.router
-    original_deliver = runtime._deliver
+    original_send = runtime._send_claimed
 
     def crash(*args, **kwargs):
         raise TimeoutError("Task timed out after 30.00 seconds")
 
-    runtime._deliver = crash
+    runtime._send_claimed = crash
     with pytest.raises(TimeoutError):
         router.invoke(event("alert_router_sns_alarm.json"))
-    runtime._deliver = original_deliver
+    runtime._send_claimed = original_send
     alert = only_alert()
-    assert [p.status for p in pages_of(alert.alert_id)] == [PageStatus.PENDING]
+    [page] = pages_of(alert.alert_id)
+    assert page.status == PageStatus.SENDING and page.delivered == {}
     assert router.slack.calls() == []
 
-    # Lambda's retry of the failed invocation (the idempotency record was released on the error).
+    # Lambda's retry of the failed invocation, a minute later (the idempotency record was released).
     router.clock.advance(minutes=1)
-    router.invoke(event("alert_router_sns_alarm.json"))
+    retried = router.invoke(event("alert_router_sns_alarm.json"))
+    assert retried["results"][0]["action"] == "repeat"
+    [wake_up] = router.schedules()
+    assert '"reason":"retry"' in wake_up["Target"]["Input"]
+
+    router.run_until(router.clock.now + timedelta(minutes=2))
 
     assert len(router.dms(ALASTAIR)) == 1 and len(router.posts()) == 1
     assert only_alert().count == 1  # the retried notification is not counted twice
+    assert pages_of(alert.alert_id)[0].status == PageStatus.SENT
 
 
 def test_a_claimed_page_is_not_sent_by_a_second_deliverer(router):

@@ -31,7 +31,7 @@ def new_alert(store: AlertStore, alert_id: str = "al-1", fingerprint: str = "jou
         first_seen=NOW,
         last_seen=NOW,
     )
-    outcome = store.open(alert, [AlertEvent(at=NOW, what="raised")], [], notification_id="n-1")
+    outcome = store.open(alert, AlertEvent(at=NOW, what="raised"), [], notification_id="n-1")
     assert outcome == OpenOutcome.OPENED
     return alert
 
@@ -85,7 +85,7 @@ def test_one_open_alert_per_fingerprint_and_resolution_releases_it(stores):
     alerts, _ = stores
     new_alert(alerts)
     second = Alert.model_validate({**alerts.get("al-1").model_dump(), "alert_id": "al-2"})
-    assert alerts.open(second, [], [], "n-2") == OpenOutcome.EXISTS
+    assert alerts.open(second, AlertEvent(at=NOW, what="raised"), [], "n-2") == OpenOutcome.EXISTS
     assert alerts.get("al-2") is None  # nothing half-written
 
     resolved = alerts.resolve("al-1", NOW + timedelta(minutes=9), "resolved: recovered")
@@ -94,9 +94,9 @@ def test_one_open_alert_per_fingerprint_and_resolution_releases_it(stores):
     assert alerts.open_alert_id("journey-1") is None
     assert [a.alert_id for a in alerts.list_since(NOW - timedelta(days=1))] == ["al-1"]
     # A notification older than that resolution does not reopen; a newer one opens a new alert.
-    assert alerts.open(second, [], [], "n-3") == OpenOutcome.STALE
+    assert alerts.open(second, AlertEvent(at=NOW, what="raised"), [], "n-3") == OpenOutcome.STALE
     later = second.model_copy(update={"started_at": NOW + timedelta(minutes=20)})
-    assert alerts.open(later, [], [], "n-4") == OpenOutcome.OPENED
+    assert alerts.open(later, AlertEvent(at=NOW, what="raised"), [], "n-4") == OpenOutcome.OPENED
 
 
 def test_a_repeat_is_counted_once_per_notification(stores):

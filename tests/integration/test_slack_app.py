@@ -186,6 +186,11 @@ def test_status_lists_open_incidents_with_their_thread(app, fake_slack):
     listing = blocks_text(last_response(app))
     assert "1 open incident" in listing and incident.incident_id in listing
     assert "https://example.slack.com/archives/C0INCIDENTS/p1700000000000100" in listing
+    app.command(f"status {incident.incident_id}")
+    one = last_response(app)
+    assert one["text"] == incident.incident_id and "investigating, led by <@U0ALASTAIR>" in blocks_text(one)
+    app.command("status INC-000000000000")
+    assert last_response(app)["text"].startswith("There is no incident `INC-000000000000`")
 
 
 def test_action_items_from_slack_and_their_done_button(app, fake_slack):

@@ -335,3 +335,32 @@ def test_journey_recovery_is_recorded_on_its_open_incident(world, fake_slack):
     timeline = IncidentStore.from_settings().timeline(incident.incident_id)
     assert sum(e.key == "recovered-book-viewing-run-42" for e in timeline) == 1
     assert sum("passes again" in m["text"] for m in replies(fake_slack, incident)) == 1
+
+
+def test_simultaneous_clicks_and_deliveries_make_one_incident_one_thread_one_entry(world, fake_slack):
+    from concurrent.futures import ThreadPoolExecutor
+
+    alert, page = page_alert(fake_slack)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        people = [ALASTAIR, WISEN] * 3
+        responses = list(
+            pool.map(lambda who: world.app.click("alert_real_incident", alert.alert_id, page, who), people)
+        )
+    assert {r["statusCode"] for r in responses} == {200}
+    handled = world.suite.deliver()
+    assert [e["detail-type"] for _, e in handled] == ["IncidentDeclared"]
+    (incident,) = IncidentStore.from_settings().list_open()
+    assert len(top_level(fake_slack)) == 2  # the page and one root
+
+    reply = fake_slack.add_user_message(
+        CHANNEL, "looking at the API logs", WISEN, thread_ts=incident.thread_ts
+    )
+    body = thread_message_body(CHANNEL, incident.thread_ts, reply["ts"], WISEN, reply["text"], "Ev7")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda retry: world.app.event(body, retry=retry or None), range(8)))
+    messages = [
+        e
+        for e in IncidentStore.from_settings().timeline(incident.incident_id)
+        if e.kind == TimelineKind.MESSAGE
+    ]
+    assert len(messages) == 1

@@ -36,7 +36,7 @@ def test_account_credentials_grant_then_meeting(fake_zoom):
     assert token_call.query == {"grant_type": "account_credentials", "account_id": FakeZoom.ACCOUNT_ID}
     basic = base64.b64encode(f"{FakeZoom.CLIENT_ID}:{FakeZoom.CLIENT_SECRET}".encode()).decode()
     assert token_call.headers["authorization"] == f"Basic {basic}"
-    assert meeting_call.path == "/v2/users/me/meetings"
+    assert meeting_call.path == f"/v2/users/{FakeZoom.USER_ID}/meetings"
     assert meeting_call.headers["authorization"].startswith("Bearer fake-zoom-token-")
     assert meeting_call.body["type"] == 1  # instant: the war room starts now
     stored = fake_zoom.meetings()[0]
@@ -104,5 +104,5 @@ def test_failures_are_zoom_errors_that_say_why(fake_zoom, endpoint, fault, messa
 def test_wrong_credentials_and_incomplete_secret(fake_zoom):
     with pytest.raises(ZoomError, match=r"Invalid client_id"):
         zoom_for(fake_zoom, client_secret="wrong").create_meeting("INC-1")
-    with pytest.raises(ZoomError, match="no client_secret"):
+    with pytest.raises(ZoomError, match="no client_secret, user_id"):
         ZoomCredentials.from_secret({"account_id": "a", "client_id": "b"})

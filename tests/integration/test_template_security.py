@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.template_translate import as_list, of_type, ref_name, sam_template, statements, translated
+from tests.template_translate import (
+    BROWSER_TEMPLATE,
+    as_list,
+    of_type,
+    ref_name,
+    sam_template,
+    statements,
+    translated,
+)
 
 T = translated()
 
@@ -133,6 +141,10 @@ def test_the_suite_key_rotates_and_is_usable_only_through_the_suites_services() 
     }
     assert services == {"dynamodb", "secretsmanager", "sqs", "sns", "s3", "lambda"}
     assert via_service["Condition"]["StringEquals"]["kms:CallerAccount"] == {"Ref": "AWS::AccountId"}
+    # Only the account itself administers the key unconditionally; every other grant is conditioned.
+    for statement in key["KeyPolicy"]["Statement"]:
+        if statement["Sid"] != "AccountAdministersTheKey":
+            assert statement.get("Condition"), statement["Sid"]
 
 
 def test_function_urls_are_public_only_where_documented() -> None:
@@ -181,3 +193,15 @@ def test_every_checkov_suppression_sits_beside_its_resource_with_a_reason() -> N
         for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
             assert skip["id"].startswith(("CKV_AWS_", "CKV2_AWS_")), name
             assert len(skip.get("comment", "").split()) >= 8, f"{name}: {skip['id']} needs its reason"
+
+
+def test_the_browser_runners_stack_grants_no_wildcard_and_encrypts_its_queue() -> None:
+    browser = translated(BROWSER_TEMPLATE)
+    for where, statement in statements(browser):
+        if statement["Effect"] == "Allow":
+            assert not any("*" in action for action in as_list(statement["Action"])), where
+            assert "*" not in as_list(statement.get("Resource", [])), where
+    for name, queue in of_type(browser, "AWS::SQS::Queue").items():
+        assert queue["Properties"]["KmsMasterKeyId"] == "alias/aws/sqs", name
+    for name, role in of_type(browser, "AWS::IAM::Role").items():
+        assert set(role["Properties"].get("ManagedPolicyArns", [])) <= ALLOWED_MANAGED_POLICIES, name

@@ -10,7 +10,16 @@ import pytest
 
 from incident_core.adapters.aws import client
 from incident_core.dashboard import dashboard_problems, parse_params, render_dashboard
-from tests.template_translate import REGION, Resolver, as_list, of_type, ref_name, sam_template, translated
+from tests.template_translate import (
+    BROWSER_TEMPLATE,
+    REGION,
+    Resolver,
+    as_list,
+    of_type,
+    ref_name,
+    sam_template,
+    translated,
+)
 
 T = translated()
 ALARMS = of_type(T, "AWS::CloudWatch::Alarm")
@@ -223,3 +232,22 @@ def test_sam_template_declares_the_alarm_email_and_product_parameters() -> None:
     assert parameters["ProductFunctionNames"]["Type"] == "CommaDelimitedList"
     assert parameters["ProductTableNames"]["Type"] == "CommaDelimitedList"
     assert parameters["ProductHttpApiId"]["Type"] == "String"
+
+
+def test_the_browser_runners_own_stack_alarms_on_its_errors_and_dead_letters_to_the_watcher_topic() -> None:
+    browser = translated(BROWSER_TEMPLATE)
+    resolver = Resolver(browser, {"WatcherTopicArn": "arn:aws:sns:eu-west-2:123456789012:watcher"})
+    alarms = of_type(browser, "AWS::CloudWatch::Alarm")
+    [function] = of_type(browser, "AWS::Lambda::Function")
+    [queue] = of_type(browser, "AWS::SQS::Queue")
+    watched = {
+        (alarm["Properties"]["MetricName"], ref_name(alarm["Properties"]["Dimensions"][0]["Value"]))
+        for alarm in alarms.values()
+    }
+    assert watched == {("Errors", function), ("ApproximateNumberOfMessagesVisible", queue)}
+    assert ref_name(browser["Resources"][function]["Properties"]["DeadLetterConfig"]["TargetArn"]) == queue
+    for alarm in alarms.values():
+        properties = alarm["Properties"]
+        assert properties["AlarmActions"] == properties["OKActions"] == [{"Ref": "WatcherTopicArn"}]
+        name = resolver.resolve(properties["AlarmName"])
+        assert name.startswith("incident-suite-dev-browser-journey-runner-")

@@ -69,15 +69,3 @@ class EventBridgeScheduler:
                 Description=f"{event.detail_type} for the incident suite",
             )
         return at
-
-
-class RecordingScheduler:
-    """In-memory scheduler for pure domain tests."""
-
-    def __init__(self) -> None:
-        self.schedules: dict[str, tuple[datetime, SuiteEvent]] = {}
-
-    def schedule(self, name: str, at: datetime, event: SuiteEvent, now: datetime) -> datetime:
-        at = max(at, now + MINIMUM_LEAD)
-        self.schedules.setdefault(name, (at, event))
-        return at

@@ -7,25 +7,22 @@ exactly one person, on every channel they have.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from incident_core.adapters.aws import client
 
 SUBJECT_LIMIT = 100  # SNS rejects longer subjects
 
 
-class UrgentNotifier(Protocol):
-    def notify(self, person: str, subject: str, message: str) -> str:
-        """Send; return the message id."""
-        ...
-
-
 class SnsUrgentNotifier:
+    """An `UrgentOps` (incident_core.paging.delivery) over SNS."""
+
     def __init__(self, topic_arn: str, sns_client: Any | None = None) -> None:
         self.topic_arn = topic_arn
         self._client = sns_client
 
     def notify(self, person: str, subject: str, message: str) -> str:
+        """Publish to one person (the subscriptions' filter on `person`); return the message id."""
         sns = self._client or client("sns")
         response = sns.publish(
             TopicArn=self.topic_arn,

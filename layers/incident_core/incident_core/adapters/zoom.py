@@ -14,12 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from pydantic import BaseModel
 
 # Renew a token this long before Zoom says it expires, so a request never carries a stale one.
 TOKEN_RENEW_MARGIN_SECONDS = 60
 DEFAULT_TIMEOUT_SECONDS = 5.0
+SECRET_FIELDS = ("account_id", "client_id", "client_secret", "user_id")
 
 
 class ZoomError(Exception):
@@ -43,18 +45,18 @@ class ZoomCredentials:
     account_id: str
     client_id: str
     client_secret: str
-    user_id: str = "me"
+    user_id: str  # the Zoom user who hosts the meetings (e-mail or id; S2S apps have no "me")
 
     @classmethod
     def from_secret(cls, secret: dict[str, Any]) -> ZoomCredentials:
-        missing = [key for key in ("account_id", "client_id", "client_secret") if not secret.get(key)]
+        missing = [key for key in SECRET_FIELDS if not secret.get(key)]
         if missing:
             raise ZoomError(f"the Zoom secret has no {', '.join(missing)}")
         return cls(
             account_id=str(secret["account_id"]),
             client_id=str(secret["client_id"]),
             client_secret=str(secret["client_secret"]),
-            user_id=str(secret.get("user_id") or "me"),
+            user_id=str(secret["user_id"]),
         )
 
 
@@ -134,7 +136,7 @@ class Zoom:
         }
         if start_time is not None:
             payload["start_time"] = start_time.strftime("%Y-%m-%dT%H:%M:%SZ")
-        url = f"{self.api_url}/users/{self.credentials.user_id}/meetings"
+        url = f"{self.api_url}/users/{quote(self.credentials.user_id, safe='@')}/meetings"
         response = self._authorised_post(url, payload)
         if response.status_code != 201:
             raise ZoomError(f"Zoom did not create the meeting: {_describe(response)}")

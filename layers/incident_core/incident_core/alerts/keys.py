@@ -3,8 +3,8 @@
 ALERT#<alert_id> / ALERT            the alert (gsi1: ALERTS#open or ALERTS#closed, by start time)
 ALERT#<alert_id> / PAGE#<page_id>   a page (intent, claim, deliveries)
 ALERT#<alert_id> / EVENT#<iso>#<h>  the alert's history, one line each
-FP#<fingerprint> / OPEN             lock: the one open alert of a fingerprint
-FP#<fingerprint> / LAST             when its last alert resolved (late ALARM deliveries are ignored)
+FP#<fingerprint> / OPEN             the fingerprint's lock: `alert_id` of its one open alert (absent when
+                                    none), `resolved_at` of its last one (older ALARM deliveries are ignored)
 AWSHEALTH / <iso>#<arn>             an AWS Health event, a fact for the incident checklist
 """
 

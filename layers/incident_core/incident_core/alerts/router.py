@@ -14,7 +14,10 @@ unfinished pages along, so whatever a crash interrupted is picked up by the next
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -30,7 +33,7 @@ from incident_core.models.alerts import Alert, AlertEvent, AlertStatus
 from incident_core.models.windows import Silence, TractionWindow
 from incident_core.paging.delivery import CHANNEL_TARGET, Pager
 from incident_core.paging.messages import resolution_text
-from incident_core.paging.pages import Page, PageKind, PageStatus, page_id_for
+from incident_core.paging.pages import Page, PageKind, PageStatus, claimed_now, page_id_for
 from incident_core.paging.store import CLAIM_LEASE, LeaseLost, PageStore
 from incident_core.policy.decide import PageDecision, decide, repage_audience
 from incident_core.policy.model import Policy
@@ -109,6 +112,8 @@ class AlertRouter:
         self.bus = bus
         self.health = health
         self.clock = clock
+        self._pool: ThreadPoolExecutor | None = None
+        self._prefetched = threading.local()
 
     # ------------------------------------------------------------------ inputs
     def handle_signal(self, signal: Signal) -> RouteResult:
@@ -137,9 +142,7 @@ class AlertRouter:
 
     # ------------------------------------------------------------------ raise, repeat, resolve, note
     def _raise(self, signal: Signal, moment: _Moment) -> RouteResult:
-        existing = self.alerts.open_alert_id(signal.fingerprint)
-        if existing:
-            return self._repeat(existing, signal, moment)
+        # No look-up first: the transaction's lock says whether the alert exists (a repeat) or not.
         alert = Alert(
             alert_id=new_id("al", moment.now),
             fingerprint=signal.fingerprint,
@@ -160,12 +163,15 @@ class AlertRouter:
         alert = alert.model_copy(
             update={"pages": bool(decision.page or decision.hold_until), "reason": decision.reason}
         )
-        pages = _pages_for(alert, decision, moment.now, first_seq=0)
-        events = [
-            AlertEvent(at=moment.now, what=f"raised: {alert.title} ({signal.marking})"),
-            AlertEvent(at=moment.now, what=_decision_line(decision)),
+        # Pages due now are written already claimed by this invocation: no separate claim before Slack.
+        pages = [
+            claimed_now(page, moment.now) if page.due_at <= moment.now else page
+            for page in _pages_for(alert, decision, moment.now, first_seq=0)
         ]
-        outcome = self.alerts.open(alert, events, pages, signal.notification_id)
+        raised = AlertEvent(
+            at=moment.now, what=f"raised: {alert.title} ({signal.marking}); {_decision_line(decision)}"
+        )
+        outcome = self.alerts.open(alert, raised, pages, signal.notification_id)
         if outcome == OpenOutcome.EXISTS:  # a concurrent delivery created it first
             winner = self.alerts.open_alert_id(signal.fingerprint)
             if winner is None:
@@ -173,7 +179,7 @@ class AlertRouter:
             return self._repeat(winner, signal, moment)
         if outcome == OpenOutcome.STALE:
             return RouteResult("ignored", detail="older than the last resolution of this alarm")
-        result = self._advance(alert, pages, moment)
+        result = self._advance(alert, pages, moment, claimed={p.page_id for p in pages if p.claim_token})
         self._announce(alert)
         result.action = "opened"
         return result
@@ -231,10 +237,22 @@ class AlertRouter:
         return RouteResult("noted", alert_id, detail=f"{state} never pages")
 
     # ------------------------------------------------------------------ pages
-    def _advance(self, alert: Alert, pages: list[Page], moment: _Moment) -> RouteResult:
-        """Move each unfinished page along: cancel, send now, or make sure a schedule wakes us for it."""
+    def _advance(
+        self,
+        alert: Alert,
+        pages: list[Page],
+        moment: _Moment,
+        claimed: frozenset[str] | set[str] = frozenset(),
+    ) -> RouteResult:
+        """Move each unfinished page along: cancel, send now, or make sure a schedule wakes us for it.
+        Pages in `claimed` were claimed by this invocation when they were written: send them."""
         result = RouteResult("advanced", alert.alert_id)
         for page in pages:
+            if page.page_id in claimed:
+                sent, failed = self._send_claimed(alert, page, moment, recover_since=None)
+                result.pages_sent += sent
+                result.delivery_failures += failed
+                continue
             if not page.unfinished:
                 continue
             if alert.status != AlertStatus.OPEN:
@@ -278,6 +296,11 @@ class AlertRouter:
             if latest and latest.unfinished and latest.claimed_until:
                 self._ensure_schedule(latest, latest.claimed_until, moment.now)  # if its holder dies
             return 0, 0
+        return self._send_claimed(alert, claimed, moment, recover_since)
+
+    def _send_claimed(
+        self, alert: Alert, claimed: Page, moment: _Moment, recover_since: datetime | None
+    ) -> tuple[int, int]:
         try:
             self.pager.deliver(
                 claimed,
@@ -387,8 +410,23 @@ class AlertRouter:
         )
         self.alerts.mark_announced(alert.alert_id)
 
+    @contextmanager
+    def policy_prefetched(self) -> Iterator[None]:
+        """Read the traction windows and silences in the background while the caller does something
+        else first (the idempotency check); the next decision on this thread uses that read."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="policy-prefetch")
+        self._prefetched.future = self._pool.submit(self.windows.current, self.clock())
+        try:
+            yield
+        finally:
+            self._prefetched.future = None
+
     def _moment(self) -> _Moment:
-        return _Moment(now=self.clock(), policy=self.policy(), read_windows=self.windows.current)
+        future: Future | None = getattr(self._prefetched, "future", None)
+        self._prefetched.future = None  # used once
+        read = (lambda _at: future.result()) if future is not None else self.windows.current
+        return _Moment(now=self.clock(), policy=self.policy(), read_windows=read)
 
 
 def _pages_for(alert: Alert, decision: PageDecision, now: datetime, first_seq: int) -> list[Page]:

@@ -37,6 +37,8 @@ __all__ = ["AlertEvent", "AlertNotFound", "AlertStore", "OpenOutcome"]
 KEEP_ALERTS = timedelta(days=400)
 KEEP_LAST_RESOLVED = timedelta(days=30)
 _TRANSACTION_ATTEMPTS = 6
+# The fingerprint's lock item: `alert_id` while an alert is open, `resolved_at` of its last alert.
+LOCK_SK = "OPEN"
 
 
 class AlertNotFound(LookupError):
@@ -65,14 +67,19 @@ class AlertStore:
         return Alert.model_validate(item) if item else None
 
     def history(self, alert_id: str) -> list[AlertEvent]:
-        """The alert's history, oldest first (what the incident timeline copies)."""
-        return [
-            AlertEvent.model_validate(item) for item in self.table.query(alert_pk(alert_id), EVENT_PREFIX)
-        ]
+        """The alert's history, oldest first (what the incident timeline copies): its opening line, kept
+        on the alert itself, then one item per later line."""
+        events = []
+        for item in self.table.query(alert_pk(alert_id)):
+            if item["sk"] == ALERT_SK and item.get("opening"):
+                events.append(AlertEvent.model_validate(item["opening"]))
+            elif item["sk"].startswith(EVENT_PREFIX):
+                events.append(AlertEvent.model_validate(item))
+        return sorted(events, key=lambda e: e.at)
 
     def open_alert_id(self, fingerprint: str) -> str | None:
-        item = self.table.get(fingerprint_pk(fingerprint), "OPEN")
-        return item["alert_id"] if item else None
+        item = self.table.get(fingerprint_pk(fingerprint), LOCK_SK)
+        return item.get("alert_id") if item else None
 
     def list_open(self) -> list[Alert]:
         return [Alert.model_validate(item) for item in self.table.query(OPEN_ALERTS, index="gsi1")]
@@ -130,11 +137,12 @@ class AlertStore:
     def open(
         self,
         alert: Alert,
-        events: Iterable[AlertEvent],
+        opening: AlertEvent,
         pages: Iterable[Page],
         notification_id: str,
     ) -> OpenOutcome:
-        """Create the alert, its fingerprint lock, history and page intents in one transaction."""
+        """Create the alert (with its opening history line), take its fingerprint's lock and write its
+        page intents, in one transaction: all or nothing."""
         expires_at = int((alert.started_at + KEEP_ALERTS).timestamp())
         pk = alert_pk(alert.alert_id)
         items: list[dict[str, Any]] = [
@@ -148,40 +156,32 @@ class AlertStore:
                     gsi1sk=f"{iso(alert.started_at)}#{alert.alert_id}",
                     last_notification=notification_id,
                     last_seen=iso(alert.last_seen),
+                    opening=opening.model_dump(mode="json"),
                     announced=False,
                     expires_at=expires_at,
                 ),
             ),
-            _put(
-                self.table.name,
-                serialize(
-                    {
-                        "pk": fingerprint_pk(alert.fingerprint),
-                        "sk": "OPEN",
-                        "alert_id": alert.alert_id,
-                        "opened_at": iso(alert.started_at),
-                    }
-                ),
-            ),
             {
-                "ConditionCheck": {
+                "Update": {
                     "TableName": self.table.name,
-                    "Key": serialize({"pk": fingerprint_pk(alert.fingerprint), "sk": "LAST"}),
-                    "ConditionExpression": "attribute_not_exists(pk) OR resolved_at < :started",
-                    "ExpressionAttributeValues": serialize({":started": iso(alert.started_at)}),
+                    "Key": serialize({"pk": fingerprint_pk(alert.fingerprint), "sk": LOCK_SK}),
+                    "UpdateExpression": "SET alert_id = :id, opened_at = :started REMOVE expires_at",
+                    # One open alert per fingerprint; and nothing older than its last resolution reopens.
+                    "ConditionExpression": "attribute_not_exists(alert_id) "
+                    "AND (attribute_not_exists(resolved_at) OR resolved_at < :started)",
+                    "ExpressionAttributeValues": serialize(
+                        {":id": alert.alert_id, ":started": iso(alert.started_at)}
+                    ),
                 }
             },
         ]
-        items += [_put(self.table.name, _event_item(pk, event, expires_at)) for event in events]
         items += [_put(self.table.name, page_item(page, expires_at)) for page in pages]
         reasons = self._transact(items)
         if reasons is None:
             return OpenOutcome.OPENED
-        if reasons[1] == "ConditionalCheckFailed":
-            return OpenOutcome.EXISTS
-        if reasons[2] == "ConditionalCheckFailed":
-            return OpenOutcome.STALE
-        raise RuntimeError(f"creating alert {alert.alert_id} was refused: {reasons}")
+        if reasons[1] != "ConditionalCheckFailed":
+            raise RuntimeError(f"creating alert {alert.alert_id} was refused: {reasons}")
+        return OpenOutcome.EXISTS if self.open_alert_id(alert.fingerprint) else OpenOutcome.STALE
 
     def record_repeat(self, alert_id: str, seen_at: datetime, notification_id: str) -> Alert:
         """Count another notification of an open alert; the same notification is counted once."""
@@ -219,7 +219,6 @@ class AlertStore:
             return None
         status = alert.status if alert.status == AlertStatus.FALSE_ALARM else AlertStatus.RESOLVED
         pk = alert_pk(alert_id)
-        fp_pk = fingerprint_pk(alert.fingerprint)
         expires_at = int((alert.started_at + KEEP_ALERTS).timestamp())
         items = [
             _update_alert(
@@ -228,26 +227,20 @@ class AlertStore:
                 {"status": status.value, "resolved_at": iso(at), "gsi1pk": CLOSED_ALERTS},
             ),
             {
-                "Delete": {
+                "Update": {
                     "TableName": self.table.name,
-                    "Key": serialize({"pk": fp_pk, "sk": "OPEN"}),
+                    "Key": serialize({"pk": fingerprint_pk(alert.fingerprint), "sk": LOCK_SK}),
+                    "UpdateExpression": "REMOVE alert_id SET resolved_at = :at, expires_at = :expires",
                     "ConditionExpression": "alert_id = :id",
-                    "ExpressionAttributeValues": serialize({":id": alert_id}),
+                    "ExpressionAttributeValues": serialize(
+                        {
+                            ":id": alert_id,
+                            ":at": iso(at),
+                            ":expires": int((at + KEEP_LAST_RESOLVED).timestamp()),
+                        }
+                    ),
                 }
             },
-            _put(
-                self.table.name,
-                serialize(
-                    {
-                        "pk": fp_pk,
-                        "sk": "LAST",
-                        "alert_id": alert_id,
-                        "resolved_at": iso(at),
-                        "expires_at": int((at + KEEP_LAST_RESOLVED).timestamp()),
-                    }
-                ),
-                condition=None,
-            ),
             _put(self.table.name, _event_item(pk, AlertEvent(at=at, what=what), expires_at), condition=None),
         ]
         if self._transact(items) is not None:

@@ -104,6 +104,16 @@ def fail(command: str, message: str) -> int:
     return 2
 
 
+def current_user() -> str:
+    """Who runs the command, for `--by` (a container without a user name gets 'incidentctl')."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "incidentctl"
+
+
 def aws_configured() -> bool:
     import boto3
 

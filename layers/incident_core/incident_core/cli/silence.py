@@ -9,11 +9,10 @@ incidentctl silence end SILENCE_ID
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 from datetime import UTC, datetime
 
-from incident_core.cli.policy import fail, iso_z, parse_duration, parse_instant, policy_store
+from incident_core.cli.policy import current_user, fail, iso_z, parse_duration, parse_instant, policy_store
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -26,7 +25,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     until.add_argument("--end", help="ISO-8601 with a time zone")
     until.add_argument("--for", dest="duration", help="how long from now: 90m, 2h, 1d, 1h30m")
     add.add_argument("--reason", required=True, help="the planned change, e.g. 'database upgrade'")
-    add.add_argument("--by", default=getpass.getuser(), help="who sets it (default: your user name)")
+    add.add_argument("--by", default=current_user(), help="who sets it (default: your user name)")
     add.set_defaults(run=run_add)
 
     listing = sub.add_parser("list", help="silences that have not ended")

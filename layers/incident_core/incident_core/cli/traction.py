@@ -8,11 +8,10 @@ incidentctl traction end WINDOW_ID
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 from datetime import UTC, datetime
 
-from incident_core.cli.policy import fail, iso_z, parse_instant, policy_store
+from incident_core.cli.policy import current_user, fail, iso_z, parse_instant, policy_store
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -25,7 +24,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--start", required=True, help="ISO-8601 with a time zone, e.g. 2026-12-01T18:00:00Z")
     add.add_argument("--end", required=True, help="ISO-8601 with a time zone")
     add.add_argument("--label", required=True, help="what the traction is, e.g. 'Christmas ads campaign'")
-    add.add_argument("--by", default=getpass.getuser(), help="who sets it (default: your user name)")
+    add.add_argument("--by", default=current_user(), help="who sets it (default: your user name)")
     add.set_defaults(run=run_add)
 
     listing = sub.add_parser("list", help="current and future windows")

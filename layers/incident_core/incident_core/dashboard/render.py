@@ -67,7 +67,8 @@ def render_dashboard(params: DashboardParams) -> dict[str, Any]:
                 "Who watches the watcher. Look for any alarm not OK: the suite itself may be blind",
                 list(params.watcher_alarm_arns),
             ),
-            width=8,
+            width=24,  # a tile per alarm: one per function and dead-letter queue
+            height=4,
         )
     return {"start": "-PT6H", "periodOverride": "auto", "widgets": grid.widgets}
 

@@ -139,7 +139,11 @@ class Commands:
         raise CommandError("`/incident declare` opens a form; if none appeared, try again.")
 
     def _status(self, command: Command, user: str, key: str) -> Reply:
-        if command.incident_id or command.words:
+        if command.incident_id and not command.words:  # one incident's state
+            incident = self.service.open_incident(command.incident_id)
+            links = self.permalinks([incident])
+            return Reply(*status_list([incident], links, self.now, heading=incident.incident_id))
+        if command.words:
             if len(command.words) != 1:
                 raise CommandError("Say the new status: `/incident status identified`.")
             try:

@@ -164,12 +164,12 @@ def page_after_click(blocks: Sequence[dict], outcome: str, keep: Sequence[str] =
 
 
 def status_list(
-    incidents: Sequence[Incident], links: dict[str, str], now: datetime
+    incidents: Sequence[Incident], links: dict[str, str], now: datetime, heading: str | None = None
 ) -> tuple[str, list[dict]]:
     if not incidents:
         text = "No incident is open."
         return text, [_section(text)]
-    text = f"{len(incidents)} open incident{'s' if len(incidents) != 1 else ''}"
+    text = heading or f"{len(incidents)} open incident{'s' if len(incidents) != 1 else ''}"
     blocks: list[dict] = [_section(f"*{text}*")]
     for incident in incidents[:40]:
         link = links.get(incident.incident_id)

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from incident_core.adapters.bus import EventBus
@@ -25,6 +25,8 @@ INCIDENT_ID = re.compile(r"^INC-[0-9a-z]+$", re.IGNORECASE)
 MAX_TITLE = 150
 MAX_TEXT = 3000
 RESOLVED_KEY = "resolved"
+# A declaration's thread normally exists within seconds; only after this is it announced again.
+REANNOUNCE_AFTER = timedelta(minutes=1)
 SETTABLE_STATUSES = (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING)
 
 
@@ -147,10 +149,11 @@ class IncidentService:
     def _already_declared(self, incident: Incident | None, alert_id: str) -> Declared:
         if incident is None:  # pragma: no cover - create() reported it exists
             raise CommandError("The incident is being declared; try again in a moment.")
-        self.alerts.link_incident(alert_id, incident.incident_id, self.now())
-        if incident.thread_ts is None:
-            # The first declaration may have stopped before its event went out; announcing again is safe
-            # (the thread function makes one thread per incident).
+        now = self.now()
+        self.alerts.link_incident(alert_id, incident.incident_id, now)
+        if incident.thread_ts is None and now - incident.declared_at > REANNOUNCE_AFTER:
+            # Still no thread long after it was declared: the first declaration stopped before its event
+            # went out. Announcing again is safe (the thread function makes one thread per incident).
             self._announce_declared(incident)
         return Declared(incident, created=False)
 

@@ -72,7 +72,7 @@ class JourneyRunner:
                     continue
                 timeout_s, label = _step_budget(step, journey, journey_deadline)
                 if timeout_s <= 0:
-                    steps.append(_failed(step, f"not started: the journey's {label} had run out"))
+                    steps.append(_failed(step, f"not started: the {label} had run out"))
                     continue
                 try:
                     if step.kind == "http":

@@ -76,8 +76,8 @@ def run_http_step(
         with session.request(
             request.method,
             url,
-            headers=renderer.render(request.headers),
-            params=renderer.render(request.params),
+            headers={name: renderer.text(value) for name, value in request.headers.items()},
+            params={name: renderer.text(value) for name, value in request.params.items()},
             timeout=(timeout_s, timeout_s),
             allow_redirects=request.follow_redirects,
             stream=True,

@@ -7,7 +7,6 @@ container image (journeys with browser steps); JOURNEY_KIND tells them apart.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
@@ -111,21 +110,18 @@ class JourneyMonitor:
         return self.record(results, now)
 
     def record(self, results: list[JourneyResult], now: datetime) -> RunOutcome:
-        """Store every result (in parallel), then put the state changes on the bus and mark them sent.
+        """Store every result, then put the state changes on the bus and mark them sent.
 
         A result that cannot be stored does not stop the others; errors are listed in the outcome (the
         handler then fails the invocation, which alarms), and an announcement the bus refused stays
         pending in the journey's state, to be sent again by a later run."""
         decisions: list[Decision] = []
         errors: list[str] = []
-        if results:
-            with ThreadPoolExecutor(max_workers=min(16, len(results)), thread_name_prefix="record") as pool:
-                futures = [(r, pool.submit(self.store.record, r, now)) for r in results]
-                for result, future in futures:
-                    try:
-                        decisions.append(future.result())
-                    except Exception as error:
-                        errors.append(f"recording {result.journey}: {type(error).__name__}: {error}")
+        for result, outcome in zip(results, self.store.record_all(results, now), strict=True):
+            if isinstance(outcome, Exception):
+                errors.append(f"recording {result.journey}: {type(outcome).__name__}: {outcome}")
+            else:
+                decisions.append(outcome)
         announced = [event for decision in decisions for event in decision.announce]
         try:
             self.bus.put(*announced)

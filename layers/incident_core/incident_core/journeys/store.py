@@ -5,19 +5,23 @@ Keys (docs/architecture-journeys.md):
 - JOURNEY#<name> / STATE: passing or failing since when, and an announcement waiting for the bus.
   gsi1: JOURNEYS / <name> lists every journey's state.
 
-Every run is recorded with one write. Only a change of state writes the STATE item too, in the same
-transaction as the run, conditional on the version that was read: of two racing runners, one wins and
-announces; the other re-reads, sees no change left to make, and stays quiet.
+A run that changes nothing is one write (batched with the other journeys' runs). A change of state
+writes the STATE item too, in one transaction with the run, conditional on the version that was read:
+of two racing runners, one wins and announces; the other re-reads, sees no change left to make, and
+stays quiet.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-from incident_core.adapters.dynamo import Table, serialize
+from incident_core.adapters.dynamo import Table, deserialize, serialize
 from incident_core.journeys.results import JourneyResult
 from incident_core.journeys.state import Decision, JourneyState, next_state
 
@@ -25,6 +29,7 @@ STATE_SK = "STATE"
 RUN_PREFIX = "RUN#"
 LISTING_PK = "JOURNEYS"
 MAX_RACES = 3
+MAX_BATCH_TRIES = 5
 
 
 def journey_pk(name: str) -> str:
@@ -57,6 +62,91 @@ class JourneyStore:
                 if not _lost_race(error):
                     raise
         raise RuntimeError(f"journey {result.journey}: state kept changing under {MAX_RACES} tries")
+
+    def record_all(self, results: Sequence[JourneyResult], now: datetime) -> list[Decision | Exception]:
+        """`record` for one run of many journeys, in few calls: one BatchGetItem reads their states,
+        BatchWriteItem keeps the runs that change nothing, and each change of state is its own
+        transaction. Returns each result's decision, or the error that kept it from being recorded."""
+        try:
+            current = self._states_of({result.journey for result in results})
+        except Exception as error:  # nothing could be read: nothing is decided
+            return [error for _ in results]
+        decisions = [next_state(current.get(result.journey), result, now) for result in results]
+        outcomes: dict[int, Decision | Exception] = {}
+        changes = [(i, r, d) for i, (r, d) in enumerate(zip(results, decisions, strict=True)) if d.state]
+        if changes:
+            # Changes are rare, except when a whole site goes down (or on the first run of new journeys):
+            # then each journey's transaction goes in parallel.
+            with ThreadPoolExecutor(max_workers=min(32, len(changes)), thread_name_prefix="state") as pool:
+                futures = {
+                    index: pool.submit(self._change, result, decision, current.get(result.journey), now)
+                    for index, result, decision in changes
+                }
+                outcomes = {index: future.result() for index, future in futures.items()}
+        quiet = [(i, r) for i, (r, d) in enumerate(zip(results, decisions, strict=True)) if d.state is None]
+        failed = self._put_runs([result for _, result in quiet])
+        for index, result in quiet:
+            outcomes[index] = failed.get(id(result), decisions[index])
+        return [outcomes[index] for index in range(len(results))]
+
+    def _change(
+        self, result: JourneyResult, decision: Decision, current: JourneyState | None, now: datetime
+    ) -> Decision | Exception:
+        try:
+            self._put_run_and_state(result, decision.state, current)
+            return decision
+        except self.table.dynamodb.exceptions.TransactionCanceledException as error:
+            if not _lost_race(error):
+                return error
+        except Exception as error:
+            return error
+        # Another runner moved the state since the batch read: decide again, alone.
+        try:
+            return self.record(result, now)
+        except Exception as error:
+            return error
+
+    def _states_of(self, journeys: set[str]) -> dict[str, JourneyState]:
+        states: dict[str, JourneyState] = {}
+        names = sorted(journeys)
+        for start in range(0, len(names), 100):  # BatchGetItem takes at most 100 keys
+            keys = [
+                serialize({"pk": journey_pk(name), "sk": STATE_SK}) for name in names[start : start + 100]
+            ]
+            request: dict[str, Any] = {self.table.name: {"Keys": keys, "ConsistentRead": True}}
+            for attempt in range(MAX_BATCH_TRIES):
+                response = self.table.dynamodb.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.table.name, []):
+                    state = JourneyState.model_validate(deserialize(item))
+                    states[state.journey] = state
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(0.05 * 2**attempt)
+            else:
+                raise RuntimeError("DynamoDB left journey states unread after retries")
+        return states
+
+    def _put_runs(self, results: list[JourneyResult]) -> dict[int, Exception]:
+        """Write runs 25 at a time (BatchWriteItem's limit); return the error of each run not written."""
+        failed: dict[int, Exception] = {}
+        for start in range(0, len(results), 25):
+            batch = results[start : start + 25]
+            writes = [{"PutRequest": {"Item": self._run_item(result)}} for result in batch]
+            request: dict[str, Any] = {self.table.name: writes}
+            try:
+                for attempt in range(MAX_BATCH_TRIES):
+                    request = self.table.dynamodb.batch_write_item(RequestItems=request).get(
+                        "UnprocessedItems"
+                    )
+                    if not request:
+                        break
+                    time.sleep(0.05 * 2**attempt)
+                else:
+                    raise RuntimeError("DynamoDB left runs unwritten after retries")
+            except Exception as error:
+                failed.update({id(result): error for result in batch})
+        return failed
 
     def announced(self, journey: str, version: int) -> None:
         """The bus has the pending event of this state version: clear it (unless the state moved on)."""

@@ -8,7 +8,8 @@ delivery sends only what is missing.
 
 from __future__ import annotations
 
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -52,6 +53,22 @@ class Page(BaseModel):
     @property
     def unfinished(self) -> bool:
         return self.status in (PageStatus.PENDING, PageStatus.SENDING)
+
+
+# Longer than one invocation can spend on a delivery (the function times out at 30 s).
+CLAIM_LEASE = timedelta(seconds=90)
+
+
+def claimed_now(page: Page, now: datetime) -> Page:
+    """The page as claimed by the invocation writing it (the claim is part of that write)."""
+    return page.model_copy(
+        update={
+            "status": PageStatus.SENDING,
+            "claim_token": secrets.token_hex(8),
+            "claimed_until": now + CLAIM_LEASE,
+            "attempts": page.attempts + 1,
+        }
+    )
 
 
 def page_id_for(alert_id: str, seq: int) -> str:

@@ -9,15 +9,14 @@ Every state change is a conditional write, so two deliverers never both hold a p
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from incident_core.adapters.dynamo import Table, deserialize, model_item, serialize
 from incident_core.alerts.keys import PAGE_PREFIX, alert_pk, iso
-from incident_core.paging.pages import Page, PageStatus
+from incident_core.paging.pages import CLAIM_LEASE, Page, PageStatus
 
-# Longer than one invocation can spend on a delivery (the function times out at 30 s).
-CLAIM_LEASE = timedelta(seconds=90)
+__all__ = ["CLAIM_LEASE", "LeaseLost", "PageStore", "page_item"]
 
 
 class LeaseLost(RuntimeError):

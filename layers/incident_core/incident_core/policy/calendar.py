@@ -92,9 +92,6 @@ class BusinessCalendar:
         # Via UTC and back, so a start inside a DST gap resolves to a real instant.
         return datetime.combine(day, self.start, tzinfo=self.zone).astimezone(UTC)
 
-    def period_end(self, day: date) -> datetime:
-        return datetime.combine(day, self.end, tzinfo=self.zone).astimezone(UTC)
-
     # ------------------------------------------------------------------ internals
     def _holidays(self, year: int) -> dict[date, str]:
         cached = self._holidays_by_year.get(year)
