@@ -14,12 +14,13 @@ export AWS_DEFAULT_REGION ?= eu-west-2
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help setup chromium lint validate build test unit demo bench clean
+.PHONY: help setup chromium lint validate build test unit demo demo-journeys bench clean
 
 help:
 	@echo "make demo   - the whole incident locally (no AWS account, no Slack workspace)"
 	@echo "make test   - lint, template checks, sam build and the whole test suite"
 	@echo "make bench  - cold starts, latencies and cost, printed and saved to bench/results/"
+	@echo "make demo-journeys - the journeys alone: three breakages of the bookshop, HTTP and browser"
 
 $(VENV)/.installed: requirements-dev.txt layers/incident_core/requirements.txt pyproject.toml
 	@test -n "$(PY313)" || { echo "python3.13 not found: install it (pyenv install 3.13) or set PY313=/path/to/python3.13"; exit 1; }
@@ -58,6 +59,9 @@ test: lint validate build
 
 demo: setup
 	python -m demo
+
+demo-journeys: setup
+	python -m demo.journeys_demo
 
 bench: setup build
 	python -m bench

@@ -15,17 +15,38 @@ MINUTES_PER_MONTH = 60 * 24 * 30  # 43,200: the month the AWS pricing examples u
 PRICES: dict[str, tuple[float, str, str]] = {
     "lambda_arm_gb_second": (0.0000133334, "per GB-second, arm64", "aws.amazon.com/lambda/pricing"),
     "lambda_request": (0.20 / 1e6, "per request", "aws.amazon.com/lambda/pricing"),
-    "dynamodb_write_unit": (0.625 / 1e6, "per on-demand write request unit (after 2024-11-01 cut)",
-                            "aws.amazon.com/dynamodb/pricing/on-demand"),
-    "dynamodb_read_unit": (0.125 / 1e6, "per on-demand read request unit (after 2024-11-01 cut)",
-                           "aws.amazon.com/dynamodb/pricing/on-demand"),
-    "cloudwatch_custom_metric": (0.30, "per metric per month (first 10,000)", "aws.amazon.com/cloudwatch/pricing"),
-    "cloudwatch_alarm": (0.10, "per standard-resolution alarm metric per month", "aws.amazon.com/cloudwatch/pricing"),
+    "dynamodb_write_unit": (
+        0.625 / 1e6,
+        "per on-demand write request unit (after 2024-11-01 cut)",
+        "aws.amazon.com/dynamodb/pricing/on-demand",
+    ),
+    "dynamodb_read_unit": (
+        0.125 / 1e6,
+        "per on-demand read request unit (after 2024-11-01 cut)",
+        "aws.amazon.com/dynamodb/pricing/on-demand",
+    ),
+    "cloudwatch_custom_metric": (
+        0.30,
+        "per metric per month (first 10,000)",
+        "aws.amazon.com/cloudwatch/pricing",
+    ),
+    "cloudwatch_alarm": (
+        0.10,
+        "per standard-resolution alarm metric per month",
+        "aws.amazon.com/cloudwatch/pricing",
+    ),
     "logs_ingestion_gb": (0.50, "per GB ingested", "aws.amazon.com/cloudwatch/pricing"),
     "logs_storage_gb": (0.03, "per GB-month archived", "aws.amazon.com/cloudwatch/pricing"),
-    "eventbridge_custom_event": (1.00 / 1e6, "per custom event put on a bus", "aws.amazon.com/eventbridge/pricing"),
-    "scheduler_invocation": (1.00 / 1e6, "per invocation after 14 million free a month",
-                             "aws.amazon.com/eventbridge/pricing"),
+    "eventbridge_custom_event": (
+        1.00 / 1e6,
+        "per custom event put on a bus",
+        "aws.amazon.com/eventbridge/pricing",
+    ),
+    "scheduler_invocation": (
+        1.00 / 1e6,
+        "per invocation after 14 million free a month",
+        "aws.amazon.com/eventbridge/pricing",
+    ),
     "secret_month": (0.40, "per secret per month", "aws.amazon.com/secrets-manager/pricing"),
     "secrets_api_call": (0.05 / 1e4, "per API call", "aws.amazon.com/secrets-manager/pricing"),
     "synthetics_canary_run": (0.0012, "per canary run", "aws.amazon.com/cloudwatch/pricing"),
@@ -73,8 +94,11 @@ def suite_monthly_cost(usage: Usage) -> list[LineItem]:
     return [
         _line("Lambda compute (journey runner)", gb_seconds, "lambda_arm_gb_second"),
         _line("Lambda requests (journey runner)", runs, "lambda_request"),
-        _line("DynamoDB writes (journey runs and state)", runs * usage.dynamodb_writes_per_run,
-              "dynamodb_write_unit"),
+        _line(
+            "DynamoDB writes (journey runs and state)",
+            runs * usage.dynamodb_writes_per_run,
+            "dynamodb_write_unit",
+        ),
         _line("DynamoDB reads (journey state)", runs * usage.dynamodb_reads_per_run, "dynamodb_read_unit"),
         _line("CloudWatch custom metrics", usage.custom_metrics, "cloudwatch_custom_metric"),
         _line("CloudWatch alarms (watching the watcher)", usage.alarms, "cloudwatch_alarm"),
@@ -89,8 +113,13 @@ def suite_monthly_cost(usage: Usage) -> list[LineItem]:
 def synthetics_monthly_cost(journeys: int) -> list[LineItem]:
     """The same journeys as one-minute CloudWatch Synthetics canaries (canary runs only; the alarms,
     metrics, S3 artefacts and Lambda that canaries also bill are left out, which flatters Synthetics)."""
-    return [_line(f"Synthetics canary runs ({journeys} canaries, every minute)", journeys * MINUTES_PER_MONTH,
-                  "synthetics_canary_run")]
+    return [
+        _line(
+            f"Synthetics canary runs ({journeys} canaries, every minute)",
+            journeys * MINUTES_PER_MONTH,
+            "synthetics_canary_run",
+        )
+    ]
 
 
 def summarise(usage: Usage) -> dict:

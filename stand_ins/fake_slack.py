@@ -11,7 +11,9 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
@@ -45,11 +47,14 @@ class FakeSlack:
     BOT_USER_ID = "U0BOT00001"
     BOT_ID = "B0BOT00001"
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, clock: Callable[[], datetime] | None = None) -> None:
         self.state = SlackState()
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         self._clock_base = int(time.time())
+        # With a clock, message timestamps follow it (the demo's incident happens in its own time).
+        self._clock = clock
+        self._last_ts = 0.0
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -112,7 +117,10 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ request handling
     def _next_ts(self) -> str:
-        return f"{self._clock_base + next(self._ts)}.{next(self._ts):06d}"
+        if self._clock is None:
+            return f"{self._clock_base + next(self._ts)}.{next(self._ts):06d}"
+        self._last_ts = max(self._clock().timestamp(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         method = request.path.rsplit("/", 1)[-1].split("?", 1)[0]

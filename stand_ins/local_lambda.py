@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -113,8 +115,12 @@ class LocalSuite:
             self._queues[logical_id] = queue_url
             for index, rule in enumerate(suite_rules):
                 name = f"local-{logical_id}-{index}"
-                events.put_rule(Name=name, EventBusName=self.bus_name, EventPattern=json.dumps(rule["Pattern"]))
-                events.put_targets(Rule=name, EventBusName=self.bus_name, Targets=[{"Id": "q", "Arn": queue_arn}])
+                events.put_rule(
+                    Name=name, EventBusName=self.bus_name, EventPattern=json.dumps(rule["Pattern"])
+                )
+                events.put_targets(
+                    Rule=name, EventBusName=self.bus_name, Targets=[{"Id": "q", "Arn": queue_arn}]
+                )
         return self
 
     def deliver(self, max_rounds: int = 20) -> list[tuple[str, dict[str, Any]]]:
@@ -125,7 +131,9 @@ class LocalSuite:
             round_events: list[tuple[str, dict[str, Any]]] = []
             for logical_id, queue_url in self._queues.items():
                 while True:
-                    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+                    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+                        "Messages", []
+                    )
                     if not messages:
                         break
                     for message in messages:
@@ -141,6 +149,48 @@ class LocalSuite:
                 handled.append((logical_id, event))
         self.delivered.extend(handled)
         return handled
+
+    def fire_due_schedules(self, now: datetime, group: str) -> int:
+        """What EventBridge Scheduler does at `now`: every due one-time schedule (`at(...)`) whose target
+        is the bus puts its event there and is deleted (ActionAfterCompletion DELETE). Returns how many."""
+        scheduler, events = client("scheduler"), client("events")
+        fired = 0
+        for summary in scheduler.list_schedules(GroupName=group)["Schedules"]:
+            schedule = scheduler.get_schedule(GroupName=group, Name=summary["Name"])
+            if _one_time_at(schedule["ScheduleExpression"]) > now:
+                continue
+            target = schedule["Target"]
+            parameters = target["EventBridgeParameters"]
+            events.put_events(
+                Entries=[
+                    {
+                        "EventBusName": target["Arn"],
+                        "Source": parameters["Source"],
+                        "DetailType": parameters["DetailType"],
+                        "Detail": target["Input"],
+                        "Time": now,
+                    }
+                ]
+            )
+            scheduler.delete_schedule(GroupName=group, Name=schedule["Name"])
+            fired += 1
+        return fired
+
+    def next_schedule_at(self, group: str) -> datetime | None:
+        scheduler = client("scheduler")
+        times = [
+            _one_time_at(scheduler.get_schedule(GroupName=group, Name=s["Name"])["ScheduleExpression"])
+            for s in scheduler.list_schedules(GroupName=group)["Schedules"]
+        ]
+        return min(times, default=None)
+
+
+def _one_time_at(expression: str) -> datetime:
+    """`at(2026-11-30T09:00:00)` (Scheduler's one-time form, UTC unless a time zone is set) as a datetime."""
+    match = re.fullmatch(r"at\((.+)\)", expression)
+    if not match:
+        raise ValueError(f"not a one-time schedule expression: {expression!r}")
+    return datetime.fromisoformat(match.group(1)).replace(tzinfo=UTC)
 
 
 def _is_suite_bus(bus: Any) -> bool:

@@ -296,6 +296,74 @@ class InProcessSelfInvoker(LazyListenerRunner):
         return ran
 
 
+# ---------------------------------------------------------------------- a person using the Slack app
+@dataclass
+class SlackAppClient:
+    """What Slack sends the Slack app function when people use it: signed requests in the documented
+    Lambda envelope, with Bolt's lazy listeners run in-process (see InProcessSelfInvoker)."""
+
+    module: ModuleType
+    slack_api_url: str
+    runner: InProcessSelfInvoker
+    signing_secret: str
+    channel: str = CHANNEL
+
+    @classmethod
+    def start(
+        cls, slack_api_url: str, signing_secret: str, defer_lazy: bool = False, channel: str = CHANNEL
+    ) -> SlackAppClient:
+        from aws_lambda_powertools.utilities.parameters import clear_caches
+
+        from stand_ins.local_lambda import LambdaContext
+
+        clear_caches()  # the app reads its secret afresh, as a new container would
+        module = load_function("slack_app")
+        context = LambdaContext(function_name="incident-suite-slack-app")
+        runner = InProcessSelfInvoker(module.lambda_handler, context, defer=defer_lazy)
+        module.request_handler().app.listener_runner.lazy_listener_runner = runner
+        return cls(module, slack_api_url, runner, signing_secret, channel)
+
+    @property
+    def context(self) -> Any:
+        return self.runner.context
+
+    @property
+    def response_url(self) -> str:
+        # The fake Slack records any path; the last segment names the "method".
+        return f"{self.slack_api_url}response_url"
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        return self.module.lambda_handler(event, self.context)
+
+    def post(
+        self,
+        body: str,
+        content_type: str = FORM,
+        envelope: str = FUNCTION_URL_ENVELOPE,
+        base64_body: bool = False,
+        **header_options: Any,
+    ) -> dict[str, Any]:
+        headers = slack_headers(body, self.signing_secret, content_type, **header_options)
+        return self.invoke(slack_event(body, headers, envelope, base64_body))
+
+    def command(self, text: str, user: str = ALASTAIR, **options: Any) -> dict[str, Any]:
+        trigger_id = f"{uuid.uuid4().int % 10**12}.{uuid.uuid4().int % 10**9}.{uuid.uuid4().hex[:16]}"
+        body = slash_command_body(text, user, self.channel, trigger_id, self.response_url)
+        return self.post(body, **options)
+
+    def click(
+        self, action_id: str, value: str, message: dict[str, Any], user: str = ALASTAIR
+    ) -> dict[str, Any]:
+        trigger_id = f"{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex[:16]}"
+        body = button_body(
+            action_id, value, user, message, self.channel, self.response_url, trigger_id=trigger_id
+        )
+        return self.post(body)
+
+    def event(self, callback: str, **options: Any) -> dict[str, Any]:
+        return self.post(callback, content_type="application/json", **options)
+
+
 # ---------------------------------------------------------------------- re-signing an event
 def resign(event: dict[str, Any], signing_secret: str, timestamp: int | None = None) -> dict[str, Any]:
     """The event with a fresh Slack timestamp and signature (Slack refuses signatures older than 5 min)."""

@@ -3,13 +3,15 @@ and overdue action items, until they are done. Weekends are not scheduled; holid
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
+
+from incident_core.clock import utc_now
 
 logger = Logger()
 
@@ -39,7 +41,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     from incident_core.actions.reminders import remind
 
     trigger = ReminderTrigger.model_validate(event or {})
-    now = trigger.scheduled_time or datetime.now(UTC)
+    now = trigger.scheduled_time or utc_now()
     store, slack, channel = dependencies()
     outcome = remind(store, slack, channel, now)
     logger.info("action item reminder", **outcome)

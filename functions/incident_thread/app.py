@@ -7,6 +7,9 @@ once. JourneyRecovered: a timeline entry (and a reply) on the open incidents of 
 A declaration is handled once per incident at a time (Powertools idempotency on the incident id); a
 failure raises, so Lambda retries the event and then sends it to the dead-letter queue, and the retry
 does only what is still missing.
+
+After a declaration or a resolution it publishes OpenIncidents, the number of incidents open now (the
+dashboard's "Incidents: open now" widget): a gauge, so a repeated delivery only publishes it again.
 """
 
 from __future__ import annotations
@@ -15,13 +18,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser.models.event_bridge import EventBridgeModel
 
 from incident_core.events import IncidentChanged, IncidentDeclared, IncidentResolved, JourneyRecovered
 from incident_core.settings import get_settings
 
 logger = Logger()
+metrics = Metrics()
+# The dashboard's "Incidents: open now" widget reads this (incident_core.dashboard.render.OPEN_INCIDENTS).
+OPEN_INCIDENTS_METRIC = "OpenIncidents"
 # A declaration's lock is kept this long: EventBridge and Lambda redeliveries come well within it.
 DECLARED_IDEMPOTENCY_SECONDS = 6 * 3600
 
@@ -89,6 +96,14 @@ def start_once() -> Any:
     )(start)
 
 
+def publish_open_incidents() -> int:
+    """The count of open incidents as a metric (dimension `service` only: one metric, $0.30 a month)."""
+    open_now = len(thread().incidents.list_open())
+    metrics.add_metric(name=OPEN_INCIDENTS_METRIC, unit=MetricUnit.Count, value=open_now)
+    metrics.flush_metrics()  # only after these two events: the others publish nothing (and warn nothing)
+    return open_now
+
+
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     envelope = EventBridgeModel.model_validate(event)
@@ -98,7 +113,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.append_keys(incident_id=declared.incident_id)
         config, start = start_once()
         config.register_lambda_context(context)
-        return {"started": start(declared=declared.model_dump(mode="json"))}
+        started = start(declared=declared.model_dump(mode="json"))
+        return {"started": started, "open_incidents": publish_open_incidents()}
     if kind == IncidentChanged.detail_type:
         changed = IncidentChanged.model_validate(envelope.detail)
         logger.append_keys(incident_id=changed.incident_id)
@@ -108,7 +124,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         resolved = IncidentResolved.model_validate(envelope.detail)
         logger.append_keys(incident_id=resolved.incident_id)
         thread().resolved(resolved)
-        return {"resolved": resolved.incident_id}
+        return {"resolved": resolved.incident_id, "open_incidents": publish_open_incidents()}
     if kind == JourneyRecovered.detail_type:
         recovered = JourneyRecovered.model_validate(envelope.detail)
         return {"recovered_on": thread().journey_recovered(recovered)}

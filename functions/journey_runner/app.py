@@ -1,6 +1,8 @@
 """Journey runner: on each EventBridge Scheduler tick, run the due journeys, keep every result in
 DynamoDB, put JourneyFailed / JourneyRecovered on the bus when a journey changes state, and publish
-metrics (EMF).
+metrics (EMF). A fault of the runner itself (its browser would not start, a secret unreadable, a bug of
+ours) is no failure of the site: logged, counted (RunnerFaults), and the invocation fails after recording
+everything, so the suite's errors alarm hears it; no JourneyFailed, no change of the journey's state.
 
 One module, two deployments: this zip function runs the HTTP journeys (JOURNEY_KIND=http); the browser
 runner's container image (browser/) runs the same module for journeys with browser steps.
@@ -8,13 +10,13 @@ runner's container image (browser/) runs the same module for journeys with brows
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import cache
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.parser.models.event_bridge import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from incident_core.clock import utc_now
 from incident_core.journeys.metrics import publish_metrics
 from incident_core.journeys.monitor import JourneyMonitor
 
@@ -38,12 +40,18 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     journeys = monitor()
     outcome = journeys.run_scheduled(
         scheduled_at=tick.time,
-        now=datetime.now(UTC),
+        now=utc_now(),
         time_left_s=context.get_remaining_time_in_millis() / 1000,
     )
     publish_metrics(metrics, outcome.results, per_journey=journeys.journeys.settings.per_journey_metrics)
     for result in outcome.results:
-        if not result.ok and result.failed_step is not None:
+        if (fault := result.runner_fault) is not None:
+            # Not the site's failure: nothing is announced; the invocation fails below (errors alarm).
+            logger.error(
+                "runner fault: journey not checked",
+                extra={"journey": result.journey, "step": fault.name, "reason": fault.reason},
+            )
+        elif not result.ok and result.failed_step is not None:
             logger.warning(
                 "journey failed",
                 extra={

@@ -7,7 +7,6 @@ Invoked asynchronously by the suite bus rule: an exception is retried by Lambda,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -16,6 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser.models.event_bridge import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from incident_core.clock import utc_now
 from incident_core.events import IncidentResolved, PostmortemRequested
 
 logger = Logger()
@@ -49,7 +49,7 @@ def request(event: dict[str, Any]) -> tuple[str, str | None]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     incident_id, resolved_by = request(event)
     logger.append_keys(incident_id=incident_id)
-    result = service().compile(incident_id, now=datetime.now(UTC), resolved_by=resolved_by)
+    result = service().compile(incident_id, now=utc_now(), resolved_by=resolved_by)
     if result.publish_metrics:
         # Dimension `service` only (cost); the incident id rides along as an EMF property.
         metrics.add_metadata(key="incident_id", value=incident_id)

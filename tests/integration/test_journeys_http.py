@@ -294,7 +294,7 @@ journeys:
     assert password not in result.model_dump_json()
 
 
-def test_an_unreadable_secret_fails_the_step_plainly(shop):
+def test_an_unreadable_secret_is_a_runner_fault_said_plainly(shop):
     journeys = parse_journeys(
         f"""
 journeys:
@@ -305,8 +305,9 @@ journeys:
 """
     ).journeys
     [result] = run(journeys, confirm=False)
+    assert result.outcome == "runner-fault"  # the suite's set-up failed, not the site
     assert (
-        result.failed_step.reason
+        result.runner_fault.reason
         == "could not read ssm:/incident-suite/journeys/k: no value for ssm:/incident-suite/journeys/k"
     )
 

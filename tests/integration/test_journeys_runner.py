@@ -120,7 +120,14 @@ def table() -> Table:
 def test_the_scheduled_event_runs_the_http_journeys_and_records_them(handler, queue, capsys):
     summary = handler(SCHEDULED_EVENT, LambdaContext())
 
-    assert summary == {"ran": 2, "passed": 2, "failed": [], "announced": [], "errors": []}
+    assert summary == {
+        "ran": 2,
+        "passed": 2,
+        "failed": [],
+        "runner_faults": [],
+        "announced": [],
+        "errors": [],
+    }
     store = JourneyStore(table())
     for name in HTTP_JOURNEYS:
         [run] = store.runs(name)

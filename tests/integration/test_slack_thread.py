@@ -364,3 +364,38 @@ def test_simultaneous_clicks_and_deliveries_make_one_incident_one_thread_one_ent
         if e.kind == TimelineKind.MESSAGE
     ]
     assert len(messages) == 1
+
+
+def open_incidents_published(output: str) -> list[dict]:
+    """The OpenIncidents EMF records the incident-thread function printed."""
+    records = [json.loads(line) for line in output.splitlines() if '"_aws"' in line]
+    return [r for r in records if "OpenIncidents" in r]
+
+
+def test_open_incidents_is_published_after_each_declaration_and_resolution(world, fake_slack, capsys):
+    from incident_core.dashboard.render import OPEN_INCIDENTS
+
+    capsys.readouterr()
+    _, _, first = declare(world, fake_slack)
+    alert, page = page_alert(fake_slack, journey="search-listings")
+    world.app.click("alert_real_incident", alert.alert_id, page)
+    world.suite.deliver()
+    world.app.command(f"resolve {first.incident_id} rolled back")
+    handled = world.suite.deliver()
+    assert [e["detail-type"] for _, e in handled] == ["IncidentResolved"]
+
+    records = open_incidents_published(capsys.readouterr().out)
+    assert [r[OPEN_INCIDENTS] for r in records] == [[1.0], [2.0], [1.0]]  # declared, declared, resolved
+    for record in records:
+        (directive,) = record["_aws"]["CloudWatchMetrics"]
+        # The metric the dashboard's "open now" widget reads: same name, namespace, dimension set.
+        assert directive["Namespace"] == "IncidentSuiteTest"
+        assert directive["Dimensions"] == [["service"]]
+        assert directive["Metrics"] == [{"Name": OPEN_INCIDENTS, "Unit": "Count"}]
+        assert record["service"] == "incident-suite-test"
+
+    # A change publishes nothing: the count only moves on a declaration or a resolution.
+    (second,) = IncidentStore.from_settings().list_open()
+    world.app.command(f"lead {second.incident_id} <@{WISEN}|wisen>")
+    assert [e["detail-type"] for _, e in world.suite.deliver()] == ["IncidentChanged"]
+    assert open_incidents_published(capsys.readouterr().out) == []

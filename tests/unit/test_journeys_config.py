@@ -13,6 +13,7 @@ from incident_core.journeys.templating import (
     PlaceholderError,
     Renderer,
     SecretRef,
+    SecretUnreadable,
     StaticSecrets,
     parse_placeholder,
 )
@@ -326,5 +327,5 @@ def test_the_renderer_fills_values_keeps_json_types_and_masks_secrets():
     )
     assert body == {"book": 42, "note": "book 42, viewing v-0001", "password": "hunter2-placeholder"}
     assert renderer.redact("echo: hunter2-placeholder!") == f"echo: {MASK}!"
-    with pytest.raises(PlaceholderError, match="could not read ssm:/incident-suite/journeys/nope"):
+    with pytest.raises(SecretUnreadable, match="could not read ssm:/incident-suite/journeys/nope"):
         renderer.render("${ssm:/incident-suite/journeys/nope}")

@@ -138,3 +138,8 @@ def test_slack_format_becomes_markdown():
         "in #incidents @here @on-call 5 &lt; 6 &amp;&amp; &lt;b&gt;"
     )
     assert user_ids_in(text) == {"U0ALASTAIR", "U0NONAME1"}
+
+
+def test_slack_dates_read_as_their_fallback_text():
+    text = "passes again <!date^1795515060^{date_short_pretty} {time}|Tue 24 Nov 10:11 GMT>, fine"
+    assert to_markdown(text, {}) == "passes again Tue 24 Nov 10:11 GMT, fine"

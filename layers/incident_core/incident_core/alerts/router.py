@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from incident_core.adapters.bus import EventBus
@@ -27,6 +27,7 @@ from incident_core.adapters.scheduler import Scheduler
 from incident_core.alerts.health import HealthFact, HealthFacts
 from incident_core.alerts.intake import Signal, SignalKind
 from incident_core.alerts.store import KEEP_ALERTS, AlertStore, OpenOutcome
+from incident_core.clock import utc_now
 from incident_core.events import AlertRaised, AlertResolved, PageDue
 from incident_core.ids import new_id
 from incident_core.models.alerts import Alert, AlertEvent, AlertStatus
@@ -83,10 +84,6 @@ class _Moment:
             self._windows = self.read_windows(self.now)
         windows, silences = self._windows
         return decide(at or self.now, self.policy, windows, silences, alert)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class AlertRouter:

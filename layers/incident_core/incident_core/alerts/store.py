@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +26,7 @@ from incident_core.alerts.keys import (
     fingerprint_pk,
     iso,
 )
+from incident_core.clock import utc_now
 from incident_core.models.alerts import Alert, AlertEvent, AlertStatus
 from incident_core.paging.pages import Page
 from incident_core.paging.store import page_item
@@ -131,7 +132,7 @@ class AlertStore:
                 return None
             return {"incident_id": incident_id}, f"linked to incident {incident_id}"
 
-        self._apply(alert_id, at or datetime.now(UTC), verdict)
+        self._apply(alert_id, at or utc_now(), verdict)
 
     # ------------------------------------------------------------------ the router's writes
     def open(

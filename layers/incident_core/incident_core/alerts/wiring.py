@@ -10,8 +10,9 @@ from incident_core.adapters.bus import EventBridgeBus
 from incident_core.adapters.dynamo import Table
 from incident_core.adapters.scheduler import EventBridgeScheduler
 from incident_core.alerts.health import HealthFacts
-from incident_core.alerts.router import AlertRouter, utc_now
+from incident_core.alerts.router import AlertRouter
 from incident_core.alerts.store import AlertStore
+from incident_core.clock import utc_now
 from incident_core.paging.delivery import Pager
 from incident_core.paging.store import PageStore
 from incident_core.policy.model import Policy, load_policy

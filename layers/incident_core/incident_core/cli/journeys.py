@@ -1,7 +1,8 @@
 """incidentctl journeys validate|run: write and debug journeys on your machine before deploying them.
 
 Exit status: 0 when the file is good / every journey passed, 1 when a journey failed, 2 for a bad file
-(every problem is listed, each with its journey, step and field).
+(every problem is listed, each with its journey, step and field), 3 when no journey failed but some could
+not be checked through a fault of the runner itself (no chromium, a secret unreadable: see faults.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from incident_core.journeys.config import JourneysFile
 
 DEFAULT_FILE = "config/journeys.yaml"
-EXIT_OK, EXIT_FAILED, EXIT_BAD_FILE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_FILE, EXIT_NOT_CHECKED = 0, 1, 2, 3
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -110,4 +111,7 @@ def run_command(args: argparse.Namespace) -> int:
         runner, chosen, now=datetime.now(UTC), time_budget_s=args.timeout, confirm=not args.no_retry
     )
     print(render_json(results) if args.json else render_text(results))
-    return EXIT_OK if all(result.ok for result in results) else EXIT_FAILED
+    outcomes = {result.outcome for result in results}
+    if "failed" in outcomes:
+        return EXIT_FAILED
+    return EXIT_NOT_CHECKED if "runner-fault" in outcomes else EXIT_OK

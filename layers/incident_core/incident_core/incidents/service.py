@@ -11,10 +11,11 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from incident_core.adapters.bus import EventBus
+from incident_core.clock import utc_now
 from incident_core.events import IncidentChanged, IncidentDeclared, IncidentResolved
 from incident_core.ids import new_id
 from incident_core.incidents.store import MAX_ENTRIES_PER_CREATE, IncidentExists, IncidentStore
@@ -69,7 +70,7 @@ class IncidentService:
     alerts: Any  # incident_core.alerts.store.AlertStore
     actions: Any  # incident_core.actions.store.ActionStore
     bus: EventBus
-    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    now: Callable[[], datetime] = utc_now
 
     # ------------------------------------------------------------------ validation (the page's buttons)
     def _alert(self, alert_id: str) -> Alert:

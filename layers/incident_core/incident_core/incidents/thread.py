@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from incident_core.adapters.zoom import MeetingCreator, ZoomError
+from incident_core.clock import utc_now
 from incident_core.events import IncidentChanged, IncidentResolved, JourneyRecovered
 from incident_core.incidents.checklist import (
     ChecklistResult,
@@ -42,7 +43,7 @@ class IncidentThread:
     zoom: Callable[[], MeetingCreator]  # made on first use: reading its secret may fail, and that is fine
     lookups: Lookups
     actions: Any  # incident_core.actions.store.ActionStore
-    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    now: Callable[[], datetime] = utc_now
 
     # ------------------------------------------------------------------ IncidentDeclared
     def start(self, incident_id: str) -> Incident:

@@ -3,7 +3,8 @@
 A page rendered by JavaScript can lose its "Book viewing" button while its HTML looks the same; these
 steps (goto, click, fill, expect a selector visible) catch that. Playwright is imported only when a
 journey has a browser step, so the HTTP runner's package does not need it. A failed step leaves a
-screenshot in the evidence store (S3 on AWS).
+screenshot in the evidence store (S3 on AWS). A browser that cannot start, or dies under a step, is a
+runner fault (faults.py), never a failure of the site.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from incident_core.journeys.config import Step
 from incident_core.journeys.evidence import EvidenceStore
+from incident_core.journeys.faults import RunnerFault
 from incident_core.journeys.http_steps import excerpt
 from incident_core.journeys.results import StepResult
 from incident_core.journeys.templating import PlaceholderError, Renderer
@@ -89,6 +91,12 @@ class BrowserSession:
     def started(self) -> bool:
         return self._page is not None
 
+    @property
+    def alive(self) -> bool:
+        """False once a started chromium has gone (crashed, killed for memory): then nothing a step saw
+        says anything about the site."""
+        return self._browser is not None and self._browser.is_connected()
+
     def close(self) -> None:
         browser, playwright = self._browser, self._playwright
         self._playwright = self._browser = self._page = None
@@ -125,8 +133,7 @@ def run_browser_step(
         # Started before the clock: launching chromium is the runner's cost, not the site's.
         page = browser.page
     except Exception as error:  # no Playwright (the HTTP runner's package), no chromium, no memory
-        reason = f"the browser could not start: {_first_line(error)}"
-        return StepResult(name=step.name, kind="browser", outcome="failed", reason=reason)
+        raise RunnerFault(f"the browser could not start: {_first_line(error)}") from error
     started = time.perf_counter()
     deadline = started + timeout_s
     status: int | None = None
@@ -143,8 +150,10 @@ def run_browser_step(
         reason = failure.reason
     except PlaceholderError as error:
         reason = str(error)
-    except PlaywrightError as error:  # the page or browser crashed under the step
-        reason = f"the browser failed: {_first_line(error)}"
+    except PlaywrightError as error:  # the page crashed under the step, or the browser did
+        reason = f"the page failed in the browser: {_first_line(error)}"
+    if not browser.alive:
+        raise RunnerFault(f"the browser died during the step ({renderer.redact(reason)})")
     ms = (time.perf_counter() - started) * 1000
     screenshot_uri, text = _evidence(browser, evidence, journey, run_id, step.name)
     return StepResult(

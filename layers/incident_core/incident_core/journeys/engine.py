@@ -2,11 +2,14 @@
 journey again at once, and many journeys side by side in threads (their time is spent waiting on I/O).
 
 Nothing here raises for a journey that fails, or even for a bug in a step: each becomes a failed step
-with a reason, so one broken journey never stops the others.
+with a reason, so one broken journey never stops the others. A fault of the runner itself (faults.py: the
+browser would not start, a secret could not be read, an unexpected exception in our code) is marked as
+such on its step (`runner_fault`), so it is never taken for a failure of the site.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from incident_core.ids import new_id
 from incident_core.journeys.config import Journey, Step, format_duration
 from incident_core.journeys.evidence import EvidenceStore
+from incident_core.journeys.faults import RunnerFault
 from incident_core.journeys.results import Attempt, JourneyResult, StepResult
 from incident_core.journeys.templating import Renderer, SecretResolver
 
@@ -27,6 +31,8 @@ DEFAULT_BROWSER_STEP_TIMEOUT = timedelta(seconds=10)
 # How long past the invocation's deadline we still wait for a journey thread before giving up on it.
 STRAGGLER_GRACE_S = 2.0
 WHOLE_JOURNEY = "(whole journey)"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,7 +54,10 @@ class JourneyRunner:
             if deadline - time.perf_counter() > 1:
                 attempts.append(self.attempt(journey, run_id=run_id, deadline=deadline))
             else:
-                unconfirmed = True
+                unconfirmed = attempts[0].runner_fault is None
+        if len(attempts) == 2 and attempts[0].runner_fault is not None:
+            # The first attempt told nothing about the site: a failure of the re-run was seen only once.
+            unconfirmed = not attempts[1].ok and attempts[1].runner_fault is None
         return JourneyResult(
             journey=journey.name,
             kind=journey.kind,
@@ -83,9 +92,13 @@ class JourneyRunner:
                         steps.append(
                             self._browser(browser, step, renderer, timeout_s, label, journey, run_id)
                         )
+                except RunnerFault as fault:
+                    logger.error("runner fault in journey %s, step %s: %s", journey.name, step.name, fault)
+                    steps.append(_fault(step, fault.reason))
                 except Exception as error:  # a bug must not take the other journeys down
+                    logger.exception("runner bug in journey %s, step %s", journey.name, step.name)
                     steps.append(
-                        _failed(step, f"the runner failed on this step: {type(error).__name__}: {error}")
+                        _fault(step, f"the runner failed on this step: {type(error).__name__}: {error}")
                     )
         finally:
             if session is not None:
@@ -166,6 +179,10 @@ def _failed(step: Step, reason: str) -> StepResult:
     return StepResult(name=step.name, kind=step.kind, outcome="failed", reason=reason)
 
 
+def _fault(step: Step, reason: str) -> StepResult:
+    return StepResult(name=step.name, kind=step.kind, outcome="failed", reason=reason, runner_fault=True)
+
+
 def run_journeys(
     runner: JourneyRunner,
     journeys: Sequence[Journey],
@@ -192,12 +209,17 @@ def run_journeys(
         if future.done() and future.exception() is None:
             results.append(future.result())
             continue
-        reason = (
-            f"the runner failed: {future.exception()}"
-            if future.done()
-            else f"did not finish within the runner's {time_budget_s:.0f} s; a step may hang"
+        if future.done():  # a bug of ours outside any step
+            error = future.exception()
+            logger.error("runner bug in journey %s", journey.name, exc_info=error)
+            reason, fault = f"the runner failed: {type(error).__name__}: {error}", True
+        else:
+            # Every step has its deadline; one still going past the whole budget is waiting on the site
+            # (a DNS lookup, a page that never settles), as a user would be.
+            reason, fault = f"did not finish within the runner's {time_budget_s:.0f} s; a step may hang", False
+        step = StepResult(
+            name=WHOLE_JOURNEY, kind=journey.kind, outcome="failed", reason=reason, runner_fault=fault
         )
-        step = StepResult(name=WHOLE_JOURNEY, kind=journey.kind, outcome="failed", reason=reason)
         attempt = Attempt(ok=False, duration_ms=time_budget_s * 1000, steps=[step])
         results.append(
             JourneyResult(

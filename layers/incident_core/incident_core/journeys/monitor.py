@@ -53,25 +53,41 @@ class RecordingFailed(RuntimeError):
     """Some results could not be stored or announced; everything else was."""
 
 
+class RunnerFaulted(RuntimeError):
+    """Some journeys could not be checked through faults of the runner itself (faults.py); their runs
+    are recorded, nothing was announced for them, and the invocation fails so the suite's alarm hears it."""
+
+
 @dataclass
 class RunOutcome:
     results: list[JourneyResult]
     announced: list[SuiteEvent] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def runner_faults(self) -> list[str]:
+        """"<journey>, step '<step>': <reason>" for each journey the runner could not check."""
+        return [
+            f"{result.journey}, step {fault.name!r}: {fault.reason}"
+            for result in self.results
+            if (fault := result.runner_fault) is not None
+        ]
+
     def summary(self) -> dict:
-        failed = [r.journey for r in self.results if not r.ok]
         return {
             "ran": len(self.results),
-            "passed": len(self.results) - len(failed),
-            "failed": failed,
+            "passed": sum(result.ok for result in self.results),
+            "failed": [r.journey for r in self.results if r.outcome == "failed"],
+            "runner_faults": self.runner_faults,
             "announced": [f"{event.detail_type} {getattr(event, 'journey', '')}" for event in self.announced],
             "errors": self.errors,
         }
 
     def raise_for_errors(self) -> None:
         if self.errors:
-            raise RecordingFailed("; ".join(self.errors))
+            raise RecordingFailed("; ".join(self.errors + self.runner_faults))
+        if self.runner_faults:
+            raise RunnerFaulted("runner faults: " + "; ".join(self.runner_faults))
 
 
 class JourneyMonitor:

@@ -15,9 +15,14 @@ def render_text(results: Sequence[JourneyResult]) -> str:
     for result in results:
         lines += _journey_lines(result)
         lines.append("")
-    failed = [r.journey for r in results if not r.ok]
-    summary = f"{len(results)} journey(s): {len(results) - len(failed)} passed, {len(failed)} failed"
-    lines.append(summary + (f" ({', '.join(failed)})" if failed else ""))
+    failed = [r.journey for r in results if r.outcome == "failed"]
+    faulted = [r.journey for r in results if r.outcome == "runner-fault"]
+    passed = len(results) - len(failed) - len(faulted)
+    summary = f"{len(results)} journey(s): {passed} passed, {len(failed)} failed"
+    summary += f" ({', '.join(failed)})" if failed else ""
+    if faulted:
+        summary += f", {len(faulted)} not checked: the runner failed ({', '.join(faulted)})"
+    lines.append(summary)
     return "\n".join(lines)
 
 
@@ -28,6 +33,11 @@ def _journey_lines(result: JourneyResult) -> list[str]:
         if result.passed_on_retry:
             first = result.attempts[0].failed_step
             head += f"\n      passed on the re-run; the first attempt failed at {_step_label(first)}"
+    elif result.runner_fault is not None:
+        head = (
+            f"ERROR {result.journey}  at {_step_label(result.runner_fault)} (the runner failed, not the site:"
+            f" not checked, {result.duration_ms:.0f} ms)"
+        )
     else:
         failed = result.failed_step
         how = "failed twice" if len(result.attempts) > 1 else "failed"
@@ -60,7 +70,7 @@ def _attempt_lines(attempt: Attempt, title: str) -> list[str]:
 
 
 def _step_line(step: StepResult, width: int) -> str:
-    mark = _MARK[step.outcome]
+    mark = "ERROR" if step.runner_fault else _MARK[step.outcome]
     if step.outcome == "skipped":
         return f"      {mark:<6}{step.name}"
     status = str(step.status) if step.status is not None else "-"
@@ -72,14 +82,15 @@ def _step_label(step: StepResult | None) -> str:
 
 
 def render_json(results: Sequence[JourneyResult]) -> str:
-    failed = [r.journey for r in results if not r.ok]
     document = {
-        "passed": len(results) - len(failed),
-        "failed": failed,
+        "passed": sum(result.ok for result in results),
+        "failed": [r.journey for r in results if r.outcome == "failed"],
+        "runner_faults": [r.journey for r in results if r.outcome == "runner-fault"],
         "journeys": [
             {
                 **result.model_dump(mode="json"),
                 "ok": result.ok,
+                "outcome": result.outcome,
                 "failing_step": result.failed_step.name if result.failed_step else None,
                 "reason": result.failed_step.reason if result.failed_step else None,
             }

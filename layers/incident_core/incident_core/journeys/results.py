@@ -21,6 +21,8 @@ class StepResult(BaseModel):
     excerpt: str = ""
     screenshot_uri: str | None = None
     body_uri: str | None = None
+    # The step did not pass because the runner itself failed (see faults.py): nothing is known of the site.
+    runner_fault: bool = False
 
     @property
     def ok(self) -> bool:
@@ -36,6 +38,12 @@ class Attempt(BaseModel):
     def failed_step(self) -> StepResult | None:
         return next((step for step in self.steps if step.outcome == "failed"), None)
 
+    @property
+    def runner_fault(self) -> StepResult | None:
+        """The step the runner itself failed on, if it did: this attempt says nothing about the site."""
+        step = self.failed_step
+        return step if step is not None and step.runner_fault else None
+
 
 class JourneyResult(BaseModel):
     journey: str
@@ -44,7 +52,8 @@ class JourneyResult(BaseModel):
     ran_at: datetime
     # The second attempt is the confirming re-run of a failure; the last attempt decides.
     attempts: list[Attempt] = Field(min_length=1)
-    # True when a failure could not be re-run (no time left): it is recorded but changes no state.
+    # True when a failure of the site was seen only once (no time left to re-run it, or the other attempt
+    # was a runner fault): it is recorded but changes no state.
     unconfirmed: bool = False
 
     @property
@@ -58,6 +67,18 @@ class JourneyResult(BaseModel):
     @property
     def failed_step(self) -> StepResult | None:
         return self.final.failed_step
+
+    @property
+    def runner_fault(self) -> StepResult | None:
+        """The step where the runner itself failed in the deciding attempt: no verdict on the site, so
+        no change of state and no JourneyFailed."""
+        return self.final.runner_fault
+
+    @property
+    def outcome(self) -> Literal["passed", "failed", "runner-fault"]:
+        if self.ok:
+            return "passed"
+        return "runner-fault" if self.runner_fault is not None else "failed"
 
     @property
     def passed_on_retry(self) -> bool:

@@ -55,6 +55,8 @@ class Decision:
 def next_state(current: JourneyState | None, result: JourneyResult, now: datetime) -> Decision:
     if result.unconfirmed:
         return Decision(result.journey)  # a failure seen once, with no time to re-run it, decides nothing
+    if result.runner_fault is not None:
+        return Decision(result.journey)  # the runner failed, not the site: nothing is known, nothing changes
     if current is not None and current.since > result.ran_at:
         return Decision(result.journey)  # a newer run already changed the state; this older one is history
     status: Literal["passing", "failing"] = "passing" if result.ok else "failing"

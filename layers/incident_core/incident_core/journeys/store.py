@@ -173,6 +173,8 @@ class JourneyStore:
                 "duration_ms": round(result.duration_ms, 1),
                 "failing_step": failed.name if failed else None,
                 "reason": failed.reason if failed else None,
+                # The runner failed, not the site: this run is no check of the site (faults.py).
+                "runner_fault": result.runner_fault is not None,
                 # The whole result (both attempts, every step) as JSON: one attribute, read back whole.
                 "result": result.model_dump_json(),
                 "expires_at": int((result.ran_at + self.ttl).timestamp()),

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from incident_core.journeys.faults import RunnerFault
+
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 # The runner's IAM policy may read only these (template.yaml); a ref elsewhere could never work.
 SECRET_PREFIX = "incident-suite/journeys/"
@@ -38,6 +40,11 @@ class SecretRef:
 
 class PlaceholderError(ValueError):
     pass
+
+
+class SecretUnreadable(RunnerFault):
+    """Secrets Manager or SSM would not give a secret (missing, no permission, AWS unreachable): a fault
+    of the suite's set-up, not of the site, so the step is a runner fault."""
 
 
 def parse_placeholder(inner: str) -> SecretRef | str:
@@ -149,7 +156,7 @@ class Renderer:
         try:
             value = self._secrets.resolve(ref)
         except Exception as error:
-            raise PlaceholderError(f"could not read {ref}: {_short_error(error)}") from None
+            raise SecretUnreadable(f"could not read {ref}: {_short_error(error)}") from None
         if value:
             self._revealed.add(value)
         return value

@@ -16,6 +16,7 @@ class JourneyRun:
     step: str | None = None
     reason: str = ""
     run_id: str = ""
+    runner_fault: bool = False  # the runner failed, not the site: no check of the site at all
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,14 @@ def run_from_item(journey: str, item: Mapping[str, Any]) -> JourneyRun:
         step=item.get("failing_step"),
         reason=str(item.get("reason") or ""),
         run_id=str(item.get("run_id") or item["sk"].rsplit("#", 1)[-1]),
+        runner_fault=bool(item.get("runner_fault")),
     )
 
 
 def summarise(runs: Iterable[JourneyRun]) -> list[JourneySummary]:
     by_journey: dict[str, list[JourneyRun]] = {}
-    for run in sorted(runs, key=lambda r: (r.journey, r.at)):
+    # Runs the runner itself spoiled checked nothing: they are neither passes nor failures.
+    for run in sorted((r for r in runs if not r.runner_fault), key=lambda r: (r.journey, r.at)):
         by_journey.setdefault(run.journey, []).append(run)
     summaries = []
     for journey, journey_runs in by_journey.items():

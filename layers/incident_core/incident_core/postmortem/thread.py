@@ -180,6 +180,8 @@ _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
 _CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 _SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
 _SUBTEAM = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
+# <!date^1795514460^{date_short_pretty} {time}|Tue 24 Nov 10:01 GMT>: its fallback text reads the same.
+_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 
 
 def user_ids_in(text: str) -> set[str]:
@@ -197,6 +199,7 @@ def to_markdown(text: str, names: dict[str, str]) -> str:
         url, label = match.group(1), match.group(2)
         return f"[{label}]({url})" if label else f"<{url}>"
 
+    text = _DATE.sub(lambda m: m.group(1), text)
     text = _LINK.sub(link, text)
     text = _USER.sub(user, text)
     text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)

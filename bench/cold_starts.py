@@ -1,0 +1,406 @@
+"""Cold start of every function in template.yaml beside the baseline handler, two ways, in the same run.
+
+(a) import only, as the issue defines it: a fresh process imports the handler module (what Lambda's init
+    phase does for a zip function). It flatters our functions: they defer boto3, the Slack app's Bolt
+    app, idempotency and most set-up to the first invocation, while the baseline creates its boto3 client
+    at import.
+(b) the real cold start: a fresh process imports the handler AND serves its first invocation with a
+    representative documented event (events/), against the local world (moto, fake Slack/Zoom/status
+    pages, the bookshop). The baseline's first invocation does one DynamoDB GetItem on the same moto.
+    The goals are judged on (b).
+
+Interpreter start-up is left out of both (it is the same for every function). Each figure comes from a
+new process; one warm-up round is discarded first (it fills the bytecode and file caches), and the
+functions and the baseline are measured alternately, round by round, so drift affects them alike.
+Every first invocation is checked to have done its work (a page sent, a thread started, ...), so a
+failing invocation cannot pass for a fast one.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.coldstart import BASELINE_HANDLER, ROOT
+from bench.world import CHANNEL, SIGNING_SECRET, SLACK_APP_FUNCTION, LocalWorld
+
+EVENTS = ROOT / "events"
+GOAL_RATIO = 1.15
+SLACK_APP_GOAL_RATIO = 1.4
+# Tue 9 Jun 2026 10:00 London (BST): business hours, so the router pages at once.
+BUSINESS_HOURS = datetime(2026, 6, 9, 9, 0, tzinfo=UTC)
+RESULT_MARK = "BENCH-RESULT "
+
+_CHILD = r"""
+import importlib, json, os, sys, time
+from datetime import datetime, timedelta
+mode, path, handler_name, event_path = sys.argv[1:5]
+event = json.load(open(event_path)) if mode == "invoke" else None  # read before the clock starts
+sys.path.insert(0, os.path.dirname(path))
+start = time.perf_counter()
+module = importlib.import_module(os.path.basename(path)[:-3])  # as Lambda's runtime imports the handler
+imported = time.perf_counter()
+figures = {"import_s": imported - start}
+if mode == "invoke":
+    class Context:
+        function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+        memory_limit_in_mb = int(os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"])
+        invoked_function_arn = "arn:aws:lambda:eu-west-2:123456789012:function:" + function_name
+        aws_request_id = "bench-first-invocation"
+        log_group_name = "/aws/lambda/incident-suite-bench"
+        log_stream_name = "bench"
+        def get_remaining_time_in_millis(self):
+            return 60_000
+    handler = getattr(module, handler_name)
+    frozen = os.environ.get("BENCH_FROZEN_AT")
+    if frozen:  # the suite's clock (incident_core.clock) at a chosen instant, moving on from there
+        from incident_core.clock import frozen_at
+        anchor, began = datetime.fromisoformat(frozen), time.monotonic()
+        with frozen_at(lambda: anchor + timedelta(seconds=time.monotonic() - began)):
+            result = handler(event, Context())
+    else:
+        result = handler(event, Context())
+    figures["first_invocation_s"] = time.perf_counter() - imported
+    figures["result"] = result
+print("\n" + "BENCH-RESULT " + json.dumps(figures, default=str), flush=True)
+"""
+
+
+@dataclass
+class ChildRun:
+    import_s: float
+    first_invocation_s: float | None
+    result: Any
+    emf: list[dict[str, Any]]  # the EMF records the process printed (its CloudWatch metrics)
+
+    @property
+    def total_s(self) -> float:
+        return self.import_s + (self.first_invocation_s or 0.0)
+
+
+def run_child(
+    mode: str, handler_path: Path, handler_name: str, event: Any, env: dict[str, str], folder: Path
+) -> ChildRun:
+    event_path = folder / f"event-{uuid.uuid4().hex}.json"
+    event_path.write_text(json.dumps(event))
+    completed = subprocess.run(
+        [sys.executable, "-c", _CHILD, mode, str(handler_path), handler_name, str(event_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    lines = completed.stdout.splitlines()
+    marked = [line for line in lines if line.startswith(RESULT_MARK)]
+    if completed.returncode != 0 or not marked:
+        raise RuntimeError(f"{handler_path} ({mode}) failed:\n{completed.stderr[-3000:]}")
+    figures = json.loads(marked[-1][len(RESULT_MARK) :])
+    emf = [json.loads(line) for line in lines if line.startswith("{") and '"_aws"' in line]
+    return ChildRun(figures["import_s"], figures.get("first_invocation_s"), figures.get("result"), emf)
+
+
+def _event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+def _envelope(name: str, detail: dict[str, Any]) -> dict[str, Any]:
+    event = _event(name)
+    event.update(id=str(uuid.uuid4()), time=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), detail=detail)
+    return event
+
+
+@dataclass
+class Scenario:
+    """One function's first invocation: the event of run n (after making the state it needs), and the
+    check that the invocation did its work."""
+
+    name: str
+    handler_path: Path
+    handler_name: str
+    memory_mb: int
+    goal_ratio: float | None
+    event_file: str
+    prepare: Callable[[int, dict[str, Any]], Any]
+    did_its_work: Callable[[Any], bool]
+    remember: Callable[[Any, dict[str, Any]], None] = lambda result, memo: None
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+def _template_functions() -> dict[str, tuple[Path, str, int]]:
+    """{code directory name: (handler file, handler function, memory MB)} for the template's zip functions."""
+    from stand_ins.aws import load_template
+
+    template = load_template()
+    default_memory = template["Globals"]["Function"].get("MemorySize", 128)
+    functions = {}
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::Serverless::Function" or "CodeUri" not in resource["Properties"]:
+            continue
+        properties = resource["Properties"]
+        file_name, handler_name = properties["Handler"].rsplit(".", 1)
+        code_dir = ROOT / properties["CodeUri"]
+        memory = properties.get("MemorySize", default_memory)
+        functions[code_dir.name] = (code_dir / f"{file_name}.py", handler_name, memory)
+    return functions
+
+
+def scenarios(world: LocalWorld) -> list[Scenario]:
+    """The baseline and a scenario for every zip function in template.yaml (a function without one fails
+    the benchmark, so a new function cannot go unmeasured)."""
+    functions = _template_functions()
+    made = {
+        "journey_runner": _journey_runner,
+        "alert_router": _alert_router,
+        "slack_app": _slack_app,
+        "incident_thread": _incident_thread,
+        "postmortem_compiler": _postmortem_compiler,
+        "action_reminder": _action_reminder,
+        "dashboard_renderer": _dashboard_renderer,
+    }
+    missing = sorted(set(functions) - set(made))
+    if missing:
+        raise RuntimeError(f"no cold-start scenario for template function(s) {missing}: add one to {__name__}")
+    baseline = Scenario(
+        name="baseline",
+        handler_path=Path(BASELINE_HANDLER),
+        handler_name="lambda_handler",
+        memory_mb=256,
+        goal_ratio=None,
+        event_file="(none: one DynamoDB GetItem)",
+        prepare=lambda n, memo: {},
+        did_its_work=lambda result: isinstance(result, dict) and "found" in result,
+    )
+    built = [baseline]
+    for name, make in made.items():
+        path, handler_name, memory = functions[name]
+        built.append(make(world, name, path, handler_name, memory))
+    return built
+
+
+# ---------------------------------------------------------------------- each function's first invocation
+def _journey_runner(world: LocalWorld, name: str, path: Path, handler: str, memory: int) -> Scenario:
+    def prepare(n: int, memo: dict[str, Any]) -> dict[str, Any]:
+        tick = _event("journey_runner_scheduler_tick.json")
+        minute = datetime.now(UTC).replace(second=0, microsecond=0)
+        tick.update(id=str(uuid.uuid4()), time=minute.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        return tick
+
+    return Scenario(
+        name, path, handler, memory, GOAL_RATIO, "journey_runner_scheduler_tick.json (10 journeys)", prepare,
+        did_its_work=lambda result: result.get("ran") == 10 and result.get("passed") == 10,
+    )  # fmt: skip
+
+
+def _alert_router(world: LocalWorld, name: str, path: Path, handler: str, memory: int) -> Scenario:
+    def prepare(n: int, memo: dict[str, Any]) -> dict[str, Any]:
+        event = _event("alert_router_journey_failed.json")
+        event["id"] = str(uuid.uuid4())
+        event["detail"].update(
+            journey=f"cold-start-{n}-{uuid.uuid4().hex[:6]}",  # a new alert each time: a full page
+            run_id=f"run-{uuid.uuid4().hex[:16]}",
+            failed_at=BUSINESS_HOURS.isoformat(),
+        )
+        return event
+
+    def paged(result: Any) -> bool:
+        routed = (result or {}).get("results") or [{}]
+        return routed[0].get("action") == "opened" and routed[0].get("pages_sent", 0) >= 1
+
+    return Scenario(
+        name, path, handler, memory, GOAL_RATIO, "alert_router_journey_failed.json (pages, business hours)",
+        prepare, paged, extra_env={"BENCH_FROZEN_AT": BUSINESS_HOURS.isoformat()},
+    )  # fmt: skip
+
+
+def _slack_app(world: LocalWorld, name: str, path: Path, handler: str, memory: int) -> Scenario:
+    from urllib.parse import parse_qsl, urlencode
+
+    from stand_ins.slack_requests import resign
+
+    def prepare(n: int, memo: dict[str, Any]) -> dict[str, Any]:
+        event = _event("slack_app_slash_command.json")
+        fields = dict(parse_qsl(event["body"], keep_blank_values=True))
+        fields.update(
+            channel_id=CHANNEL,
+            trigger_id=f"{n}.{uuid.uuid4().int % 10**9}.{uuid.uuid4().hex[:16]}",
+            response_url=f"{world.slack.url}response_url",  # never hooks.slack.com
+        )
+        event["body"] = urlencode(fields)
+        event["headers"]["content-length"] = str(len(event["body"]))
+        return resign(event, SIGNING_SECRET)
+
+    return Scenario(
+        name, path, handler, memory, SLACK_APP_GOAL_RATIO,
+        "slack_app_slash_command.json (/incident status, signed; acked, lazy work handed to Lambda)", prepare,
+        did_its_work=lambda result: (result or {}).get("statusCode") == 200,
+        extra_env={"AWS_LAMBDA_FUNCTION_NAME": SLACK_APP_FUNCTION},
+    )  # fmt: skip
+
+
+def _incident_thread(world: LocalWorld, name: str, path: Path, handler: str, memory: int) -> Scenario:
+    from incident_core.events import IncidentDeclared
+
+    def prepare(n: int, memo: dict[str, Any]) -> dict[str, Any]:
+        incident = world.open_incident(journey=f"cold-thread-{n}-{uuid.uuid4().hex[:6]}")
+        declared = IncidentDeclared(
+            incident_id=incident.incident_id,
+            title=incident.title,
+            declared_at=incident.declared_at,
+            declared_by=incident.declared_by,
+            alert_id=incident.alert_id,
+        )
+        return _envelope("incident_thread_incident_declared.json", declared.model_dump(mode="json"))
+
+    def remember(result: Any, memo: dict[str, Any]) -> None:
+        memo["incident_with_thread"] = result["started"]
+
+    return Scenario(
+        name, path, handler, memory, GOAL_RATIO,
+        "incident_thread_incident_declared.json (thread, Zoom, checklist)", prepare,
+        did_its_work=lambda result: bool(((result or {}).get("started") or {}).get("thread_ts")),
+        remember=remember,
+    )  # fmt: skip
+
+
+def _postmortem_compiler(world: LocalWorld, name: str, path: Path, handler: str, memory: int) -> Scenario:
+    from incident_core.events import IncidentResolved
+    from incident_core.incidents.store import IncidentStore
+
+    def prepare(n: int, memo: dict[str, Any]) -> dict[str, Any]:
+        # The incident whose thread the incident-thread function started in this round, talked about and
+        # resolved as people would.
+        started = memo["incident_with_thread"]
+        for number, person in enumerate(("U0ALASTAIR", "U0WISEN", "U0ALASTAIR", "U0WISEN") * 5):
+            world.slack.add_user_message(
+                CHANNEL, f"Update {number}: checked the logs", person, thread_ts=started["thread_ts"]
+            )
+        incident = IncidentStore.from_settings().get(started["incident_id"])
+        resolved = world.incident_service().resolve(incident, "U0ALASTAIR", "button restored")
+        detail = IncidentResolved(
+            incident_id=resolved.incident_id, resolved_at=resolved.resolved_at, resolved_by="U0ALASTAIR"
+        )
+        return _envelope("postmortem_compiler_incident_resolved.json", detail.model_dump(mode="json"))
+
+    return Scenario(
+        name, path, handler, memory, GOAL_RATIO,
+        "postmortem_compiler_incident_resolved.json (20-reply thread, S3, Slack)", prepare,
+        did_its_work=lambda result: (result or {}).get("version") == 1 and bool(result.get("published")),
+    )  # fmt: skip
+
+
+def _action_reminder(world: LocalWorld, name: str, path: Path, handler: str, memory: int) -> Scenario:
+    from incident_core.actions.store import ActionStore
+    from incident_core.policy.calendar import add_business_days
+
+    store = ActionStore.from_settings()
+    for number in range(3):
+        store.open(
+            f"Bench action item {number}", owner="U0ALASTAIR", incident_id=None, alert_id=None,
+            source="manual", by="U0ALASTAIR", now=datetime(2026, 12, 1, 10, tzinfo=UTC),
+        )  # fmt: skip
+    first_day = date(2027, 1, 5)
+
+    def prepare(n: int, memo: dict[str, Any]) -> dict[str, Any]:
+        # A different business day each run: a day already reminded would send nothing.
+        day = add_business_days(first_day, n)
+        event = _event("action_reminder_schedule.json")
+        event["scheduled_time"] = f"{day.isoformat()}T09:30:00Z"
+        return event
+
+    return Scenario(
+        name, path, handler, memory, GOAL_RATIO, "action_reminder_schedule.json (3 open items)", prepare,
+        did_its_work=lambda result: (result or {}).get("reminded") is True,
+    )  # fmt: skip
+
+
+def _dashboard_renderer(world: LocalWorld, name: str, path: Path, handler: str, memory: int) -> Scenario:
+    def prepare(n: int, memo: dict[str, Any]) -> dict[str, Any]:
+        event = copy.deepcopy(_event("dashboard_renderer_create.json"))
+        event.update(RequestId=str(uuid.uuid4()), ResponseURL=world.responses.url)
+        return event
+
+    return Scenario(
+        name, path, handler, memory, GOAL_RATIO, "dashboard_renderer_create.json (PutDashboard, response)",
+        prepare, did_its_work=lambda result: (result or {}).get("Status") == "SUCCESS",
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------- the measurement
+def _environment(world: LocalWorld, scenario: Scenario) -> dict[str, str]:
+    import os
+
+    return {
+        **os.environ,
+        **world.env,
+        "AWS_LAMBDA_FUNCTION_NAME": f"incident-suite-bench-{scenario.name}",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(scenario.memory_mb),
+        **scenario.extra_env,
+    }
+
+
+def measure(world: LocalWorld, runs: int = 10) -> dict[str, Any]:
+    """Median (a) import-only and (b) import + first invocation of each function and of the baseline,
+    over `runs` rounds after one discarded warm-up round."""
+    all_scenarios = scenarios(world)
+    samples: dict[str, dict[str, list[float]]] = {s.name: {"import": [], "real": []} for s in all_scenarios}
+    emf: dict[str, list[dict[str, Any]]] = {s.name: [] for s in all_scenarios}
+    with tempfile.TemporaryDirectory() as folder:
+        for round_number in range(runs + 1):
+            memo: dict[str, Any] = {}
+            for scenario in all_scenarios:
+                env = _environment(world, scenario)
+                imported = run_child("import", scenario.handler_path, scenario.handler_name, None, env, Path(folder))
+                event = scenario.prepare(round_number, memo)
+                real = run_child("invoke", scenario.handler_path, scenario.handler_name, event, env, Path(folder))
+                if not scenario.did_its_work(real.result):
+                    raise RuntimeError(
+                        f"{scenario.name}'s first invocation did not do its work: {str(real.result)[:1500]}"
+                    )
+                scenario.remember(real.result, memo)
+                emf[scenario.name].extend(real.emf)
+                if round_number == 0:
+                    continue  # the warm-up round
+                samples[scenario.name]["import"].append(imported.import_s)
+                samples[scenario.name]["real"].append(real.total_s)
+    baseline_import = statistics.median(samples["baseline"]["import"])
+    baseline_real = statistics.median(samples["baseline"]["real"])
+    functions = {}
+    for scenario in all_scenarios[1:]:
+        import_median = statistics.median(samples[scenario.name]["import"])
+        real_median = statistics.median(samples[scenario.name]["real"])
+        real_ratio = real_median / baseline_real
+        functions[scenario.name] = {
+            "event": scenario.event_file,
+            "memory_mb": scenario.memory_mb,
+            "import_only_median_s": round(import_median, 4),
+            "import_only_ratio": round(import_median / baseline_import, 3),
+            "real_cold_start_median_s": round(real_median, 4),
+            "real_cold_start_max_s": round(max(samples[scenario.name]["real"]), 4),
+            "real_ratio": round(real_ratio, 3),
+            "goal_ratio": scenario.goal_ratio,
+            "meets_goal": real_ratio <= (scenario.goal_ratio or 0),
+            "real_samples_s": [round(s, 4) for s in samples[scenario.name]["real"]],
+        }
+    return {
+        "runs": runs,
+        "how": __doc__.strip(),
+        "baseline": {
+            "handler": str(Path(BASELINE_HANDLER).relative_to(ROOT)),
+            "import_only_median_s": round(baseline_import, 4),
+            "real_cold_start_median_s": round(baseline_real, 4),
+        },
+        "functions": functions,
+        "goal_judged_on": "real cold start (b): import + first invocation",
+        "emf_records": emf,
+    }

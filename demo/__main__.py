@@ -1,0 +1,186 @@
+"""`make demo`: the whole incident on this machine, narrated as the team would see it in Slack.
+
+    python -m demo [--at 2026-11-28T02:00:00Z] [--traction FROM/TO] [--out demo-output]
+
+By default the incident happens now (London time decides who is paged). The suite's functions run as
+Lambda runs them, against local stand-ins: moto for AWS, a fake Slack Web API and Zoom API, fake vendor
+status pages, and the bookshop site that loses its "Book viewing" button. Everything listens on
+127.0.0.1; no AWS account or Slack workspace is needed. What the functions log goes to a log file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from demo.incident import ALASTAIR, CHANNEL, PEOPLE, WISEN, Rehearsal, TractionMoment
+from stand_ins.slack_transcript import render_channel, render_message
+
+LONDON = ZoneInfo("Europe/London")
+
+
+class Narrator:
+    """Prints each step, then what appeared or changed in Slack since the last step."""
+
+    def __init__(self, rehearsal: Rehearsal, out: TextIO) -> None:
+        self.rehearsal = rehearsal
+        self.out = out
+        self.shown: dict[str, str] = {}
+
+    def step(self, title: str) -> None:
+        london = self.rehearsal.now.astimezone(LONDON).strftime("%a %d %b %H:%M %Z")
+        print(f"\n>>> {london}  {title}", file=self.out)
+
+    def say(self, text: str) -> None:
+        print(f"    {text}", file=self.out)
+
+    def slack(self) -> None:
+        """New and edited messages in #incidents and the people's direct messages."""
+        channels = [(CHANNEL, "#incidents")] + [
+            ("D" + user.removeprefix("U")[:10], f"DM to {name}")
+            for user, name in PEOPLE.items()
+            if user[0] == "U"
+        ]
+        for channel, label in channels:
+            for message in self.rehearsal.messages(channel):
+                rendered = render_message(message, PEOPLE, indent="      | " if _is_reply(message) else "")
+                key = f"{channel}:{message['ts']}"
+                if self.shown.get(key) == rendered:
+                    continue
+                change = "updated" if key in self.shown else "new"
+                self.shown[key] = rendered
+                print(f"  [{label}, {change}]\n{_indent(rendered)}", file=self.out)
+
+
+def _is_reply(message: dict) -> bool:
+    return message.get("thread_ts") not in (None, message["ts"])
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
+    """The incident, step by step. Returns what it produced (ids and paths)."""
+    from incident_core.actions.store import ActionStore
+    from incident_core.alerts.store import AlertStore
+    from incident_core.incidents.store import IncidentStore
+
+    r, n = rehearsal, narrator
+    n.step("The journeys run on their one-minute schedule against the bookshop.")
+    outcome = r.tick()
+    n.say(f"{outcome['passed']} of {outcome['ran']} journeys pass.")
+
+    r.advance(seconds=35)
+    r.shop.remove_button()
+    n.step("A deploy removes the 'Book viewing' button. Users can no longer book a viewing.")
+    r.advance(seconds=25)
+    n.step("The runner's next run: the journey fails, is run again at once, and fails again.")
+    outcome = r.tick()
+    n.say(f"failed: {', '.join(outcome['failed']) or 'none'}; announced on the bus: {outcome['announced']}")
+    (alert,) = AlertStore.from_settings().list_open()
+    n.say("The alert router applies the support-hours policy and pages:")
+    n.slack()
+
+    r.advance(minutes=2)
+    page = r.page_message()
+    if page is None:
+        raise RuntimeError("the alert was not posted to #incidents")
+    n.step("Alastair sees it in #incidents and validates it: Acknowledge, then Real incident.")
+    r.click("alert_acknowledge", alert.alert_id, page)
+    r.click("alert_real_incident", alert.alert_id, r.page_message() or page)
+    (incident,) = IncidentStore.from_settings().list_open()
+    n.say(f"Incident {incident.incident_id} declared; the thread is the Live Incident State Document.")
+    n.slack()
+
+    r.advance(minutes=2)
+    n.step("The responders work in the thread; every reply goes into the timeline.")
+    r.reply(incident.thread_ts, "Checking the book page: the button is missing from the HTML.", ALASTAIR)
+    r.advance(minutes=1)
+    r.reply(
+        incident.thread_ts, "The frontend deploy at the top of the checklist matches. Reverting it.", WISEN
+    )
+    r.command(f"update {incident.incident_id} Reverting the frontend deploy", ALASTAIR)
+    n.slack()
+
+    r.advance(minutes=6)
+    r.shop.repair()
+    n.step("The revert is out; the runner's next run passes.")
+    outcome = r.tick()
+    n.say(f"announced on the bus: {outcome['announced']}")
+    n.slack()
+
+    r.advance(minutes=3)
+    n.step("Alastair resolves the incident; the post-mortem compiler writes the incident document.")
+    r.command(f"resolve {incident.incident_id}", ALASTAIR)
+    r.command(
+        f"action {incident.incident_id} Check the button after every frontend deploy <@{WISEN}>", ALASTAIR
+    )
+    n.slack()
+    actions = ActionStore.from_settings().list_open()
+    for item in actions:
+        owner = PEOPLE.get(item.owner or "", item.owner)
+        n.say(f"action item {item.action_id} ({item.priority}, owner {owner}, due {item.due}): {item.text}")
+    documents = r.download_documents()
+    return {
+        "incident_id": incident.incident_id,
+        "alert_id": alert.alert_id,
+        "documents": documents,
+        "actions": [item.action_id for item in actions],
+    }
+
+
+def parse_traction(value: str) -> TractionMoment:
+    start, _, end = value.partition("/")
+    return TractionMoment(datetime.fromisoformat(start), datetime.fromisoformat(end), "traction moment")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--at",
+        type=datetime.fromisoformat,
+        default=None,
+        help="when the incident happens (ISO-8601; default: now)",
+    )
+    parser.add_argument(
+        "--traction",
+        type=parse_traction,
+        action="append",
+        default=[],
+        help="a traction moment FROM/TO (ISO-8601), e.g. for an off-hours incident",
+    )
+    parser.add_argument("--out", type=Path, default=Path("demo-output"))
+    args = parser.parse_args(argv)
+    start = (args.at or datetime.now(UTC)).astimezone(UTC)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    began = time.monotonic()
+    out = sys.stdout
+    args.out.mkdir(parents=True, exist_ok=True)
+    log_path = args.out / "functions.log"
+    print(f"The whole incident, locally. Functions log to {log_path}.", file=out)
+    with (
+        log_path.open("w") as log,
+        contextlib.redirect_stdout(log),
+        contextlib.redirect_stderr(log),
+        Rehearsal(start=start, workdir=args.out, traction=args.traction) as rehearsal,
+    ):
+        result = play(rehearsal, Narrator(rehearsal, out))
+        transcript = args.out / "slack-transcript.txt"
+        transcript.write_text(render_channel(rehearsal.messages(), PEOPLE, "#incidents") + "\n")
+    print(f"\nDone in {time.monotonic() - began:.1f} s. Written:", file=out)
+    for path in [*result["documents"], transcript, log_path]:
+        print(f"  {path}", file=out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

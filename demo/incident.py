@@ -1,0 +1,250 @@
+"""A whole incident, on one machine, through the real handlers.
+
+`Rehearsal` starts the outside world locally (moto server for AWS, the fake Slack and Zoom APIs, fake
+vendor status pages, the bookshop site being watched), creates the suite's resources in moto, wires the
+suite bus from template.yaml (stand_ins.local_lambda.LocalSuite) and then plays an incident step by step:
+the journeys pass, the "Book viewing" button disappears, the runner confirms it, the router applies the
+support-hours policy, a person validates the page, the thread and war room appear, people reply, the
+site is repaired, the incident is resolved, the document is compiled and an action item opened.
+
+Time is the rehearsal's own (incident_core.clock.frozen_at): it starts at a chosen instant (now, or
+2 a.m. on a Saturday) and moves on by the minutes each step takes, so the policy, the timeline and the
+document see a real incident's clock. `make demo` narrates it; tests/integration/test_e2e_incident.py
+asserts every step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from incident_core.adapters.aws import client, reset_clients
+from incident_core.clock import frozen_at
+from incident_core.settings import get_settings
+from stand_ins.aws import MotoServer, create_tables
+from stand_ins.bookshop import Bookshop
+from stand_ins.fake_slack import FakeSlack
+from stand_ins.fake_statuspage import FakeStatusPages
+from stand_ins.fake_zoom import FakeZoom
+from stand_ins.local_lambda import LocalSuite
+from stand_ins.slack_requests import SlackAppClient, thread_message_body
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME = "incident-suite-demo"
+CHANNEL = "C0INCIDENTS"
+SCHEDULE_GROUP = f"{NAME}-pages"
+SIGNING_SECRET = "demo-signing-secret-placeholder"
+SCHEDULED_EVENT = ROOT / "events" / "journey_runner_scheduled.json"
+ALASTAIR, WISEN = "U0ALASTAIR", "U0WISEN"
+PEOPLE = {ALASTAIR: "Alastair", WISEN: "Wisen", FakeSlack.BOT_USER_ID: "incident-suite"}
+VALIDATION_BUTTONS = ("alert_acknowledge", "alert_real_incident", "alert_false_alarm")
+
+
+@dataclass
+class TractionMoment:
+    start: datetime
+    end: datetime
+    label: str
+
+
+@dataclass
+class Rehearsal:
+    """The suite and its outside world, local and real, on the rehearsal's clock."""
+
+    start: datetime
+    workdir: Path
+    traction: list[TractionMoment] = field(default_factory=list)
+    now: datetime = field(init=False)
+    _stack: contextlib.ExitStack = field(init=False, default_factory=contextlib.ExitStack)
+
+    def __post_init__(self) -> None:
+        self.now = self.start.astimezone(UTC)
+
+    # ------------------------------------------------------------------ set-up and tear-down
+    def __enter__(self) -> Rehearsal:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        stack = self._stack
+        self.moto = MotoServer().start()
+        self.moto.reset()  # moto keeps its state per process, not per server
+        stack.callback(self.moto.stop)
+        self.slack = FakeSlack(clock=lambda: self.now).start()
+        stack.callback(self.slack.stop)
+        for user, name in PEOPLE.items():
+            self.slack.state.users[user] = {"real_name": name, "display_name": name}
+        self.zoom = FakeZoom().start()
+        stack.callback(self.zoom.stop)
+        self.status_pages = FakeStatusPages().start()
+        stack.callback(self.status_pages.stop)
+        self.shop = Bookshop().start()
+        stack.callback(self.shop.stop)
+        stack.enter_context(_environment(self._environment()))
+        stack.enter_context(frozen_at(lambda: self.now))
+        stack.callback(reset_clients)
+        reset_clients()
+        get_settings.cache_clear()
+        stack.callback(get_settings.cache_clear)
+        self._create_resources()
+        self.suite = LocalSuite(NAME).wire()
+        self.people = SlackAppClient.start(self.slack.url, SIGNING_SECRET, channel=CHANNEL)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def _environment(self) -> dict[str, str]:
+        github = self.status_pages.set_vendor("github")
+        return {
+            **self.moto.env,
+            "TABLE_NAME": NAME,
+            "IDEMPOTENCY_TABLE_NAME": f"{NAME}-idempotency",
+            "BUS_NAME": NAME,
+            "BUS_ARN": f"arn:aws:events:eu-west-2:123456789012:event-bus/{NAME}",
+            "INCIDENTS_CHANNEL": CHANNEL,
+            "SLACK_SECRET_ID": f"{NAME}/slack",
+            "ZOOM_SECRET_ID": f"{NAME}/zoom",
+            "SLACK_API_URL": self.slack.url,
+            "ZOOM_API_URL": self.zoom.api_url,
+            "ZOOM_OAUTH_URL": self.zoom.oauth_url,
+            "STATUS_PAGES": github,
+            "DOCUMENTS_BUCKET": f"{NAME}-documents",
+            "EVIDENCE_BUCKET": f"{NAME}-evidence",
+            "WEBHOOK_URL": "",
+            "JOURNEYS_FILE": str(ROOT / "demo" / "journeys.yaml"),
+            "JOURNEY_KIND": "http",  # the main stack's runner; browser journeys run in their own stack
+            "BOOKSHOP_URL": self.shop.url,
+            "POLICY_FILE": str(ROOT / "config" / "policy.yaml"),
+            "RUNBOOKS_DIR": str(ROOT / "config" / "runbooks"),
+            "SCHEDULER_GROUP": SCHEDULE_GROUP,
+            "SCHEDULER_ROLE_ARN": f"arn:aws:iam::123456789012:role/{NAME}-scheduler",
+            "URGENT_TOPIC_ARN": f"arn:aws:sns:eu-west-2:123456789012:{NAME}-urgent",
+            "INCIDENT_ALARM_TOPIC_ARN": f"arn:aws:sns:eu-west-2:123456789012:{NAME}-incident-alarms",
+            "INCIDENT_ALARM_PREFIX": "incident-",
+            "POWERTOOLS_SERVICE_NAME": "incident-suite",
+            "POWERTOOLS_METRICS_NAMESPACE": "IncidentSuite",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "LOOKUP_DEADLINE_SECONDS": "3",
+        }
+
+    def _create_resources(self) -> None:
+        settings = get_settings()
+        create_tables(
+            client("dynamodb"), {"Table": NAME, "IdempotencyTable": settings.idempotency_table_name}
+        )
+        client("events").create_event_bus(Name=NAME)
+        secrets = client("secretsmanager")
+        secrets.create_secret(
+            Name=settings.slack_secret_id,
+            SecretString=json.dumps({"bot_token": "xoxb-demo-placeholder", "signing_secret": SIGNING_SECRET}),
+        )
+        secrets.create_secret(Name=settings.zoom_secret_id, SecretString=json.dumps(self.zoom.secret))
+        s3 = client("s3")
+        location = {"LocationConstraint": "eu-west-2"}
+        for bucket in (settings.documents_bucket, settings.evidence_bucket):
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration=location)
+        s3.put_bucket_versioning(
+            Bucket=settings.documents_bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
+        client("scheduler").create_schedule_group(Name=SCHEDULE_GROUP)
+        sns = client("sns")
+        sns.create_topic(Name=f"{NAME}-urgent")
+        sns.create_topic(Name=f"{NAME}-incident-alarms")
+        # The product's own stack, deployed a moment ago: the checklist's revert candidate.
+        client("cloudformation").create_stack(
+            StackName="bookshop-frontend",
+            TemplateBody=json.dumps({"Resources": {"Assets": {"Type": "AWS::SQS::Queue"}}}),
+        )
+        if self.traction:
+            from incident_core.policy.store import PolicyStore
+
+            store = PolicyStore.from_settings()
+            for moment in self.traction:
+                store.add_traction(moment.start, moment.end, moment.label, "demo", self.now)
+
+    # ------------------------------------------------------------------ time and the suite
+    def advance(self, **delta: float) -> datetime:
+        """Let time pass: one-time schedules (held pages, re-pages) fire when their time comes."""
+        until = self.now + timedelta(**delta)
+        while (due := self.suite.next_schedule_at(SCHEDULE_GROUP)) is not None and due <= until:
+            self.now = max(self.now, due)
+            self.suite.fire_due_schedules(self.now, SCHEDULE_GROUP)
+            self.suite.deliver()
+        self.now = until
+        return self.now
+
+    def tick(self) -> dict[str, Any]:
+        """The runner's schedule fires (the documented Scheduled Event at the rehearsal's time)."""
+        event = json.loads(SCHEDULED_EVENT.read_text())
+        event["id"] = str(uuid.uuid4())
+        event["time"] = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        outcome = self.suite.function("JourneyRunnerFunction").invoke(event)
+        self.suite.deliver()
+        return outcome
+
+    # ------------------------------------------------------------------ people in Slack
+    def messages(self, channel: str = CHANNEL) -> list[dict[str, Any]]:
+        return self.slack.messages(channel)
+
+    def page_message(self) -> dict[str, Any] | None:
+        """The alert's message in #incidents that still carries the validation buttons."""
+        for message in reversed(self.messages()):
+            actions = [
+                element.get("action_id")
+                for block in message.get("blocks") or []
+                for element in block.get("elements", [])
+                if block.get("type") == "actions"
+            ]
+            if any(action in VALIDATION_BUTTONS for action in actions):
+                return message
+        return None
+
+    def click(self, action_id: str, alert_id: str, message: dict[str, Any], user: str = ALASTAIR) -> None:
+        response = self.people.click(action_id, alert_id, message, user)
+        if response["statusCode"] != 200:
+            raise RuntimeError(f"Slack app refused the click {action_id}: {response}")
+        self.suite.deliver()
+
+    def command(self, text: str, user: str = ALASTAIR) -> dict[str, Any]:
+        response = self.people.command(text, user)
+        if response["statusCode"] != 200:
+            raise RuntimeError(f"Slack app refused /incident {text}: {response}")
+        self.suite.deliver()
+        return response
+
+    def reply(self, thread_ts: str, text: str, user: str) -> dict[str, Any]:
+        """A person replies in the thread; Slack posts it and delivers it to the app (Events API)."""
+        message = self.slack.add_user_message(CHANNEL, text, user, thread_ts=thread_ts)
+        body = thread_message_body(
+            CHANNEL, thread_ts, message["ts"], user, text, event_id=f"Ev{uuid.uuid4().hex[:10].upper()}"
+        )
+        response = self.people.event(body)
+        if response["statusCode"] != 200:
+            raise RuntimeError(f"Slack app refused the reply event: {response}")
+        return message
+
+    # ------------------------------------------------------------------ what the suite wrote
+    def download_documents(self) -> list[Path]:
+        s3, bucket = client("s3"), get_settings().documents_bucket
+        written = []
+        for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            path = self.workdir / Path(item["Key"]).name
+            path.write_bytes(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
+            written.append(path)
+        return written
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -1,0 +1,191 @@
+"""The whole incident through the real handlers (demo.incident.Rehearsal): moto server, the fake Slack and
+Zoom HTTP APIs, fake status pages and the bookshop, with the suite bus wired from template.yaml.
+
+Each step asserts the state in DynamoDB, the events the bus delivered, the Slack calls and, at the end,
+the compiled incident document. Then the same failure at 2 a.m. on a Saturday: held until Monday 09:00
+London time in business as usual, and both standby people paged at once in a traction moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from demo.incident import ALASTAIR, CHANNEL, WISEN, Rehearsal, TractionMoment
+from incident_core.actions.store import ActionStore
+from incident_core.adapters.aws import client
+from incident_core.alerts.store import AlertStore
+from incident_core.incidents.store import IncidentStore
+from incident_core.models import ActionStatus, AlertStatus, IncidentStatus, TimelineKind
+from incident_core.settings import get_settings
+
+TUESDAY_10AM_LONDON = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # GMT in November
+SATURDAY_2AM_LONDON = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+MONDAY_9AM_LONDON = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+DOCUMENT_SECTIONS = (
+    "## Summary",
+    "## Impact",
+    "## Key instants and durations",
+    "## Responders",
+    "## Timeline",
+    "## What the checklist found",
+    "## War room",
+    "## Action items",
+    "# Post-mortem:",
+    "## Why: contributing causes",
+    "## What went well",
+    "## What went badly",
+    "## Where we were lucky",
+)
+
+
+def dm_channel(user: str) -> str:
+    return "D" + user.removeprefix("U")[:10]
+
+
+def delivered(rehearsal: Rehearsal) -> list[tuple[str, str]]:
+    return [(function, event["detail-type"]) for function, event in rehearsal.suite.delivered]
+
+
+def mentions(message: dict, user: str) -> bool:
+    return f"<@{user}>" in str(message.get("text")) + str(message.get("blocks"))
+
+
+@pytest.fixture
+def rehearsal(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Rehearsal]:
+    start, traction = getattr(request, "param", (TUESDAY_10AM_LONDON, []))
+    with Rehearsal(start=start, workdir=tmp_path, traction=traction) as played:
+        yield played
+
+
+def break_the_button(rehearsal: Rehearsal) -> None:
+    """The journeys pass; the button disappears 35 s later; the next scheduled run confirms it."""
+    assert rehearsal.tick()["failed"] == []
+    rehearsal.advance(seconds=35)
+    rehearsal.shop.remove_button()
+    rehearsal.advance(seconds=25)
+    outcome = rehearsal.tick()
+    assert outcome["failed"] == ["browse-catalogue"]
+    assert outcome["announced"] == ["JourneyFailed browse-catalogue"]
+
+
+def test_the_whole_incident_from_failing_journey_to_post_mortem(rehearsal: Rehearsal) -> None:
+    slack, zoom = rehearsal.slack, rehearsal.zoom
+    alerts, incidents = AlertStore.from_settings(), IncidentStore.from_settings()
+
+    # Detect: the runner confirms the failure; the router gets JourneyFailed and pages Alastair.
+    break_the_button(rehearsal)
+    assert delivered(rehearsal) == [("AlertRouterFunction", "JourneyFailed")]
+    (alert,) = alerts.list_open()
+    assert alert.journey == "browse-catalogue" and alert.status == AlertStatus.OPEN
+    assert [m["text"] for m in slack.messages(dm_channel(ALASTAIR))], "Alastair gets a direct message"
+    assert slack.messages(dm_channel(WISEN)) == [], "business hours: only the always-alerted person"
+    page = rehearsal.page_message()
+    assert page is not None and mentions(page, ALASTAIR)
+
+    # Validate: acknowledge, then real incident.
+    rehearsal.advance(minutes=2)
+    rehearsal.click("alert_acknowledge", alert.alert_id, page)
+    assert alerts.get(alert.alert_id).status == AlertStatus.ACKNOWLEDGED
+    rehearsal.click("alert_real_incident", alert.alert_id, rehearsal.page_message() or page)
+    (incident,) = incidents.list_open()
+    assert incident.alert_id == alert.alert_id and incident.journeys == ["browse-catalogue"]
+    assert ("IncidentThreadFunction", "IncidentDeclared") in delivered(rehearsal)
+
+    # The thread: root message, war room, checklist.
+    assert incident.channel == CHANNEL and incident.thread_ts
+    assert incident.war_room_url == zoom.meetings()[0]["join_url"]
+    thread = slack.thread(CHANNEL, incident.thread_ts)
+    assert incident.incident_id in str(thread[0]["blocks"])
+    assert any("Checklist" in str(m.get("blocks") or m["text"]) for m in thread[1:])
+    system = [e.text for e in incidents.timeline(incident.incident_id) if e.kind == TimelineKind.SYSTEM]
+    for expected in ("raised", "paged", "acknowledged", "declared", "Zoom"):
+        assert any(expected in text for text in system), f"timeline has no '{expected}' entry: {system}"
+
+    # People reply; the reply lands in the timeline with its author.
+    rehearsal.advance(minutes=2)
+    rehearsal.reply(incident.thread_ts, "The button is missing from the book page.", ALASTAIR)
+    rehearsal.command(f"update {incident.incident_id} Reverting the frontend deploy", ALASTAIR)
+    replies = [e for e in incidents.timeline(incident.incident_id) if e.kind == TimelineKind.MESSAGE]
+    assert [(e.author, e.text) for e in replies] == [(ALASTAIR, "The button is missing from the book page.")]
+    assert incidents.get(incident.incident_id).latest_update == "Reverting the frontend deploy"
+    root_edits = [c for c in slack.calls("chat.update") if c.args.get("ts") == incident.thread_ts]
+    assert any("Reverting the frontend deploy" in str(c.args.get("blocks")) for c in root_edits)
+
+    # Repair: the journey recovers; the alert resolves; the thread hears it.
+    rehearsal.advance(minutes=6)
+    rehearsal.shop.repair()
+    assert rehearsal.tick()["announced"] == ["JourneyRecovered browse-catalogue"]
+    assert alerts.get(alert.alert_id).status == AlertStatus.RESOLVED
+    assert ("IncidentThreadFunction", "JourneyRecovered") in delivered(rehearsal)
+
+    # Resolve: IncidentResolved -> the document and post-mortem; then an action item.
+    rehearsal.advance(minutes=3)
+    rehearsal.command(f"resolve {incident.incident_id}", ALASTAIR)
+    resolved = incidents.get(incident.incident_id)
+    assert resolved.status == IncidentStatus.RESOLVED
+    assert resolved.resolved_at == TUESDAY_10AM_LONDON + timedelta(minutes=14)
+    assert ("PostmortemCompilerFunction", "IncidentResolved") in delivered(rehearsal)
+    rehearsal.command(
+        f"action {incident.incident_id} Check the button after each deploy <@{WISEN}>", ALASTAIR
+    )
+    opened = [a for a in ActionStore.from_settings().list_open() if a.owner == WISEN]
+    assert [(a.text, a.priority, a.status, a.incident_id) for a in opened] == [
+        ("Check the button after each deploy", "P0", ActionStatus.OPEN, incident.incident_id)
+    ]
+
+    (document,) = rehearsal.download_documents()
+    text = document.read_text()
+    for section in DOCUMENT_SECTIONS:
+        assert section in text, f"the document has no '{section}'"
+    assert "The button is missing from the book page." in text
+    assert "| Time to acknowledge (detected → acknowledged) | 2 min 00 s |" in text
+    assert "<!date" not in text
+    bucket = get_settings().documents_bucket
+    versions = client("s3").list_object_versions(Bucket=bucket)["Versions"]
+    assert len(versions) == 1
+    assert any(
+        document.name in str(m.get("blocks") or m["text"]) for m in slack.thread(CHANNEL, incident.thread_ts)
+    )
+
+
+@pytest.mark.parametrize("rehearsal", [(SATURDAY_2AM_LONDON, [])], indirect=True)
+def test_at_2am_on_a_saturday_the_page_is_held_until_monday_9am(rehearsal: Rehearsal) -> None:
+    slack = rehearsal.slack
+    break_the_button(rehearsal)
+    (alert,) = AlertStore.from_settings().list_open()
+    post = rehearsal.page_message()
+    assert post is not None and not mentions(post, ALASTAIR), "posted to the channel without a mention"
+    assert slack.messages(dm_channel(ALASTAIR)) == [], "nobody is woken"
+    assert rehearsal.suite.next_schedule_at("incident-suite-demo-pages") == MONDAY_9AM_LONDON
+
+    rehearsal.advance(hours=30)  # Sunday morning: still held
+    assert slack.messages(dm_channel(ALASTAIR)) == []
+    rehearsal.advance(seconds=(MONDAY_9AM_LONDON - rehearsal.now).total_seconds())
+    (dm,) = slack.messages(dm_channel(ALASTAIR))
+    assert datetime.fromtimestamp(float(dm["ts"]), UTC) == MONDAY_9AM_LONDON
+    assert ("AlertRouterFunction", "PageDue") in delivered(rehearsal)
+    assert AlertStore.from_settings().get(alert.alert_id).status == AlertStatus.OPEN
+
+
+LAUNCH = TractionMoment(
+    SATURDAY_2AM_LONDON - timedelta(days=1), SATURDAY_2AM_LONDON + timedelta(days=2), "launch"
+)
+
+
+@pytest.mark.parametrize("rehearsal", [(SATURDAY_2AM_LONDON, [LAUNCH])], indirect=True)
+def test_at_2am_on_a_saturday_in_a_traction_moment_both_standby_people_are_paged(
+    rehearsal: Rehearsal,
+) -> None:
+    slack = rehearsal.slack
+    break_the_button(rehearsal)
+    assert len(slack.messages(dm_channel(ALASTAIR))) == 1
+    assert len(slack.messages(dm_channel(WISEN))) == 1
+    post = rehearsal.page_message()
+    assert post is not None and mentions(post, ALASTAIR) and mentions(post, WISEN)
+    assert rehearsal.suite.next_schedule_at("incident-suite-demo-pages") == rehearsal.now + timedelta(
+        minutes=5
+    )
