@@ -47,10 +47,10 @@ from datetime import datetime, timedelta
 mode, path, handler_name, event_path = sys.argv[1:5]
 event = json.load(open(event_path)) if mode == "invoke" else None  # read before the clock starts
 sys.path.insert(0, os.path.dirname(path))
-start = time.perf_counter()
+start, started_wall = time.perf_counter(), time.time()
 module = importlib.import_module(os.path.basename(path)[:-3])  # as Lambda's runtime imports the handler
 imported = time.perf_counter()
-figures = {"import_s": imported - start}
+figures = {"import_s": imported - start, "started_wall": started_wall}
 if mode == "invoke":
     class Context:
         function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
@@ -82,6 +82,7 @@ class ChildRun:
     first_invocation_s: float | None
     result: Any
     emf: list[dict[str, Any]]  # the EMF records the process printed (its CloudWatch metrics)
+    started_wall: float  # time.time() when the import began
 
     @property
     def total_s(self) -> float:
@@ -107,7 +108,9 @@ def run_child(
         raise RuntimeError(f"{handler_path} ({mode}) failed:\n{completed.stderr[-3000:]}")
     figures = json.loads(marked[-1][len(RESULT_MARK) :])
     emf = [json.loads(line) for line in lines if line.startswith("{") and '"_aws"' in line]
-    return ChildRun(figures["import_s"], figures.get("first_invocation_s"), figures.get("result"), emf)
+    return ChildRun(
+        figures["import_s"], figures.get("first_invocation_s"), figures.get("result"), emf, figures["started_wall"]
+    )
 
 
 def _event(name: str) -> dict[str, Any]:

@@ -137,9 +137,15 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
     }
 
 
+def london_instant(value: str) -> datetime:
+    """ISO-8601; without an offset it is London wall-clock time, as the policy reads it."""
+    instant = datetime.fromisoformat(value)
+    return instant if instant.tzinfo else instant.replace(tzinfo=LONDON)
+
+
 def parse_traction(value: str) -> TractionMoment:
     start, _, end = value.partition("/")
-    return TractionMoment(datetime.fromisoformat(start), datetime.fromisoformat(end), "traction moment")
+    return TractionMoment(london_instant(start), london_instant(end), "traction moment")
 
 
 def main(argv: list[str] | None = None) -> int:

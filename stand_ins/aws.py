@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +71,59 @@ def create_tables(dynamodb: Any, names: dict[str, str]) -> None:
             dynamodb.update_time_to_live(TableName=names[logical_id], TimeToLiveSpecification=ttl)
 
 
-class MotoServer:
-    """moto's threaded server on 127.0.0.1; `env` points boto3 at it."""
+# A limitation of moto, not of DynamoDB: DynamoDB runs each request, and each transaction, in isolation,
+# but moto's DynamoDB backend does not when requests arrive on several threads at once (its threaded
+# server serves each request on its own thread). A TransactWriteItems that is cancelled even restores a
+# copy of the whole table taken before it started, wiping other requests' writes made meanwhile. One
+# lock around the backend's operations gives moto the isolation the real service has, so concurrent
+# callers (racing Slack clicks, racing runners) test our code rather than moto's.
+_DYNAMODB_LOCK = threading.RLock()
+_DYNAMODB_OPERATIONS = (
+    "get_item",
+    "put_item",
+    "update_item",
+    "delete_item",
+    "query",
+    "scan",
+    "batch_get_item",
+    "batch_write_item",
+    "transact_get_items",
+    "transact_write_items",
+)
 
-    def __init__(self, port: int = 0) -> None:
+
+def isolate_moto_dynamodb() -> None:
+    """Make moto's DynamoDB run one operation at a time, as DynamoDB's isolation promises. It patches
+    moto's backend class, so it holds for the whole process (a server's threads and mock_aws alike);
+    calling it again does nothing."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, "_isolated_by_stand_ins", False):
+        return
+    for name in _DYNAMODB_OPERATIONS:
+        original = getattr(DynamoDBBackend, name)
+
+        @functools.wraps(original)
+        def isolated(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with _DYNAMODB_LOCK:
+                return __original(self, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, isolated)
+    DynamoDBBackend._isolated_by_stand_ins = True
+
+
+class MotoServer:
+    """moto's threaded server on 127.0.0.1; `env` points boto3 at it.
+
+    `isolate_dynamodb` (default on) serialises moto's DynamoDB operations (see isolate_moto_dynamodb):
+    without it, concurrent requests can see each other's half-done transactions, which DynamoDB never
+    allows."""
+
+    def __init__(self, port: int = 0, *, isolate_dynamodb: bool = True) -> None:
         from moto.server import ThreadedMotoServer
 
+        if isolate_dynamodb:
+            isolate_moto_dynamodb()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.url = ""
 

@@ -6,12 +6,10 @@ Fixtures are imported by the test modules that use them (`from tests.routing_sup
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import json
 import re
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ import pytest
 
 from incident_core.adapters.aws import client
 from incident_core.settings import get_settings
-from stand_ins.aws import ROOT
+from stand_ins.aws import ROOT, isolate_moto_dynamodb
 from stand_ins.fake_slack import FakeSlack
 from stand_ins.local_lambda import LambdaContext
 
@@ -134,46 +132,12 @@ def _at(schedule: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(match.group(1)).replace(tzinfo=UTC)
 
 
-_DYNAMODB_LOCK = threading.RLock()
-_DYNAMODB_OPERATIONS = (
-    "get_item",
-    "put_item",
-    "update_item",
-    "delete_item",
-    "query",
-    "scan",
-    "batch_get_item",
-    "batch_write_item",
-    "transact_get_items",
-    "transact_write_items",
-)
-
-
-def make_moto_dynamodb_serialisable() -> None:
-    """DynamoDB runs each request, and each transaction, in isolation; moto's in-process backend does
-    not when requests arrive on several threads at once (a cancelled transaction even restores a copy of
-    the whole table taken before it started, wiping other requests' writes). One lock around its
-    operations gives moto the isolation the real service has, so concurrency tests test our code."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    if getattr(DynamoDBBackend, "_serialised_by_routing_tests", False):
-        return
-    for name in _DYNAMODB_OPERATIONS:
-        original = getattr(DynamoDBBackend, name)
-
-        @functools.wraps(original)
-        def serialised(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            with _DYNAMODB_LOCK:
-                return __original(self, *args, **kwargs)
-
-        setattr(DynamoDBBackend, name, serialised)
-    DynamoDBBackend._serialised_by_routing_tests = True
-
-
 @pytest.fixture
 def routing_env(aws: Any, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """moto with the router's resources (schedule group, urgent topic) and its environment variables."""
-    make_moto_dynamodb_serialisable()
+    """moto with the router's resources (schedule group, urgent topic) and its environment variables.
+    moto's DynamoDB is isolated (stand_ins.aws.isolate_moto_dynamodb; MotoServer does it by default), so
+    the concurrency tests race our code, not moto's."""
+    isolate_moto_dynamodb()
     settings = get_settings()
     bus_arn = client("events").describe_event_bus(Name=settings.bus_name)["Arn"]
     client("scheduler").create_schedule_group(Name=SCHEDULE_GROUP)
