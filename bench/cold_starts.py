@@ -27,7 +27,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +109,11 @@ def run_child(
     figures = json.loads(marked[-1][len(RESULT_MARK) :])
     emf = [json.loads(line) for line in lines if line.startswith("{") and '"_aws"' in line]
     return ChildRun(
-        figures["import_s"], figures.get("first_invocation_s"), figures.get("result"), emf, figures["started_wall"]
+        figures["import_s"],
+        figures.get("first_invocation_s"),
+        figures.get("result"),
+        emf,
+        figures["started_wall"],
     )
 
 
@@ -173,7 +177,9 @@ def scenarios(world: LocalWorld) -> list[Scenario]:
     }
     missing = sorted(set(functions) - set(made))
     if missing:
-        raise RuntimeError(f"no cold-start scenario for template function(s) {missing}: add one to {__name__}")
+        raise RuntimeError(
+            f"no cold-start scenario for template function(s) {missing}: add one to {__name__}"
+        )
     baseline = Scenario(
         name="baseline",
         handler_path=Path(BASELINE_HANDLER),
@@ -363,9 +369,13 @@ def measure(world: LocalWorld, runs: int = 10) -> dict[str, Any]:
             memo: dict[str, Any] = {}
             for scenario in all_scenarios:
                 env = _environment(world, scenario)
-                imported = run_child("import", scenario.handler_path, scenario.handler_name, None, env, Path(folder))
+                imported = run_child(
+                    "import", scenario.handler_path, scenario.handler_name, None, env, Path(folder)
+                )
                 event = scenario.prepare(round_number, memo)
-                real = run_child("invoke", scenario.handler_path, scenario.handler_name, event, env, Path(folder))
+                real = run_child(
+                    "invoke", scenario.handler_path, scenario.handler_name, event, env, Path(folder)
+                )
                 if not scenario.did_its_work(real.result):
                     raise RuntimeError(
                         f"{scenario.name}'s first invocation did not do its work: {str(real.result)[:1500]}"

@@ -1,74 +1,87 @@
-"""Monthly cost model: the suite watching N journeys every minute, beside CloudWatch Synthetics.
+"""Monthly cost: the suite watching N journeys every minute, beside the same journeys as CloudWatch
+Synthetics canaries.
 
-Usage figures (runner duration, DynamoDB calls per run, log bytes) come from the benchmark's own
-measurements; prices are list prices written down with their source and the date they were read.
+Two totals, so nothing is hidden: the journeys' running cost as the issue itemises it (Lambda, DynamoDB,
+CloudWatch metrics, logs, EventBridge), judged against the goal, and the suite's fixed costs (the KMS
+key, the secrets, the alarms, the dashboard) beside it, with the grand total.
+
+Usage comes from the benchmark's measurements (bench/usage.py); prices are list prices, each written with
+its unit, source and the date it was recorded. Free tiers are NOT subtracted (most of the running cost
+would fall inside Lambda's, DynamoDB's and CloudWatch's always-free tiers).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 MINUTES_PER_MONTH = 60 * 24 * 30  # 43,200: the month the AWS pricing examples use
+HOURS_PER_MONTH = 730  # CloudWatch prorates custom metrics by the hour over this
+PRICES_RECORDED_ON = "2026-11-27"
+PRICE_REGION = (
+    "us-east-1 list prices, as recorded on the date above from the AWS pricing pages named beside each "
+    "(checked against stored copies of those pages; this machine cannot fetch them live). London "
+    "(eu-west-2) is the same or a little higher for some items: not checked item by item."
+)
 
-# List prices, us-east-1 (London eu-west-2 is within about 15% of these for every item below),
-# read from the AWS pricing pages on 2026-11-27. Each item: (price, unit, source).
+# Each: (price in USD, unit, source).
 PRICES: dict[str, tuple[float, str, str]] = {
     "lambda_arm_gb_second": (0.0000133334, "per GB-second, arm64", "aws.amazon.com/lambda/pricing"),
     "lambda_request": (0.20 / 1e6, "per request", "aws.amazon.com/lambda/pricing"),
-    "dynamodb_write_unit": (
-        0.625 / 1e6,
-        "per on-demand write request unit (after 2024-11-01 cut)",
-        "aws.amazon.com/dynamodb/pricing/on-demand",
-    ),
-    "dynamodb_read_unit": (
-        0.125 / 1e6,
-        "per on-demand read request unit (after 2024-11-01 cut)",
-        "aws.amazon.com/dynamodb/pricing/on-demand",
-    ),
-    "cloudwatch_custom_metric": (
-        0.30,
-        "per metric per month (first 10,000)",
-        "aws.amazon.com/cloudwatch/pricing",
-    ),
-    "cloudwatch_alarm": (
-        0.10,
-        "per standard-resolution alarm metric per month",
-        "aws.amazon.com/cloudwatch/pricing",
-    ),
-    "logs_ingestion_gb": (0.50, "per GB ingested", "aws.amazon.com/cloudwatch/pricing"),
+    "dynamodb_write_unit": (0.625 / 1e6, "per on-demand write request unit", "aws.amazon.com/dynamodb/pricing/on-demand"),
+    "dynamodb_read_unit": (0.125 / 1e6, "per on-demand read request unit", "aws.amazon.com/dynamodb/pricing/on-demand"),
+    "dynamodb_storage_gb": (0.25, "per GB-month stored (Standard table class)", "aws.amazon.com/dynamodb/pricing/on-demand"),
+    "dynamodb_pitr_gb": (0.20, "per GB-month, point-in-time recovery", "aws.amazon.com/dynamodb/pricing/on-demand"),
+    "cloudwatch_custom_metric": (0.30, "per metric-month (first 10,000), prorated by the hour", "aws.amazon.com/cloudwatch/pricing"),
+    "cloudwatch_alarm_metric": (0.10, "per standard-resolution alarm metric-month", "aws.amazon.com/cloudwatch/pricing"),
+    "cloudwatch_composite_alarm": (0.50, "per composite alarm-month", "aws.amazon.com/cloudwatch/pricing"),
+    "cloudwatch_dashboard": (3.00, "per dashboard-month (first 3 of an account free)", "aws.amazon.com/cloudwatch/pricing"),
+    "logs_ingestion_gb": (0.50, "per GB ingested (standard log class)", "aws.amazon.com/cloudwatch/pricing"),
     "logs_storage_gb": (0.03, "per GB-month archived", "aws.amazon.com/cloudwatch/pricing"),
-    "eventbridge_custom_event": (
-        1.00 / 1e6,
-        "per custom event put on a bus",
-        "aws.amazon.com/eventbridge/pricing",
-    ),
-    "scheduler_invocation": (
-        1.00 / 1e6,
-        "per invocation after 14 million free a month",
-        "aws.amazon.com/eventbridge/pricing",
-    ),
-    "secret_month": (0.40, "per secret per month", "aws.amazon.com/secrets-manager/pricing"),
-    "secrets_api_call": (0.05 / 1e4, "per API call", "aws.amazon.com/secrets-manager/pricing"),
+    "eventbridge_custom_event": (1.00 / 1e6, "per custom event put on a bus", "aws.amazon.com/eventbridge/pricing"),
+    "scheduler_invocation": (1.00 / 1e6, "per invocation after 14 million free a month", "aws.amazon.com/eventbridge/pricing"),
+    "secret_month": (0.40, "per secret-month", "aws.amazon.com/secrets-manager/pricing"),
+    "kms_key_month": (1.00, "per customer managed key-month (+$1 for each of its first two yearly rotations)", "aws.amazon.com/kms/pricing"),
+    "kms_request": (0.03 / 1e4, "per request (20,000 a month free)", "aws.amazon.com/kms/pricing"),
     "synthetics_canary_run": (0.0012, "per canary run", "aws.amazon.com/cloudwatch/pricing"),
-}
-PRICES_READ_ON = "2026-11-27"
+}  # fmt: skip
 SCHEDULER_FREE_INVOCATIONS = 14_000_000
+RUNNING_GOAL_USD = 5.0
+SYNTHETICS_RATIO_GOAL = 100.0
 
 
 @dataclass
 class Usage:
-    """What one scheduled runner invocation costs in resources, as measured by the benchmark."""
+    """The running side, for `journeys` journeys every minute, as measured (or assumed where stated)."""
 
     journeys: int
-    runner_ms: float  # measured duration of one invocation running all journeys
+    runner_ms: float  # measured duration of one steady-state invocation running all the journeys
     runner_memory_mb: int
-    dynamodb_writes_per_run: float  # write units for one invocation (all journeys)
-    dynamodb_reads_per_run: float
-    log_bytes_per_run: float
-    custom_metrics: int  # distinct metric name + dimension sets the suite publishes
-    alarms: int  # alarm metrics in the template
+    runner_init_s: float  # measured init of a cold runner (billed since 2025-08-01)
+    dynamodb_write_units_per_run: float  # measured, every journey's run item
+    dynamodb_read_units_per_run: float  # measured, the journeys' states
+    stored_bytes_per_run: float  # measured: the run items one run leaves in the table
+    result_ttl_days: int  # how long run items are kept (RESULT_TTL_DAYS)
+    log_bytes_per_run: float  # measured: the runner's log records (Powertools logs and EMF)
+    platform_log_bytes_per_run: float  # assumed: Lambda's own platform.start / platform.report records
+    log_retention_days: int
+    steady_metrics: int  # metric + dimension sets the runner publishes every minute
+    incident_metrics: int  # metrics published only when something happens (alerts, incidents)
+    incident_metric_hours: float  # assumed: distinct hours a month each incident-only metric is sent
+    events_per_run: float = 0.0  # bus events per run in steady state (only state changes are announced)
+    cold_starts_per_month: float = 720.0  # assumed: the runner's environment renewed about hourly
+    kms_requests_per_month: float = 0.0  # assumed: data-key requests by DynamoDB, Logs, Secrets Manager
+
+
+@dataclass
+class Fixed:
+    """What the suite costs whatever it watches, counted in the templates."""
+
+    alarm_metrics: int
+    composite_alarms: int
     secrets: int
-    events_per_run: float = 0.0  # bus events per run in steady state (only on state changes)
+    kms_keys: int
+    dashboards: int
 
 
 @dataclass
@@ -79,60 +92,104 @@ class LineItem:
     unit: str
     monthly_usd: float
     source: str
+    note: str = ""
 
 
-def _line(item: str, quantity: float, price_key: str) -> LineItem:
+def _line(item: str, quantity: float, price_key: str, note: str = "") -> LineItem:
     price, unit, source = PRICES[price_key]
-    return LineItem(item, quantity, price, unit, quantity * price, source)
+    return LineItem(item, quantity, price, unit, quantity * price, source, note)
 
 
-def suite_monthly_cost(usage: Usage) -> list[LineItem]:
+def running_cost(usage: Usage) -> list[LineItem]:
     runs = MINUTES_PER_MONTH
-    gb_seconds = runs * usage.runner_ms / 1000 * usage.runner_memory_mb / 1024
-    log_gb = runs * usage.log_bytes_per_run / 1e9
-    scheduler_billable = max(0, runs - SCHEDULER_FREE_INVOCATIONS)
+    gb = usage.runner_memory_mb / 1024
+    billed_s = math.ceil(usage.runner_ms) / 1000  # Lambda bills each invocation's duration in whole ms
+    stored_gb = usage.stored_bytes_per_run * runs * usage.result_ttl_days / 30 / 1e9
+    log_gb = runs * (usage.log_bytes_per_run + usage.platform_log_bytes_per_run) / 1e9
+    kept_months = usage.log_retention_days / 30
+    incident_metric_months = usage.incident_metrics * usage.incident_metric_hours / HOURS_PER_MONTH
     return [
-        _line("Lambda compute (journey runner)", gb_seconds, "lambda_arm_gb_second"),
-        _line("Lambda requests (journey runner)", runs, "lambda_request"),
-        _line(
-            "DynamoDB writes (journey runs and state)",
-            runs * usage.dynamodb_writes_per_run,
-            "dynamodb_write_unit",
-        ),
-        _line("DynamoDB reads (journey state)", runs * usage.dynamodb_reads_per_run, "dynamodb_read_unit"),
-        _line("CloudWatch custom metrics", usage.custom_metrics, "cloudwatch_custom_metric"),
-        _line("CloudWatch alarms (watching the watcher)", usage.alarms, "cloudwatch_alarm"),
-        _line("CloudWatch Logs ingestion", log_gb, "logs_ingestion_gb"),
-        _line("CloudWatch Logs storage (one month kept)", log_gb, "logs_storage_gb"),
-        _line("EventBridge custom events", runs * usage.events_per_run, "eventbridge_custom_event"),
-        _line("EventBridge Scheduler invocations (14M free)", scheduler_billable, "scheduler_invocation"),
-        _line("Secrets Manager secrets", usage.secrets, "secret_month"),
-    ]
+        _line("Lambda compute, journey runner", runs * billed_s * gb, "lambda_arm_gb_second",
+              f"{runs:,} runs x {billed_s * 1000:.0f} ms (measured) x {usage.runner_memory_mb} MB"),
+        _line("Lambda init, journey runner", usage.cold_starts_per_month * usage.runner_init_s * gb,
+              "lambda_arm_gb_second", f"assumed {usage.cold_starts_per_month:.0f} cold starts a month x "
+              f"{usage.runner_init_s:.2f} s init (measured)"),
+        _line("Lambda requests, journey runner", runs, "lambda_request"),
+        _line("DynamoDB writes", runs * usage.dynamodb_write_units_per_run, "dynamodb_write_unit",
+              f"{usage.dynamodb_write_units_per_run:g} write units a run (measured: one run item per journey)"),
+        _line("DynamoDB reads", runs * usage.dynamodb_read_units_per_run, "dynamodb_read_unit",
+              f"{usage.dynamodb_read_units_per_run:g} read units a run (measured: the journeys' states)"),
+        _line("DynamoDB storage (run items until their TTL)", stored_gb, "dynamodb_storage_gb",
+              f"{usage.stored_bytes_per_run:,.0f} B a run (measured) kept {usage.result_ttl_days} days"),
+        _line("DynamoDB point-in-time recovery", stored_gb, "dynamodb_pitr_gb", "on the same stored size"),
+        _line("CloudWatch custom metrics, every minute", usage.steady_metrics, "cloudwatch_custom_metric",
+              "namespace + name + dimension set, as published (measured)"),
+        _line("CloudWatch custom metrics, only on incidents", incident_metric_months, "cloudwatch_custom_metric",
+              f"{usage.incident_metrics} metrics x assumed {usage.incident_metric_hours:g} hours a month "
+              f"each / {HOURS_PER_MONTH} (billed by the hour they are sent)"),
+        _line("CloudWatch Logs ingestion", log_gb, "logs_ingestion_gb",
+              f"{usage.log_bytes_per_run:,.0f} B a run (measured) + {usage.platform_log_bytes_per_run:,.0f} B "
+              "Lambda platform records (assumed)"),
+        _line("CloudWatch Logs storage", log_gb * kept_months, "logs_storage_gb",
+              f"{usage.log_retention_days} days kept, uncompressed size (an upper bound)"),
+        _line("EventBridge custom events", runs * usage.events_per_run, "eventbridge_custom_event",
+              "only state changes are announced; none in steady state (measured)"),
+        _line("EventBridge Scheduler invocations", max(0, runs - SCHEDULER_FREE_INVOCATIONS),
+              "scheduler_invocation", f"{runs:,} a month, inside the 14 million free"),
+        _line("KMS requests (data keys for the table, logs, secrets)", usage.kms_requests_per_month,
+              "kms_request", "assumed; the 20,000 free a month would cover it"),
+    ]  # fmt: skip
 
 
-def synthetics_monthly_cost(journeys: int) -> list[LineItem]:
-    """The same journeys as one-minute CloudWatch Synthetics canaries (canary runs only; the alarms,
-    metrics, S3 artefacts and Lambda that canaries also bill are left out, which flatters Synthetics)."""
+def fixed_cost(fixed: Fixed) -> list[LineItem]:
     return [
-        _line(
-            f"Synthetics canary runs ({journeys} canaries, every minute)",
-            journeys * MINUTES_PER_MONTH,
-            "synthetics_canary_run",
-        )
-    ]
+        _line("KMS customer managed key (the suite key)", fixed.kms_keys, "kms_key_month",
+              "$1 more after each of its first two yearly rotations: $3/month from year three"),
+        _line("Secrets Manager secrets (Slack, Zoom)", fixed.secrets, "secret_month",
+              "+1 ($0.40) with the optional webhook; the team's journey secrets, if any, are theirs"),
+        _line("CloudWatch alarms (watching the watcher)", fixed.alarm_metrics, "cloudwatch_alarm_metric",
+              "alarm metrics in template.yaml and browser/template.yaml (counted)"),
+        _line("CloudWatch composite alarms", fixed.composite_alarms, "cloudwatch_composite_alarm"),
+        _line("CloudWatch dashboard (Four Golden Signals)", fixed.dashboards, "cloudwatch_dashboard",
+              "free if the account has at most 3 dashboards"),
+    ]  # fmt: skip
 
 
-def summarise(usage: Usage) -> dict:
-    suite = suite_monthly_cost(usage)
-    synthetics = synthetics_monthly_cost(usage.journeys)
-    suite_total = sum(line.monthly_usd for line in suite)
-    synthetics_total = sum(line.monthly_usd for line in synthetics)
+def synthetics_cost(journeys: int) -> list[LineItem]:
+    """The same journeys as one-minute CloudWatch Synthetics canaries: canary runs only. Their alarms,
+    Lambda, S3 artefacts and logs are left out, which flatters Synthetics."""
+    return [
+        _line(f"Synthetics canary runs ({journeys} canaries, every minute)", journeys * MINUTES_PER_MONTH,
+              "synthetics_canary_run"),
+    ]  # fmt: skip
+
+
+def _total(lines: list[LineItem]) -> float:
+    return sum(line.monthly_usd for line in lines)
+
+
+def summarise(usage: Usage, fixed: Fixed) -> dict:
+    running, fixed_lines, synthetics = running_cost(usage), fixed_cost(fixed), synthetics_cost(usage.journeys)
+    running_total, fixed_total, synthetics_total = _total(running), _total(fixed_lines), _total(synthetics)
+    grand_total = running_total + fixed_total
+    ratio = synthetics_total / running_total if running_total else math.inf
     return {
+        "prices_recorded_on": PRICES_RECORDED_ON,
+        "prices": PRICE_REGION,
         "usage": asdict(usage),
-        "prices_read_on": PRICES_READ_ON,
-        "suite": [asdict(line) for line in suite],
-        "suite_total_usd": round(suite_total, 2),
+        "fixed_counts": asdict(fixed),
+        "running": [asdict(line) for line in running],
+        "running_total_usd": round(running_total, 2),
+        "running_goal_usd": RUNNING_GOAL_USD,
+        "running_meets_goal": running_total <= RUNNING_GOAL_USD,
+        "fixed": [asdict(line) for line in fixed_lines],
+        "fixed_total_usd": round(fixed_total, 2),
+        "grand_total_usd": round(grand_total, 2),
+        "grand_total_within_goal_amount": grand_total <= RUNNING_GOAL_USD,
         "synthetics": [asdict(line) for line in synthetics],
         "synthetics_total_usd": round(synthetics_total, 2),
-        "synthetics_over_suite": round(synthetics_total / suite_total, 1) if suite_total else None,
+        "synthetics_over_running": round(ratio, 1),
+        "synthetics_over_grand_total": round(synthetics_total / grand_total, 1) if grand_total else None,
+        "ratio_goal": SYNTHETICS_RATIO_GOAL,
+        "ratio_meets_goal": ratio >= SYNTHETICS_RATIO_GOAL,
     }

@@ -123,11 +123,24 @@ class AwsCallLog:
                 consistent = params["RequestItems"][table].get("ConsistentRead", False)
                 self.read_units += _read_units(found, consistent, per_item=True)
         elif operation == "Query":
-            self.read_units += _read_units(parsed.get("Items", []), params.get("ConsistentRead", False), False)
+            self.read_units += _read_units(
+                parsed.get("Items", []), params.get("ConsistentRead", False), False
+            )
 
     def _wrote(self, items: list[dict[str, Any]], transactional: bool = False) -> None:
         self.write_units += sum(_write_units(item, transactional) for item in items)
         self.items_written += len(items)
+
+
+_CALL_LOGS: dict[int, AwsCallLog] = {}
+
+
+def _call_log(events: Any) -> AwsCallLog:
+    """One log per botocore session, registered once (clients copy the session's hooks when made)."""
+    if id(events) not in _CALL_LOGS:
+        _CALL_LOGS[id(events)] = log = AwsCallLog()
+        log.register(events)
+    return _CALL_LOGS[id(events)]
 
 
 # ---------------------------------------------------------------------- the runner
@@ -144,14 +157,18 @@ class Tick:
 
     @property
     def emf_records(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.stdout.splitlines() if line.startswith("{") and '"_aws"' in line]
+        return [
+            json.loads(line) for line in self.stdout.splitlines() if line.startswith("{") and '"_aws"' in line
+        ]
 
 
 @dataclass
 class _Context:
     function_name: str = "incident-suite-bench-journey-runner"
     memory_limit_in_mb: int = RUNNER_MEMORY_MB
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-2:123456789012:function:incident-suite-bench-journey-runner"
+    invoked_function_arn: str = (
+        "arn:aws:lambda:eu-west-2:123456789012:function:incident-suite-bench-journey-runner"
+    )
     aws_request_id: str = "bench"
     log_group_name: str = "/aws/lambda/incident-suite-bench"
     log_stream_name: str = "bench"
@@ -169,8 +186,7 @@ class RunnerHarness:
         from incident_core.adapters.aws import reset_clients
 
         reset_clients()  # the runner's clients are made after the hooks, so they carry them
-        self.aws = AwsCallLog()
-        self.aws.register(boto3._get_default_session().events)
+        self.aws = _call_log(boto3._get_default_session().events)
         name = f"journey_runner_bench_{uuid.uuid4().hex[:8]}"
         spec = importlib.util.spec_from_file_location(name, RUNNER)
         assert spec and spec.loader
@@ -180,12 +196,23 @@ class RunnerHarness:
         self._template = json.loads(TICK_EVENT.read_text())
 
     def tick(self, scheduled_at: datetime) -> Tick:
-        event = {**self._template, "id": str(uuid.uuid4()), "time": scheduled_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        event = {
+            **self._template,
+            "id": str(uuid.uuid4()),
+            "time": scheduled_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
         self.aws.clear()
         captured = io.StringIO()
         started = time.perf_counter()
-        with contextlib.redirect_stdout(captured):  # Powertools logs and EMF records: the log bytes
-            summary = self.module.lambda_handler(event, _Context())
+        # The log bytes: Powertools' log records (its handler keeps the stream it was made with) and the
+        # EMF records (printed).
+        handler = self.module.logger.registered_handler
+        previous = handler.setStream(captured)
+        try:
+            with contextlib.redirect_stdout(captured):
+                summary = self.module.lambda_handler(event, _Context())
+        finally:
+            handler.setStream(previous)
         duration = time.perf_counter() - started
         put_at = self.aws.put_events_at[0] - started if self.aws.put_events_at else None
         return Tick(

@@ -77,7 +77,15 @@ class Bookshop:
         port = unused_port()
         self.url = f"http://127.0.0.1:{port}"
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "stand_ins.bookshop", "--port", str(port), "--latency-ms", str(latency_ms)],
+            [
+                sys.executable,
+                "-m",
+                "stand_ins.bookshop",
+                "--port",
+                str(port),
+                "--latency-ms",
+                str(latency_ms),
+            ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -209,7 +217,11 @@ class LocalWorld:
                 {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
                     ],
                 }
             ),

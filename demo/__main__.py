@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from demo.incident import ALASTAIR, CHANNEL, PEOPLE, WISEN, Rehearsal, TractionMoment
+from demo.incident import Rehearsal, SlackWorkspace, TractionMoment
 from stand_ins.slack_transcript import render_channel, render_message
 
 LONDON = ZoneInfo("Europe/London")
@@ -43,14 +44,16 @@ class Narrator:
 
     def slack(self) -> None:
         """New and edited messages in #incidents and the people's direct messages."""
-        channels = [(CHANNEL, "#incidents")] + [
-            ("D" + user.removeprefix("U")[:10], f"DM to {name}")
-            for user, name in PEOPLE.items()
-            if user[0] == "U"
-        ]
+        r = self.rehearsal
+        channels = [(r.channel, "#incidents")]
+        if r.workspace is None:  # the local fake shows the people's direct messages too
+            channels += [
+                ("D" + user.removeprefix("U")[:10], f"DM to {r.names[user]}")
+                for user in (r.alastair, r.wisen)
+            ]
         for channel, label in channels:
-            for message in self.rehearsal.messages(channel):
-                rendered = render_message(message, PEOPLE, indent="      | " if _is_reply(message) else "")
+            for message in r.messages(channel):
+                rendered = render_message(message, r.names, indent="      | " if _is_reply(message) else "")
                 key = f"{channel}:{message['ts']}"
                 if self.shown.get(key) == rendered:
                     continue
@@ -94,20 +97,20 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
     if page is None:
         raise RuntimeError("the alert was not posted to #incidents")
     n.step("Alastair sees it in #incidents and validates it: Acknowledge, then Real incident.")
-    r.click("alert_acknowledge", alert.alert_id, page)
-    r.click("alert_real_incident", alert.alert_id, r.page_message() or page)
+    r.click("alert_acknowledge", alert.alert_id, page, r.alastair)
+    r.click("alert_real_incident", alert.alert_id, r.page_message() or page, r.alastair)
     (incident,) = IncidentStore.from_settings().list_open()
     n.say(f"Incident {incident.incident_id} declared; the thread is the Live Incident State Document.")
     n.slack()
 
     r.advance(minutes=2)
     n.step("The responders work in the thread; every reply goes into the timeline.")
-    r.reply(incident.thread_ts, "Checking the book page: the button is missing from the HTML.", ALASTAIR)
+    r.reply(incident.thread_ts, "Checking the book page: the button is missing from the HTML.", r.alastair)
     r.advance(minutes=1)
     r.reply(
-        incident.thread_ts, "The frontend deploy at the top of the checklist matches. Reverting it.", WISEN
+        incident.thread_ts, "The frontend deploy at the top of the checklist matches. Reverting it.", r.wisen
     )
-    r.command(f"update {incident.incident_id} Reverting the frontend deploy", ALASTAIR)
+    r.command(f"update {incident.incident_id} Reverting the frontend deploy", r.alastair)
     n.slack()
 
     r.advance(minutes=6)
@@ -119,14 +122,14 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
 
     r.advance(minutes=3)
     n.step("Alastair resolves the incident; the post-mortem compiler writes the incident document.")
-    r.command(f"resolve {incident.incident_id}", ALASTAIR)
+    r.command(f"resolve {incident.incident_id}", r.alastair)
     r.command(
-        f"action {incident.incident_id} Check the button after every frontend deploy <@{WISEN}>", ALASTAIR
+        f"action {incident.incident_id} Check the button after every frontend deploy <@{r.wisen}>", r.alastair
     )
     n.slack()
     actions = ActionStore.from_settings().list_open()
     for item in actions:
-        owner = PEOPLE.get(item.owner or "", item.owner)
+        owner = r.names.get(item.owner or "", item.owner)
         n.say(f"action item {item.action_id} ({item.priority}, owner {owner}, due {item.due}): {item.text}")
     documents = r.download_documents()
     return {
@@ -165,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=Path("demo-output"))
     args = parser.parse_args(argv)
+    workspace = SlackWorkspace.from_environment()
+    if workspace and args.at:
+        parser.error(
+            "--at needs the local Slack stand-in: a real workspace stamps messages with the real time"
+        )
+    policy = Path(os.environ.get("POLICY_FILE") or Path(__file__).parent.parent / "config" / "policy.yaml")
     start = (args.at or datetime.now(UTC)).astimezone(UTC)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
@@ -172,16 +181,19 @@ def main(argv: list[str] | None = None) -> int:
     out = sys.stdout
     args.out.mkdir(parents=True, exist_ok=True)
     log_path = args.out / "functions.log"
-    print(f"The whole incident, locally. Functions log to {log_path}.", file=out)
+    where = f"Slack workspace, channel {workspace.channel}" if workspace else "local Slack stand-in"
+    print(f"The whole incident, locally ({where}). Functions log to {log_path}.", file=out)
     with (
         log_path.open("w") as log,
         contextlib.redirect_stdout(log),
         contextlib.redirect_stderr(log),
-        Rehearsal(start=start, workdir=args.out, traction=args.traction) as rehearsal,
+        Rehearsal(
+            start=start, workdir=args.out, traction=args.traction, workspace=workspace, policy_file=policy
+        ) as rehearsal,
     ):
         result = play(rehearsal, Narrator(rehearsal, out))
         transcript = args.out / "slack-transcript.txt"
-        transcript.write_text(render_channel(rehearsal.messages(), PEOPLE, "#incidents") + "\n")
+        transcript.write_text(render_channel(rehearsal.messages(), rehearsal.names, "#incidents") + "\n")
     print(f"\nDone in {time.monotonic() - began:.1f} s. Written:", file=out)
     for path in [*result["documents"], transcript, log_path]:
         print(f"  {path}", file=out)

@@ -42,9 +42,31 @@ CHANNEL = "C0INCIDENTS"
 SCHEDULE_GROUP = f"{NAME}-pages"
 SIGNING_SECRET = "demo-signing-secret-placeholder"
 SCHEDULED_EVENT = ROOT / "events" / "journey_runner_scheduled.json"
-ALASTAIR, WISEN = "U0ALASTAIR", "U0WISEN"
-PEOPLE = {ALASTAIR: "Alastair", WISEN: "Wisen", FakeSlack.BOT_USER_ID: "incident-suite"}
 VALIDATION_BUTTONS = ("alert_acknowledge", "alert_real_incident", "alert_false_alarm")
+
+
+@dataclass(frozen=True)
+class SlackWorkspace:
+    """A Slack workspace the rehearsal posts to instead of the local fake: a bot token and the channel
+    (id) the bot was invited to. `api_url` is Slack's unless pointed elsewhere (any Slack Web API)."""
+
+    token: str
+    channel: str
+    api_url: str = "https://slack.com/api/"
+
+    @classmethod
+    def from_environment(cls) -> SlackWorkspace | None:
+        token, channel = os.environ.get("SLACK_BOT_TOKEN"), os.environ.get("SLACK_CHANNEL")
+        if not token:
+            return None
+        if not channel:
+            raise SystemExit("SLACK_BOT_TOKEN is set: set SLACK_CHANNEL to the id of a channel the bot is in")
+        return cls(token, channel, os.environ.get("SLACK_API_URL") or cls.api_url)
+
+    def web_client(self) -> Any:
+        from slack_sdk import WebClient
+
+        return WebClient(token=self.token, base_url=self.api_url)
 
 
 @dataclass
@@ -61,11 +83,25 @@ class Rehearsal:
     start: datetime
     workdir: Path
     traction: list[TractionMoment] = field(default_factory=list)
-    now: datetime = field(init=False)
+    workspace: SlackWorkspace | None = None
+    policy_file: Path = ROOT / "config" / "policy.yaml"
+    _virtual_now: datetime = field(init=False)
     _stack: contextlib.ExitStack = field(init=False, default_factory=contextlib.ExitStack)
 
     def __post_init__(self) -> None:
-        self.now = self.start.astimezone(UTC)
+        from incident_core.policy.model import load_policy
+
+        self._virtual_now = self.start.astimezone(UTC)
+        people = load_policy(self.policy_file).people
+        self.alastair, self.wisen = people["alastair"].slack, people["wisen"].slack
+        self.names = {person.slack: person.name for person in people.values()}
+        self.names[FakeSlack.BOT_USER_ID] = "incident-suite"
+        self.channel = self.workspace.channel if self.workspace else CHANNEL
+
+    @property
+    def now(self) -> datetime:
+        # In a real workspace Slack stamps messages with the real time, so the rehearsal keeps to it.
+        return datetime.now(UTC) if self.workspace else self._virtual_now
 
     # ------------------------------------------------------------------ set-up and tear-down
     def __enter__(self) -> Rehearsal:
@@ -74,9 +110,10 @@ class Rehearsal:
         self.moto = MotoServer().start()
         self.moto.reset()  # moto keeps its state per process, not per server
         stack.callback(self.moto.stop)
+        # The fake Slack also answers the slash commands' response_url when a real workspace is used.
         self.slack = FakeSlack(clock=lambda: self.now).start()
         stack.callback(self.slack.stop)
-        for user, name in PEOPLE.items():
+        for user, name in self.names.items():
             self.slack.state.users[user] = {"real_name": name, "display_name": name}
         self.zoom = FakeZoom().start()
         stack.callback(self.zoom.stop)
@@ -85,14 +122,15 @@ class Rehearsal:
         self.shop = Bookshop().start()
         stack.callback(self.shop.stop)
         stack.enter_context(_environment(self._environment()))
-        stack.enter_context(frozen_at(lambda: self.now))
+        if self.workspace is None:
+            stack.enter_context(frozen_at(lambda: self.now))
         stack.callback(reset_clients)
         reset_clients()
         get_settings.cache_clear()
         stack.callback(get_settings.cache_clear)
         self._create_resources()
         self.suite = LocalSuite(NAME).wire()
-        self.people = SlackAppClient.start(self.slack.url, SIGNING_SECRET, channel=CHANNEL)
+        self.people = SlackAppClient.start(self.slack.url, SIGNING_SECRET, channel=self.channel)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -106,10 +144,10 @@ class Rehearsal:
             "IDEMPOTENCY_TABLE_NAME": f"{NAME}-idempotency",
             "BUS_NAME": NAME,
             "BUS_ARN": f"arn:aws:events:eu-west-2:123456789012:event-bus/{NAME}",
-            "INCIDENTS_CHANNEL": CHANNEL,
+            "INCIDENTS_CHANNEL": self.channel,
             "SLACK_SECRET_ID": f"{NAME}/slack",
             "ZOOM_SECRET_ID": f"{NAME}/zoom",
-            "SLACK_API_URL": self.slack.url,
+            "SLACK_API_URL": self.workspace.api_url if self.workspace else self.slack.url,
             "ZOOM_API_URL": self.zoom.api_url,
             "ZOOM_OAUTH_URL": self.zoom.oauth_url,
             "STATUS_PAGES": github,
@@ -119,7 +157,7 @@ class Rehearsal:
             "JOURNEYS_FILE": str(ROOT / "demo" / "journeys.yaml"),
             "JOURNEY_KIND": "http",  # the main stack's runner; browser journeys run in their own stack
             "BOOKSHOP_URL": self.shop.url,
-            "POLICY_FILE": str(ROOT / "config" / "policy.yaml"),
+            "POLICY_FILE": str(self.policy_file),
             "RUNBOOKS_DIR": str(ROOT / "config" / "runbooks"),
             "SCHEDULER_GROUP": SCHEDULE_GROUP,
             "SCHEDULER_ROLE_ARN": f"arn:aws:iam::123456789012:role/{NAME}-scheduler",
@@ -141,7 +179,7 @@ class Rehearsal:
         secrets = client("secretsmanager")
         secrets.create_secret(
             Name=settings.slack_secret_id,
-            SecretString=json.dumps({"bot_token": "xoxb-demo-placeholder", "signing_secret": SIGNING_SECRET}),
+            SecretString=json.dumps({"bot_token": self._bot_token, "signing_secret": SIGNING_SECRET}),
         )
         secrets.create_secret(Name=settings.zoom_secret_id, SecretString=json.dumps(self.zoom.secret))
         s3 = client("s3")
@@ -170,12 +208,16 @@ class Rehearsal:
     # ------------------------------------------------------------------ time and the suite
     def advance(self, **delta: float) -> datetime:
         """Let time pass: one-time schedules (held pages, re-pages) fire when their time comes."""
-        until = self.now + timedelta(**delta)
-        while (due := self.suite.next_schedule_at(SCHEDULE_GROUP)) is not None and due <= until:
-            self.now = max(self.now, due)
+        if self.workspace is not None:  # real time: only what is due now fires
             self.suite.fire_due_schedules(self.now, SCHEDULE_GROUP)
             self.suite.deliver()
-        self.now = until
+            return self.now
+        until = self._virtual_now + timedelta(**delta)
+        while (due := self.suite.next_schedule_at(SCHEDULE_GROUP)) is not None and due <= until:
+            self._virtual_now = max(self._virtual_now, due)
+            self.suite.fire_due_schedules(self._virtual_now, SCHEDULE_GROUP)
+            self.suite.deliver()
+        self._virtual_now = until
         return self.now
 
     def tick(self) -> dict[str, Any]:
@@ -188,8 +230,28 @@ class Rehearsal:
         return outcome
 
     # ------------------------------------------------------------------ people in Slack
-    def messages(self, channel: str = CHANNEL) -> list[dict[str, Any]]:
-        return self.slack.messages(channel)
+    @property
+    def _bot_token(self) -> str:
+        return self.workspace.token if self.workspace else "xoxb-demo-placeholder"
+
+    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """A channel's messages and their thread replies, oldest first."""
+        channel = channel or self.channel
+        if self.workspace is None:
+            return self.slack.messages(channel)
+        web = self.workspace.web_client()
+        oldest = f"{self.start.timestamp():.6f}"
+        roots = [
+            m for page in web.conversations_history(channel=channel, oldest=oldest) for m in page["messages"]
+        ]
+        messages: list[dict[str, Any]] = []
+        for root in sorted(roots, key=lambda m: float(m["ts"])):
+            if root.get("reply_count"):
+                replies = web.conversations_replies(channel=channel, ts=root["ts"])
+                messages.extend(m for page in replies for m in page["messages"])
+            else:
+                messages.append(root)
+        return messages
 
     def page_message(self) -> dict[str, Any] | None:
         """The alert's message in #incidents that still carries the validation buttons."""
@@ -204,13 +266,13 @@ class Rehearsal:
                 return message
         return None
 
-    def click(self, action_id: str, alert_id: str, message: dict[str, Any], user: str = ALASTAIR) -> None:
+    def click(self, action_id: str, alert_id: str, message: dict[str, Any], user: str) -> None:
         response = self.people.click(action_id, alert_id, message, user)
         if response["statusCode"] != 200:
             raise RuntimeError(f"Slack app refused the click {action_id}: {response}")
         self.suite.deliver()
 
-    def command(self, text: str, user: str = ALASTAIR) -> dict[str, Any]:
+    def command(self, text: str, user: str) -> dict[str, Any]:
         response = self.people.command(text, user)
         if response["statusCode"] != 200:
             raise RuntimeError(f"Slack app refused /incident {text}: {response}")
@@ -219,9 +281,15 @@ class Rehearsal:
 
     def reply(self, thread_ts: str, text: str, user: str) -> dict[str, Any]:
         """A person replies in the thread; Slack posts it and delivers it to the app (Events API)."""
-        message = self.slack.add_user_message(CHANNEL, text, user, thread_ts=thread_ts)
+        if self.workspace is None:
+            message = self.slack.add_user_message(self.channel, text, user, thread_ts=thread_ts)
+        else:  # the demo cannot post as a person: the app posts it, saying who it plays
+            played = f"({self.names.get(user, user)}, played by the demo) {text}"
+            message = self.workspace.web_client().chat_postMessage(
+                channel=self.channel, text=played, thread_ts=thread_ts
+            )["message"]
         body = thread_message_body(
-            CHANNEL, thread_ts, message["ts"], user, text, event_id=f"Ev{uuid.uuid4().hex[:10].upper()}"
+            self.channel, thread_ts, message["ts"], user, text, event_id=f"Ev{uuid.uuid4().hex[:10].upper()}"
         )
         response = self.people.event(body)
         if response["statusCode"] != 200:

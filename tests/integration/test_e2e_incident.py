@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from demo.incident import ALASTAIR, CHANNEL, WISEN, Rehearsal, TractionMoment
+from demo.incident import CHANNEL, Rehearsal, TractionMoment
 from incident_core.actions.store import ActionStore
 from incident_core.adapters.aws import client
 from incident_core.alerts.store import AlertStore
@@ -22,6 +22,7 @@ from incident_core.incidents.store import IncidentStore
 from incident_core.models import ActionStatus, AlertStatus, IncidentStatus, TimelineKind
 from incident_core.settings import get_settings
 
+ALASTAIR, WISEN = "U0ALASTAIR", "U0WISEN"  # their Slack ids in config/policy.yaml
 TUESDAY_10AM_LONDON = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # GMT in November
 SATURDAY_2AM_LONDON = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 MONDAY_9AM_LONDON = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -88,9 +89,10 @@ def test_the_whole_incident_from_failing_journey_to_post_mortem(rehearsal: Rehea
 
     # Validate: acknowledge, then real incident.
     rehearsal.advance(minutes=2)
-    rehearsal.click("alert_acknowledge", alert.alert_id, page)
+    rehearsal.click("alert_acknowledge", alert.alert_id, page, ALASTAIR)
     assert alerts.get(alert.alert_id).status == AlertStatus.ACKNOWLEDGED
-    rehearsal.click("alert_real_incident", alert.alert_id, rehearsal.page_message() or page)
+    rehearsal.click("alert_real_incident", alert.alert_id, rehearsal.page_message() or page, ALASTAIR)
+    assert (rehearsal.alastair, rehearsal.wisen) == (ALASTAIR, WISEN)
     (incident,) = incidents.list_open()
     assert incident.alert_id == alert.alert_id and incident.journeys == ["browse-catalogue"]
     assert ("IncidentThreadFunction", "IncidentDeclared") in delivered(rehearsal)

@@ -1,0 +1,58 @@
+"""`make demo` itself (python -m demo), as a new user runs it: on the local stand-ins, and posting to a
+Slack workspace through the Web API (here a standalone fake Slack Web API stands in for the workspace)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from stand_ins.aws import ROOT
+from stand_ins.fake_slack import FakeSlack
+
+
+def run_demo(out: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLACK_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "demo", "--out", str(out), *args],
+        cwd=ROOT,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_demo_plays_the_incident_and_ends_with_what_it_wrote(tmp_path: Path) -> None:
+    done = run_demo(tmp_path, "--at", "2026-11-24T10:00")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Policy: business hours" in done.stdout
+    assert "[DM to Alastair, new]" in done.stdout
+    written = [line.strip() for line in done.stdout.split("Written:")[1].splitlines() if line.strip()]
+    document, transcript, log = (Path(path) for path in written)
+    assert document.name.startswith("INC-") and "# Post-mortem:" in document.read_text()
+    assert "Checklist" in transcript.read_text()
+    assert log.stat().st_size > 0
+
+
+def test_with_a_workspace_token_the_demo_posts_through_the_slack_web_api(tmp_path: Path) -> None:
+    workspace = FakeSlack(clock=lambda: datetime.now(UTC)).start()
+    try:
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-placeholder",
+            "SLACK_CHANNEL": "C0TEAMCHAN",
+            "SLACK_API_URL": workspace.url,
+        }
+        done = run_demo(tmp_path, env=env)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "Slack workspace, channel C0TEAMCHAN" in done.stdout
+        posted = workspace.messages("C0TEAMCHAN")
+        assert any("played by the demo" in m["text"] for m in posted)
+        assert {"conversations.history", "conversations.replies", "chat.update"} <= {
+            call.method for call in workspace.calls()
+        }
+        assert {call.token for call in workspace.calls()} == {"xoxb-placeholder"}
+    finally:
+        workspace.stop()
