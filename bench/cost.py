@@ -28,24 +28,76 @@ PRICE_REGION = (
 PRICES: dict[str, tuple[float, str, str]] = {
     "lambda_arm_gb_second": (0.0000133334, "per GB-second, arm64", "aws.amazon.com/lambda/pricing"),
     "lambda_request": (0.20 / 1e6, "per request", "aws.amazon.com/lambda/pricing"),
-    "dynamodb_write_unit": (0.625 / 1e6, "per on-demand write request unit", "aws.amazon.com/dynamodb/pricing/on-demand"),
-    "dynamodb_read_unit": (0.125 / 1e6, "per on-demand read request unit", "aws.amazon.com/dynamodb/pricing/on-demand"),
-    "dynamodb_storage_gb": (0.25, "per GB-month stored (Standard table class)", "aws.amazon.com/dynamodb/pricing/on-demand"),
-    "dynamodb_pitr_gb": (0.20, "per GB-month, point-in-time recovery", "aws.amazon.com/dynamodb/pricing/on-demand"),
-    "cloudwatch_custom_metric": (0.30, "per metric-month (first 10,000), prorated by the hour", "aws.amazon.com/cloudwatch/pricing"),
-    "cloudwatch_alarm_metric": (0.10, "per standard-resolution alarm metric-month", "aws.amazon.com/cloudwatch/pricing"),
+    "dynamodb_write_unit": (
+        0.625 / 1e6,
+        "per on-demand write request unit",
+        "aws.amazon.com/dynamodb/pricing/on-demand",
+    ),
+    "dynamodb_read_unit": (
+        0.125 / 1e6,
+        "per on-demand read request unit",
+        "aws.amazon.com/dynamodb/pricing/on-demand",
+    ),
+    "dynamodb_storage_gb": (
+        0.25,
+        "per GB-month stored (Standard table class)",
+        "aws.amazon.com/dynamodb/pricing/on-demand",
+    ),
+    "dynamodb_pitr_gb": (
+        0.20,
+        "per GB-month, point-in-time recovery",
+        "aws.amazon.com/dynamodb/pricing/on-demand",
+    ),
+    "cloudwatch_custom_metric": (
+        0.30,
+        "per metric-month (first 10,000), prorated by the hour",
+        "aws.amazon.com/cloudwatch/pricing",
+    ),
+    "cloudwatch_alarm_metric": (
+        0.10,
+        "per standard-resolution alarm metric-month",
+        "aws.amazon.com/cloudwatch/pricing",
+    ),
     "cloudwatch_composite_alarm": (0.50, "per composite alarm-month", "aws.amazon.com/cloudwatch/pricing"),
-    "cloudwatch_dashboard": (3.00, "per dashboard-month (first 3 of an account free)", "aws.amazon.com/cloudwatch/pricing"),
+    "cloudwatch_dashboard": (
+        3.00,
+        "per dashboard-month (first 3 of an account free)",
+        "aws.amazon.com/cloudwatch/pricing",
+    ),
     "logs_ingestion_gb": (0.50, "per GB ingested (standard log class)", "aws.amazon.com/cloudwatch/pricing"),
     "logs_storage_gb": (0.03, "per GB-month archived", "aws.amazon.com/cloudwatch/pricing"),
-    "eventbridge_custom_event": (1.00 / 1e6, "per custom event put on a bus", "aws.amazon.com/eventbridge/pricing"),
-    "scheduler_invocation": (1.00 / 1e6, "per invocation after 14 million free a month", "aws.amazon.com/eventbridge/pricing"),
+    "eventbridge_custom_event": (
+        1.00 / 1e6,
+        "per custom event put on a bus",
+        "aws.amazon.com/eventbridge/pricing",
+    ),
+    "scheduler_invocation": (
+        1.00 / 1e6,
+        "per invocation after 14 million free a month",
+        "aws.amazon.com/eventbridge/pricing",
+    ),
     "secret_month": (0.40, "per secret-month", "aws.amazon.com/secrets-manager/pricing"),
-    "kms_key_month": (1.00, "per customer managed key-month (+$1 for each of its first two yearly rotations)", "aws.amazon.com/kms/pricing"),
+    "kms_key_month": (
+        1.00,
+        "per customer managed key-month (+$1 for each of its first two yearly rotations)",
+        "aws.amazon.com/kms/pricing",
+    ),
     "kms_request": (0.03 / 1e4, "per request (20,000 a month free)", "aws.amazon.com/kms/pricing"),
     "synthetics_canary_run": (0.0012, "per canary run", "aws.amazon.com/cloudwatch/pricing"),
-}  # fmt: skip
+}
 SCHEDULER_FREE_INVOCATIONS = 14_000_000
+# The always-free tiers, per account and month, shared with whatever else the account runs (sources: the
+# pricing pages above). Shown beside the totals, never instead of them.
+ALWAYS_FREE: dict[str, float] = {
+    "lambda_gb_seconds": 400_000,
+    "lambda_requests": 1_000_000,
+    "dynamodb_storage_gb": 25,
+    "custom_metrics": 10,
+    "alarm_metrics": 10,
+    "dashboards": 3,
+    "logs_gb": 5,  # ingestion, archive storage and Logs Insights scans together
+    "kms_requests": 20_000,
+}
 RUNNING_GOAL_USD = 5.0
 SYNTHETICS_RATIO_GOAL = 100.0
 
@@ -93,11 +145,23 @@ class LineItem:
     monthly_usd: float
     source: str
     note: str = ""
+    free_pool: str = ""  # the always-free allowance this line draws on, if any
+    monthly_usd_after_free_tier: float = 0.0
 
 
-def _line(item: str, quantity: float, price_key: str, note: str = "") -> LineItem:
+def _line(item: str, quantity: float, price_key: str, note: str = "", free_pool: str = "") -> LineItem:
     price, unit, source = PRICES[price_key]
-    return LineItem(item, quantity, price, unit, quantity * price, source, note)
+    cost = quantity * price
+    return LineItem(item, quantity, price, unit, cost, source, note, free_pool, cost)
+
+
+def apply_free_tiers(lines: list[LineItem], remaining: dict[str, float]) -> None:
+    """Each line's cost after the always-free allowances (`remaining` is drawn down, in line order)."""
+    for line in lines:
+        if line.free_pool:
+            free = min(line.quantity, remaining[line.free_pool])
+            remaining[line.free_pool] -= free
+            line.monthly_usd_after_free_tier = (line.quantity - free) * line.unit_price
 
 
 def running_cost(usage: Usage) -> list[LineItem]:
@@ -109,59 +173,136 @@ def running_cost(usage: Usage) -> list[LineItem]:
     kept_months = usage.log_retention_days / 30
     incident_metric_months = usage.incident_metrics * usage.incident_metric_hours / HOURS_PER_MONTH
     return [
-        _line("Lambda compute, journey runner", runs * billed_s * gb, "lambda_arm_gb_second",
-              f"{runs:,} runs x {billed_s * 1000:.0f} ms (measured) x {usage.runner_memory_mb} MB"),
-        _line("Lambda init, journey runner", usage.cold_starts_per_month * usage.runner_init_s * gb,
-              "lambda_arm_gb_second", f"assumed {usage.cold_starts_per_month:.0f} cold starts a month x "
-              f"{usage.runner_init_s:.2f} s init (measured)"),
-        _line("Lambda requests, journey runner", runs, "lambda_request"),
-        _line("DynamoDB writes", runs * usage.dynamodb_write_units_per_run, "dynamodb_write_unit",
-              f"{usage.dynamodb_write_units_per_run:g} write units a run (measured: one run item per journey)"),
-        _line("DynamoDB reads", runs * usage.dynamodb_read_units_per_run, "dynamodb_read_unit",
-              f"{usage.dynamodb_read_units_per_run:g} read units a run (measured: the journeys' states)"),
-        _line("DynamoDB storage (run items until their TTL)", stored_gb, "dynamodb_storage_gb",
-              f"{usage.stored_bytes_per_run:,.0f} B a run (measured) kept {usage.result_ttl_days} days"),
+        _line(
+            "Lambda compute, journey runner",
+            runs * billed_s * gb,
+            "lambda_arm_gb_second",
+            f"{runs:,} runs x {billed_s * 1000:.0f} ms (measured) x {usage.runner_memory_mb} MB",
+            "lambda_gb_seconds",
+        ),
+        _line(
+            "Lambda init, journey runner",
+            usage.cold_starts_per_month * usage.runner_init_s * gb,
+            "lambda_arm_gb_second",
+            f"assumed {usage.cold_starts_per_month:.0f} cold starts a month x "
+            f"{usage.runner_init_s:.2f} s init (measured)",
+            "lambda_gb_seconds",
+        ),
+        _line("Lambda requests, journey runner", runs, "lambda_request", free_pool="lambda_requests"),
+        _line(
+            "DynamoDB writes",
+            runs * usage.dynamodb_write_units_per_run,
+            "dynamodb_write_unit",
+            f"{usage.dynamodb_write_units_per_run:g} write units a run (measured: one run item per journey)",
+        ),
+        _line(
+            "DynamoDB reads",
+            runs * usage.dynamodb_read_units_per_run,
+            "dynamodb_read_unit",
+            f"{usage.dynamodb_read_units_per_run:g} read units a run (measured: the journeys' states)",
+        ),
+        _line(
+            "DynamoDB storage (run items until their TTL)",
+            stored_gb,
+            "dynamodb_storage_gb",
+            f"{usage.stored_bytes_per_run:,.0f} B a run (measured) kept {usage.result_ttl_days} days",
+            "dynamodb_storage_gb",
+        ),
         _line("DynamoDB point-in-time recovery", stored_gb, "dynamodb_pitr_gb", "on the same stored size"),
-        _line("CloudWatch custom metrics, every minute", usage.steady_metrics, "cloudwatch_custom_metric",
-              "namespace + name + dimension set, as published (measured)"),
-        _line("CloudWatch custom metrics, only on incidents", incident_metric_months, "cloudwatch_custom_metric",
-              f"{usage.incident_metrics} metrics x assumed {usage.incident_metric_hours:g} hours a month "
-              f"each / {HOURS_PER_MONTH} (billed by the hour they are sent)"),
-        _line("CloudWatch Logs ingestion", log_gb, "logs_ingestion_gb",
-              f"{usage.log_bytes_per_run:,.0f} B a run (measured) + {usage.platform_log_bytes_per_run:,.0f} B "
-              "Lambda platform records (assumed)"),
-        _line("CloudWatch Logs storage", log_gb * kept_months, "logs_storage_gb",
-              f"{usage.log_retention_days} days kept, uncompressed size (an upper bound)"),
-        _line("EventBridge custom events", runs * usage.events_per_run, "eventbridge_custom_event",
-              "only state changes are announced; none in steady state (measured)"),
-        _line("EventBridge Scheduler invocations", max(0, runs - SCHEDULER_FREE_INVOCATIONS),
-              "scheduler_invocation", f"{runs:,} a month, inside the 14 million free"),
-        _line("KMS requests (data keys for the table, logs, secrets)", usage.kms_requests_per_month,
-              "kms_request", "assumed; the 20,000 free a month would cover it"),
-    ]  # fmt: skip
+        _line(
+            "CloudWatch custom metrics, every minute",
+            usage.steady_metrics,
+            "cloudwatch_custom_metric",
+            "namespace + name + dimension set, as published (measured)",
+            "custom_metrics",
+        ),
+        _line(
+            "CloudWatch custom metrics, only on incidents",
+            incident_metric_months,
+            "cloudwatch_custom_metric",
+            f"{usage.incident_metrics} metrics x assumed {usage.incident_metric_hours:g} hours a month "
+            f"each / {HOURS_PER_MONTH} (billed by the hour they are sent)",
+            "custom_metrics",
+        ),
+        _line(
+            "CloudWatch Logs ingestion",
+            log_gb,
+            "logs_ingestion_gb",
+            f"{usage.log_bytes_per_run:,.0f} B a run (measured) + {usage.platform_log_bytes_per_run:,.0f} B "
+            "Lambda platform records (assumed)",
+            "logs_gb",
+        ),
+        _line(
+            "CloudWatch Logs storage",
+            log_gb * kept_months,
+            "logs_storage_gb",
+            f"{usage.log_retention_days} days kept, uncompressed size (an upper bound)",
+            "logs_gb",
+        ),
+        _line(
+            "EventBridge custom events",
+            runs * usage.events_per_run,
+            "eventbridge_custom_event",
+            "only state changes are announced; none in steady state (measured)",
+        ),
+        _line(
+            "EventBridge Scheduler invocations",
+            max(0, runs - SCHEDULER_FREE_INVOCATIONS),
+            "scheduler_invocation",
+            f"{runs:,} a month, inside the 14 million free",
+        ),
+        _line(
+            "KMS requests (data keys for the table, logs, secrets)",
+            usage.kms_requests_per_month,
+            "kms_request",
+            "assumed: the table's, the log group's and the secrets' data keys, about every 5 minutes",
+            "kms_requests",
+        ),
+    ]
 
 
 def fixed_cost(fixed: Fixed) -> list[LineItem]:
     return [
-        _line("KMS customer managed key (the suite key)", fixed.kms_keys, "kms_key_month",
-              "$1 more after each of its first two yearly rotations: $3/month from year three"),
-        _line("Secrets Manager secrets (Slack, Zoom)", fixed.secrets, "secret_month",
-              "+1 ($0.40) with the optional webhook; the team's journey secrets, if any, are theirs"),
-        _line("CloudWatch alarms (watching the watcher)", fixed.alarm_metrics, "cloudwatch_alarm_metric",
-              "alarm metrics in template.yaml and browser/template.yaml (counted)"),
+        _line(
+            "KMS customer managed key (the suite key)",
+            fixed.kms_keys,
+            "kms_key_month",
+            "$1 more after each of its first two yearly rotations: $3/month from year three",
+        ),
+        _line(
+            "Secrets Manager secrets (Slack, Zoom)",
+            fixed.secrets,
+            "secret_month",
+            "+1 ($0.40) with the optional webhook; the team's journey secrets, if any, are theirs",
+        ),
+        _line(
+            "CloudWatch alarms (watching the watcher)",
+            fixed.alarm_metrics,
+            "cloudwatch_alarm_metric",
+            "alarm metrics in template.yaml and browser/template.yaml (counted)",
+            "alarm_metrics",
+        ),
         _line("CloudWatch composite alarms", fixed.composite_alarms, "cloudwatch_composite_alarm"),
-        _line("CloudWatch dashboard (Four Golden Signals)", fixed.dashboards, "cloudwatch_dashboard",
-              "free if the account has at most 3 dashboards"),
-    ]  # fmt: skip
+        _line(
+            "CloudWatch dashboard (Four Golden Signals)",
+            fixed.dashboards,
+            "cloudwatch_dashboard",
+            "the first 3 dashboards of an account are free",
+            "dashboards",
+        ),
+    ]
 
 
 def synthetics_cost(journeys: int) -> list[LineItem]:
     """The same journeys as one-minute CloudWatch Synthetics canaries: canary runs only. Their alarms,
     Lambda, S3 artefacts and logs are left out, which flatters Synthetics."""
     return [
-        _line(f"Synthetics canary runs ({journeys} canaries, every minute)", journeys * MINUTES_PER_MONTH,
-              "synthetics_canary_run"),
-    ]  # fmt: skip
+        _line(
+            f"Synthetics canary runs ({journeys} canaries, every minute)",
+            journeys * MINUTES_PER_MONTH,
+            "synthetics_canary_run",
+        ),
+    ]
 
 
 def _total(lines: list[LineItem]) -> float:
@@ -170,7 +311,10 @@ def _total(lines: list[LineItem]) -> float:
 
 def summarise(usage: Usage, fixed: Fixed) -> dict:
     running, fixed_lines, synthetics = running_cost(usage), fixed_cost(fixed), synthetics_cost(usage.journeys)
+    apply_free_tiers(running + fixed_lines, dict(ALWAYS_FREE))
     running_total, fixed_total, synthetics_total = _total(running), _total(fixed_lines), _total(synthetics)
+    running_free = sum(line.monthly_usd_after_free_tier for line in running)
+    fixed_free = sum(line.monthly_usd_after_free_tier for line in fixed_lines)
     grand_total = running_total + fixed_total
     ratio = synthetics_total / running_total if running_total else math.inf
     return {
@@ -186,6 +330,13 @@ def summarise(usage: Usage, fixed: Fixed) -> dict:
         "fixed_total_usd": round(fixed_total, 2),
         "grand_total_usd": round(grand_total, 2),
         "grand_total_within_goal_amount": grand_total <= RUNNING_GOAL_USD,
+        # If nothing else in the account used the always-free tiers (they are per account).
+        "after_always_free_tiers": {
+            "running_usd": round(running_free, 2),
+            "fixed_usd": round(fixed_free, 2),
+            "grand_total_usd": round(running_free + fixed_free, 2),
+            "allowances": ALWAYS_FREE,
+        },
         "synthetics": [asdict(line) for line in synthetics],
         "synthetics_total_usd": round(synthetics_total, 2),
         "synthetics_over_running": round(ratio, 1),

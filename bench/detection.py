@@ -165,8 +165,12 @@ def measure_chains(world: LocalWorld, samples: int = CHAIN_SAMPLES) -> list[Chai
         return anchor + timedelta(seconds=time.monotonic() - began)
 
     queue_url = _router_queue(world)
-    child_env = {**os.environ, **world.env, "AWS_LAMBDA_FUNCTION_NAME": "incident-suite-bench-alert-router",
-                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256"}  # fmt: skip
+    child_env = {
+        **os.environ,
+        **world.env,
+        "AWS_LAMBDA_FUNCTION_NAME": "incident-suite-bench-alert-router",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+    }
     chains: list[Chain] = []
     with frozen_at(now), tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(io.StringIO()):
         router = _load(ROUTER, "alert_router_bench")  # its logs go to the discarded stdout above
@@ -231,9 +235,13 @@ def simulate(chains: list[Chain], outages: int = OUTAGES, seed: int = SEED) -> d
         # starts; the alarm's evaluation comes within the following minute; SNS, the router, Slack.
         evaluation_offset = rng.uniform(0.0, 60.0)
         synthetics.append(
-            to_next_minute + 60.0 + evaluation_offset + _assumed("sns_delivery_s") + chain.router_to_page_s
+            to_next_minute
+            + 60.0
+            + evaluation_offset
+            + _assumed("sns_delivery_s")
+            + chain.router_to_page_s
             + after_router
-        )  # fmt: skip
+        )
     suite = _summary(ours)
     return {
         "suite": {

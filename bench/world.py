@@ -168,6 +168,19 @@ class LocalWorld:
         os.environ.update(self._saved_env)
         self._reset_caches()
 
+    def fresh_tables(self, label: str) -> None:
+        """New, empty tables for the next measurement (their names in `env` and this process's environment),
+        so what one measurement wrote, on its own clock, cannot change what the next one decides."""
+        from incident_core.adapters.aws import client
+        from stand_ins.aws import create_tables
+
+        names = {"Table": f"{TABLE}-{label}", "IdempotencyTable": f"{IDEMPOTENCY_TABLE}-{label}"}
+        create_tables(client("dynamodb"), names)
+        tables = {"TABLE_NAME": names["Table"], "IDEMPOTENCY_TABLE_NAME": names["IdempotencyTable"]}
+        self.env.update(tables)
+        os.environ.update(tables)
+        self._reset_caches()
+
     @staticmethod
     def _reset_caches() -> None:
         from aws_lambda_powertools.utilities.parameters import clear_caches

@@ -5,6 +5,9 @@ changes nothing), then Bolt's AWS Lambda adapter dispatches it to the listeners 
 incident_core.incidents.slack_app. Lazy listeners re-invoke this function asynchronously with the same
 signed request, which is checked again. The bot token and signing secret come from Secrets Manager
 (SLACK_SECRET_ID, JSON with bot_token and signing_secret) on the first request and are kept per container.
+
+Cold start: an acknowledgement loads only Bolt, the secret and acks.py; the models, stores and
+settings (pydantic) load when a listener first does work (services()), in the lazy invocation.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ logger = Logger()
 
 @cache
 def slack_secret() -> dict[str, str]:
+    from incident_core import env
     from incident_core.adapters.secrets import get_json_secret
-    from incident_core.settings import get_settings
 
-    secret = get_json_secret(get_settings().slack_secret_id)
+    secret = get_json_secret(env.read(env.SLACK_SECRET_ID))
     missing = [key for key in ("bot_token", "signing_secret") if not secret.get(key)]
     if missing:
         raise KeyError(f"the Slack secret has no {', '.join(missing)}")
@@ -59,9 +62,18 @@ def services() -> Any:
     return SlackServices(service, commands, actions, settings.incidents_channel)
 
 
+@cache
+def bot_client() -> Any:
+    """A WebClient with the bot token, for calls made outside a listener's own client."""
+    from incident_core import env
+    from incident_core.adapters.slack import slack_web_client
+
+    return slack_web_client(env.read(env.SLACK_API_URL), slack_secret()["bot_token"])
+
+
 def thread_links(incidents: list[Any]) -> dict[str, str]:
     """Links to the incidents' threads (for `/incident status`); a thread Slack cannot link is left out."""
-    client = request_handler().app.client
+    client = bot_client()
     links = {}
     for incident in incidents:
         if incident.channel and incident.thread_ts:
@@ -77,14 +89,15 @@ def thread_links(incidents: list[Any]) -> dict[str, str]:
 @cache
 def request_handler() -> SlackRequestHandler:
     """The Bolt app, built on the first request: it needs the secret, which is read then."""
-    from incident_core.adapters.slack import web_client
+    from incident_core import env
+    from incident_core.adapters.slack import slack_web_client
     from incident_core.incidents.slack_app import build_app
-    from incident_core.settings import get_settings
 
     secret = slack_secret()
     app = build_app(
         signing_secret=secret["signing_secret"],
-        client=web_client(get_settings(), secret["bot_token"]),
+        bot_token=secret["bot_token"],
+        client=slack_web_client(env.read(env.SLACK_API_URL), token=None),
         services=services,
     )
     return SlackRequestHandler(app)

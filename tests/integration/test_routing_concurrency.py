@@ -1,5 +1,6 @@
 """At-least-once delivery: the same notification delivered twenty times at once gives one alert and one
-page; twenty different notifications of the same alarm at once give one alert, counted twenty times."""
+page; twenty different notifications of the same alarm at once give one alert, counted twenty times; a
+recovery and a button press landing together both count."""
 
 import copy
 from concurrent.futures import ThreadPoolExecutor
@@ -8,6 +9,7 @@ import pytest
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
 from incident_core.alerts.store import AlertStore
+from incident_core.models.alerts import AlertStatus
 from incident_core.paging.store import PageStore
 from tests import routing_support
 from tests.routing_support import ALASTAIR, event
@@ -73,3 +75,37 @@ def test_twenty_different_notifications_of_one_alarm_at_once_are_one_alert_and_o
     assert alert.count == DELIVERIES
     assert len(router.dms(ALASTAIR)) == 1 and len(router.posts()) == 1
     assert sum(o["results"][0]["pages_sent"] for o in outcomes) == 1
+
+
+def test_a_recovery_racing_an_acknowledgement_still_resolves_and_frees_the_alarm(router):
+    """Alastair presses Acknowledge while the alarm's OK is being recorded: between the router reading
+    the alert and writing the resolution, the acknowledgement lands. The resolution reads again and
+    goes through; the alarm's lock is released, so the next time it fires it pages again."""
+    router.invoke(event("alert_router_sns_alarm.json"))
+    [alert] = AlertStore.from_settings().list_open()
+    store = router.runtime.router.alerts
+    original_transact = store._transact
+    raced = []
+
+    def acknowledged_in_between(items):
+        if not raced:
+            raced.append(AlertStore.from_settings().acknowledge(alert.alert_id, ALASTAIR, router.clock.now))
+        return original_transact(items)
+
+    store._transact = acknowledged_in_between
+    router.clock.advance(minutes=2)
+    result = router.invoke(event("alert_router_sns_alarm_ok.json"))
+    store._transact = original_transact
+
+    assert raced and raced[0].status == AlertStatus.ACKNOWLEDGED
+    assert result["results"][0]["action"] == "resolved"
+    resolved = AlertStore.from_settings().get(alert.alert_id)
+    assert resolved.status == AlertStatus.RESOLVED and resolved.acknowledged_by == ALASTAIR
+    assert AlertStore.from_settings().open_alert_id(alert.fingerprint) is None
+
+    again = event("alert_router_sns_alarm.json")
+    again["Records"][0]["Sns"]["MessageId"] = "fires-again"
+    record = again["Records"][0]["Sns"]
+    record["Message"] = record["Message"].replace("2026-03-30T08:15:04.468", "2026-03-30T09:45:00.000")
+    assert router.invoke(again)["results"][0]["action"] == "opened"
+    assert len(router.dms(ALASTAIR)) == 2

@@ -45,8 +45,16 @@ def test_server_errors_are_retried_by_the_client(router):
     router.slack.inject(
         "chat.postMessage", Fault(status=503, body={"ok": False, "error": "service_unavailable"})
     )
-    router.invoke(event("alert_router_sns_alarm.json"))
-    assert len(router.dms(ALASTAIR)) == 1
+    result = router.invoke(event("alert_router_sns_alarm.json"))
+
+    assert router.slack.state.faults["chat.postMessage"] == []  # the 503 was served (to the first call)
+    dm_posts = [c for c in router.slack.calls("chat.postMessage") if c.args["channel"] != CHANNEL]
+    assert len(dm_posts) == 2  # answered 503, then the same DM again: slack_sdk's ServerErrorRetryHandler
+    assert dm_posts[0].args["blocks"] == dm_posts[1].args["blocks"]
+    assert result["results"][0]["pages_sent"] == 1 and result["results"][0]["delivery_failures"] == 0
+    assert len(router.dms(ALASTAIR)) == 1 and len(router.posts()) == 1  # sent once
+    [page, _repage] = pages_of(only_alert().alert_id)
+    assert page.status == PageStatus.SENT and page.attempts == 1  # no retry by the router was needed
 
 
 def test_with_slack_down_the_page_stays_pending_and_is_retried_until_it_is_sent(router):
@@ -164,6 +172,43 @@ def test_a_crash_between_deciding_and_sending_loses_nothing(router):
     assert len(router.dms(ALASTAIR)) == 1 and len(router.posts()) == 1
     assert only_alert().count == 1  # the retried notification is not counted twice
     assert pages_of(alert.alert_id)[0].status == PageStatus.SENT
+
+
+def test_a_crash_right_after_a_promotion_still_pages(router):
+    """An alarm first seen on EventBridge (no incident prefix: recorded only) is promoted by its
+    incident-topic notification; the router dies right after the promotion is written. Lambda's retry of
+    that notification takes the repeat path (the alert is already an incident alarm), and the page
+    written with the promotion is still there to send."""
+    bridge = event("alert_router_eventbridge_alarm.json")
+    bridge["detail"]["alarmName"] = "bookshop-5xx"
+    bridge["resources"] = ["arn:aws:cloudwatch:eu-west-2:123456789012:alarm:bookshop-5xx"]
+    router.invoke(bridge)
+    sns = event("alert_router_sns_alarm.json")
+    record = sns["Records"][0]["Sns"]
+    record["Message"] = record["Message"].replace("incident-bookshop-5xx", "bookshop-5xx")
+    store = router.runtime.router.alerts
+    original_promote = store.promote
+
+    def promote_then_die(*args, **kwargs):
+        original_promote(*args, **kwargs)
+        raise TimeoutError("Task timed out after 30.00 seconds")
+
+    store.promote = promote_then_die
+    with pytest.raises(TimeoutError):
+        router.invoke(sns)
+    store.promote = original_promote
+    alert = only_alert()
+    assert alert.incident_alarm is True and alert.pages is True
+    assert "business hours" in alert.reason
+    assert router.slack.calls() == []
+
+    retried = router.invoke(sns)  # Lambda's retry (the failed invocation released its idempotency record)
+
+    assert retried["results"][0]["action"] == "repeat" and retried["results"][0]["pages_sent"] == 1
+    assert len(router.dms(ALASTAIR)) == 1 and len(router.posts()) == 1
+    assert only_alert().count == 2  # the EventBridge copy and the SNS one, the retry not counted again
+    history = [e.what for e in AlertStore.from_settings().history(alert.alert_id)]
+    assert any(line.startswith("marked an incident alarm: ") and "policy (" in line for line in history)
 
 
 def test_a_claimed_page_is_not_sent_by_a_second_deliverer(router):

@@ -325,3 +325,69 @@ def test_aws_health_events_are_recorded_as_facts_never_paged(router):
 
 def test_a_page_due_for_an_unknown_alert_is_ignored(router):
     assert router.invoke(event("alert_router_page_due.json"))["results"][0]["action"] == "ignored"
+
+
+def fires_again(at: str, message_id: str) -> dict:
+    """The SNS alarm notification for a later transition into ALARM (StateChangeTime `at`)."""
+    payload = event("alert_router_sns_alarm.json")
+    record = payload["Records"][0]["Sns"]
+    record["MessageId"] = message_id
+    record["Message"] = record["Message"].replace("2026-03-30T08:15:04.468", at)
+    return payload
+
+
+def test_a_failure_a_day_after_its_alert_was_last_heard_of_pages_as_a_new_alert(router, bus_events):
+    # The alarm's OK was lost (say, to the dead-letter queue): its alert stays open, acknowledged.
+    router.invoke(event("alert_router_sns_alarm.json"))
+    old = only_alert()
+    alerts().acknowledge(old.alert_id, ALASTAIR, router.clock.now)
+    router.clock.now = datetime(2026, 3, 31, 9, 30, tzinfo=UTC)  # Tue 10:30 BST, 25 h later
+
+    result = router.invoke(fires_again("2026-03-31T09:29:00.000", "fires-again-a-day-later"))
+
+    new = only_alert()
+    assert result["results"][0]["action"] == "opened" and result["results"][0]["pages_sent"] == 1
+    assert new.alert_id != old.alert_id
+    assert len(router.dms(ALASTAIR)) == 2  # the new problem pages
+    closed = alerts().get(old.alert_id)
+    assert closed.status == AlertStatus.RESOLVED
+    assert closed.resolved_at == old.last_seen  # the last time it was known to be failing
+    closure = (
+        "closed without a recovery: nothing heard of it for 25 h until it failed again at "
+        "Tue 31 Mar 10:29 BST; that is a new alert"
+    )
+    assert closure in [e.what for e in alerts().history(old.alert_id)]
+    assert router.slack.thread(CHANNEL, old.slack_ts)[-1]["text"].startswith(
+        ":grey_question: Closed without a recovery: nothing was heard of this after Mon 30 Mar 09:30 BST"
+    )
+    assert [(e["detail-type"], e["detail"]["alert_id"]) for e in bus_events.drain()] == [
+        ("AlertRaised", old.alert_id),
+        ("AlertResolved", old.alert_id),
+        ("AlertRaised", new.alert_id),
+    ]
+
+
+def test_within_a_day_or_from_a_late_redelivery_a_failure_is_still_a_repeat(router):
+    router.invoke(event("alert_router_sns_alarm.json"))
+    alert = only_alert()
+    alerts().acknowledge(alert.alert_id, ALASTAIR, router.clock.now)
+
+    router.clock.advance(hours=23)  # back to ALARM after INSUFFICIENT_DATA, 23 h later: the same problem
+    sooner = router.invoke(fires_again("2026-03-31T07:29:00.000", "fires-again-within-a-day"))
+    router.clock.advance(days=2)  # the first notification redriven from the dead-letter queue
+    redriven = router.invoke(fires_again("2026-03-30T08:15:04.468", "redriven-two-days-later"))
+
+    assert [sooner["results"][0]["action"], redriven["results"][0]["action"]] == ["repeat", "repeat"]
+    assert only_alert().alert_id == alert.alert_id and only_alert().count == 3
+    assert len(router.dms(ALASTAIR)) == 1
+
+
+def test_history_lines_escape_text_from_outside_the_suite(router):
+    start = router.clock.now
+    PolicyStore.from_settings().add_silence(
+        "book-viewing", start + timedelta(minutes=30), "<!channel> deploy & check", "alastair", start
+    )
+    router.invoke(event("alert_router_journey_failed.json"))
+
+    [raised] = [e.what for e in alerts().history(only_alert().alert_id)]
+    assert "(&lt;!channel&gt; deploy &amp; check)" in raised and "<!channel>" not in raised

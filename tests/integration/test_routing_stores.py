@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from incident_core.adapters.dynamo import Table
-from incident_core.alerts.store import AlertNotFound, AlertStore, OpenOutcome
+from incident_core.alerts.keys import alert_pk
+from incident_core.alerts.store import AlertNotFound, AlertStore, OpenOutcome, alert_expires_at
 from incident_core.models.alerts import Alert, AlertEvent, AlertSource, AlertStatus
+from incident_core.paging.pages import Page, PageKind
 from incident_core.policy.store import PolicyError, PolicyStore
 from incident_core.settings import get_settings
 
@@ -67,6 +69,8 @@ def test_link_incident_and_history_in_time_order(stores):
     history = alerts.history("al-1")
 
     assert alerts.get("al-1").incident_id == "INC-1"
+    with pytest.raises(TypeError, match="at"):
+        alerts.link_incident("al-1", "INC-2")  # the store never reads the clock: the caller says when
     assert [(e.at - NOW, e.what) for e in history] == [
         (timedelta(0), "raised"),
         (timedelta(minutes=4), "acknowledged by <@U0ALASTAIR>"),
@@ -97,6 +101,29 @@ def test_one_open_alert_per_fingerprint_and_resolution_releases_it(stores):
     assert alerts.open(second, AlertEvent(at=NOW, what="raised"), [], "n-3") == OpenOutcome.STALE
     later = second.model_copy(update={"started_at": NOW + timedelta(minutes=20)})
     assert alerts.open(later, AlertEvent(at=NOW, what="raised"), [], "n-4") == OpenOutcome.OPENED
+
+
+def test_every_item_of_an_alert_expires_with_it(stores):
+    alerts, _ = stores
+    alert = new_alert(alerts, alert_id="al-r", fingerprint="alarm-1")
+    promoted = alert.model_copy(update={"incident_alarm": True, "reason": "business hours"})
+    page = Page(page_id="al-r-p0", alert_id="al-r", seq=0, kind=PageKind.PAGE, due_at=NOW, people=["a"])
+    alerts.table.dynamodb.update_item(  # an alert first recorded only, then promoted with its page
+        TableName=alerts.table.name,
+        Key={"pk": {"S": alert_pk("al-r")}, "sk": {"S": "ALERT"}},
+        UpdateExpression="SET incident_alarm = :no",
+        ExpressionAttributeValues={":no": {"BOOL": False}},
+    )
+    assert alerts.promote(promoted, AlertEvent(at=NOW, what="marked an incident alarm"), [page])
+    assert alerts.promote(promoted, AlertEvent(at=NOW, what="marked an incident alarm"), [page]) is False
+    alerts.acknowledge("al-r", "U0ALASTAIR", NOW + timedelta(minutes=1))
+    alerts.add_event("al-r", AlertEvent(at=NOW + timedelta(minutes=2), what="noted"))
+    alerts.resolve("al-r", NOW + timedelta(minutes=3), "resolved")
+
+    items = list(alerts.table.query(alert_pk("al-r")))
+    assert len(items) == 6  # the alert, its page, and the promotion, ack, note and resolution lines
+    assert {item["expires_at"] for item in items} == {alert_expires_at(alert)}
+    assert alert_expires_at(alert) == int((NOW + timedelta(days=400)).timestamp())
 
 
 def test_a_repeat_is_counted_once_per_notification(stores):

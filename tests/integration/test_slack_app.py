@@ -309,3 +309,16 @@ def test_slash_command_body_follows_slacks_documented_one(app):
     body = parse_qs(slash_command_body("help", ALASTAIR, CHANNEL, "1.2.3", app.response_url))
     documented_body = parse_qs(documented("slack_slash_command_body.txt"))
     assert set(documented_body) == set(body)
+
+
+def test_no_auth_test_round_trip_and_every_call_carries_the_bot_token(app, fake_slack):
+    # Bolt's default single-workspace authorisation would call auth.test on each container's first
+    # request; the app authorises with the bot token from the secret instead.
+    alert, page = page_alert(fake_slack)  # the router's page, posted before the app starts
+    before = len(fake_slack.calls())
+    app.click("alert_acknowledge", alert.alert_id, page, user=WISEN)
+    app.command("status")
+    calls = fake_slack.calls()[before:]
+    assert {call.method for call in calls} >= {"chat.update", "response_url"}
+    assert "auth.test" not in {call.method for call in calls}
+    assert {call.token for call in calls if call.method != "response_url"} == {"xoxb-test-placeholder"}

@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from incident_core.incidents.commands import parse, parse_when, user_id
+from incident_core.incidents.acks import parse
+from incident_core.incidents.commands import parse_when, user_id
 from incident_core.incidents.service import CommandError
 
 NOW = datetime(2026, 3, 27, 16, 0, tzinfo=UTC)

@@ -3,7 +3,8 @@
 import json
 from datetime import UTC, datetime, timedelta
 
-from incident_core.incidents.render import help_message, mrkdwn, page_after_click, root_message, status_list
+from incident_core.incidents.acks import help_message
+from incident_core.incidents.render import mrkdwn, page_after_click, root_message, status_list
 from incident_core.models import Incident, IncidentStatus
 
 START = datetime(2026, 7, 1, 8, 58, tzinfo=UTC)

@@ -10,9 +10,18 @@ from incident_core.models.windows import Silence, TractionWindow
 from incident_core.policy.calendar import BusinessCalendar, add_business_days, is_business_day
 from incident_core.policy.decide import Channel, Mode, decide, repage_audience
 from incident_core.policy.model import PolicyFileError, load_policy, parse_policy
+from incident_core.settings import get_settings
 from stand_ins.aws import ROOT
 
 POLICY = load_policy(ROOT / "config" / "policy.yaml")
+# The shipped policy with another team's calendar: New York hours and US federal holidays.
+NEW_YORK_POLICY = (
+    (ROOT / "config" / "policy.yaml")
+    .read_text()
+    .replace("time_zone: Europe/London", "time_zone: America/New_York")
+    .replace("country: GB", "country: US")
+    .replace("subdiv: ENG", "subdiv: null")
+)
 
 
 def utc(*args: int) -> datetime:
@@ -103,10 +112,57 @@ def test_next_business_start_across_the_autumn_dst_change():
 def test_a_calendar_refuses_naive_times_and_empty_weeks():
     with pytest.raises(ValueError, match="no time zone"):
         POLICY.calendar.is_business_hours(datetime(2026, 6, 8, 10))
+    london = {
+        "time_zone": "Europe/London",
+        "days": ["mon"],
+        "start": time(9),
+        "end": time(17),
+        "country": "GB",
+        "subdiv": "ENG",
+    }
     with pytest.raises(ValueError, match="at least one working day"):
-        BusinessCalendar(days=[])
+        BusinessCalendar(**(london | {"days": []}))
     with pytest.raises(ValueError, match="not after"):
-        BusinessCalendar(start=time(18), end=time(9))
+        BusinessCalendar(**(london | {"start": time(18), "end": time(9)}))
+
+
+# ---------------------------------------------------------------------- the policy's time zone everywhere
+@pytest.fixture
+def policy_file(tmp_path, monkeypatch):
+    """POLICY_FILE pointing at a policy file the test writes (as the config layer's /opt/policy.yaml)."""
+
+    def write(text: str | None):
+        path = tmp_path / "policy.yaml"
+        if text is not None:
+            path.write_text(text)
+        monkeypatch.setenv("POLICY_FILE", str(path))
+        get_settings.cache_clear()
+        return path
+
+    yield write
+    get_settings.cache_clear()
+
+
+def test_business_days_for_other_areas_follow_the_deployed_policy_file(policy_file):
+    policy_file(NEW_YORK_POLICY)
+    assert is_business_day(date(2026, 7, 3)) is False  # Independence Day observed (the 4th is a Saturday)
+    assert is_business_day(date(2026, 8, 31)) is True  # England's summer bank holiday is a US working day
+    assert add_business_days(date(2026, 7, 2), 1) == date(2026, 7, 6)
+
+
+def test_without_a_policy_file_business_days_are_the_policys_defaults(policy_file):
+    policy_file(None)
+    assert is_business_day(date(2026, 8, 31)) is False  # summer bank holiday, England and Wales
+    assert is_business_day(date(2026, 7, 3)) is True
+
+
+def test_the_decision_reads_hours_in_the_policys_time_zone():
+    new_york = parse_policy(NEW_YORK_POLICY)
+    monday_0930_edt = utc(2026, 6, 8, 13, 30)  # 14:30 in London, 09:30 in New York
+    decision = decide(monday_0930_edt, new_york, [], [], alert())
+    assert decision.page == ["alastair"] and "Mon 08 Jun 2026 09:30 EDT" in decision.reason
+    evening = decide(utc(2026, 6, 8, 22, 0), new_york, [], [], alert())  # 18:00 EDT
+    assert evening.page == [] and evening.hold_until == utc(2026, 6, 9, 13, 0)  # Tue 09:00 EDT
 
 
 # ---------------------------------------------------------------------- decide: business as usual

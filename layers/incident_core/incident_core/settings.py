@@ -7,6 +7,8 @@ from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
+from incident_core import env
+
 
 class Settings(BaseModel):
     table_name: str = Field("incident-suite", alias="TABLE_NAME")
@@ -15,10 +17,10 @@ class Settings(BaseModel):
     event_source: str = Field("incident-suite", alias="EVENT_SOURCE")
     incidents_channel: str = Field("#incidents", alias="INCIDENTS_CHANNEL")
     # Secrets Manager secret ids; the values never sit in environment variables.
-    slack_secret_id: str = Field("incident-suite/slack", alias="SLACK_SECRET_ID")
+    slack_secret_id: str = Field(env.DEFAULTS[env.SLACK_SECRET_ID], alias=env.SLACK_SECRET_ID)
     zoom_secret_id: str = Field("incident-suite/zoom", alias="ZOOM_SECRET_ID")
     # Overridable base URLs, so tests and the demo talk HTTP to local stand-ins.
-    slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
+    slack_api_url: str = Field(env.DEFAULTS[env.SLACK_API_URL], alias=env.SLACK_API_URL)
     zoom_api_url: str = Field("https://api.zoom.us/v2", alias="ZOOM_API_URL")
     zoom_oauth_url: str = Field("https://zoom.us/oauth/token", alias="ZOOM_OAUTH_URL")
     documents_bucket: str = Field("", alias="DOCUMENTS_BUCKET")

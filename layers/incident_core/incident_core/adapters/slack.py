@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from incident_core.settings import Settings
+if TYPE_CHECKING:  # the Slack app's acknowledgement path makes its client without loading pydantic
+    from incident_core.settings import Settings
 
 
 class SlackPoster(Protocol):
@@ -19,7 +20,13 @@ class SlackPoster(Protocol):
     def open_dm(self, user_id: str) -> str: ...
 
 
-def web_client(settings: Settings, token: str) -> Any:
+def web_client(settings: Settings, token: str | None) -> Any:
+    return slack_web_client(settings.slack_api_url, token)
+
+
+def slack_web_client(api_url: str, token: str | None) -> Any:
+    """slack_sdk's WebClient for Slack's API URL, with the suite's retry handlers. Without a token it is
+    the template Bolt copies for each request (and gives the bot token to)."""
     from slack_sdk import WebClient
     from slack_sdk.http_retry.builtin_handlers import (
         ConnectionErrorRetryHandler,
@@ -29,7 +36,7 @@ def web_client(settings: Settings, token: str) -> Any:
 
     return WebClient(
         token=token,
-        base_url=settings.slack_api_url,
+        base_url=api_url,
         timeout=10,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),

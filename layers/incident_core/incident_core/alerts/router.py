@@ -9,6 +9,9 @@ Flow for a new problem (see docs/architecture-routing.md):
 
 Any notification of an open alert (a repeat, a retried delivery, a PageDue) also moves that alert's
 unfinished pages along, so whatever a crash interrupted is picked up by the next invocation about it.
+
+An open alert nothing was heard of for UNHEARD_FOR (its recovery was lost, e.g. to the dead-letter
+queue) does not swallow a new failure: the new notification closes it and opens a new alert, which pages.
 """
 
 from __future__ import annotations
@@ -26,14 +29,14 @@ from incident_core.adapters.bus import EventBus
 from incident_core.adapters.scheduler import Scheduler
 from incident_core.alerts.health import HealthFact, HealthFacts
 from incident_core.alerts.intake import Signal, SignalKind
-from incident_core.alerts.store import KEEP_ALERTS, AlertStore, OpenOutcome
+from incident_core.alerts.store import AlertStore, OpenOutcome, alert_expires_at
 from incident_core.clock import utc_now
 from incident_core.events import AlertRaised, AlertResolved, PageDue
 from incident_core.ids import new_id
 from incident_core.models.alerts import Alert, AlertEvent, AlertStatus
 from incident_core.models.windows import Silence, TractionWindow
 from incident_core.paging.delivery import CHANNEL_TARGET, Pager
-from incident_core.paging.messages import resolution_text
+from incident_core.paging.messages import mrkdwn_escape, resolution_text, unrecovered_text
 from incident_core.paging.pages import Page, PageKind, PageStatus, claimed_now, page_id_for
 from incident_core.paging.store import CLAIM_LEASE, LeaseLost, PageStore
 from incident_core.policy.decide import PageDecision, decide, repage_audience
@@ -44,6 +47,10 @@ logger = logging.getLogger(__name__)
 # A schedule may fire a little early; a page due within this is sent now rather than rescheduled.
 DUE_GRACE = timedelta(seconds=60)
 MAX_RETRY_DELAY = timedelta(minutes=10)
+# Alarms and journeys notify on a change of state only, and a repeat refreshes `last_seen`. A failure
+# reported this long after anything was last heard of the open alert is a new problem whose previous
+# recovery was lost: the old alert is closed (as of when it was last heard of) and the new one pages.
+UNHEARD_FOR = timedelta(hours=24)
 
 
 class PolicyWindows(Protocol):
@@ -138,7 +145,7 @@ class AlertRouter:
         return RouteResult("health", detail=detail)
 
     # ------------------------------------------------------------------ raise, repeat, resolve, note
-    def _raise(self, signal: Signal, moment: _Moment) -> RouteResult:
+    def _raise(self, signal: Signal, moment: _Moment, close_unheard: bool = True) -> RouteResult:
         # No look-up first: the transaction's lock says whether the alert exists (a repeat) or not.
         alert = Alert(
             alert_id=new_id("al", moment.now),
@@ -166,13 +173,22 @@ class AlertRouter:
             for page in _pages_for(alert, decision, moment.now, first_seq=0)
         ]
         raised = AlertEvent(
-            at=moment.now, what=f"raised: {alert.title} ({signal.marking}); {_decision_line(decision)}"
+            at=moment.now,
+            what=f"raised: {mrkdwn_escape(alert.title)} ({mrkdwn_escape(signal.marking)}); "
+            f"{_decision_line(decision)}",
         )
         outcome = self.alerts.open(alert, raised, pages, signal.notification_id)
-        if outcome == OpenOutcome.EXISTS:  # a concurrent delivery created it first
+        if outcome == OpenOutcome.EXISTS:  # already open: a concurrent delivery, or a repeat
             winner = self.alerts.open_alert_id(signal.fingerprint)
             if winner is None:
                 return RouteResult("ignored", detail="the alert was resolved while this arrived")
+            if close_unheard:
+                unheard = self.alerts.get(winner)
+                if unheard is not None and unheard_of(unheard, signal):
+                    self._close_unrecovered(unheard, signal, moment)
+                    result = self._raise(signal, moment, close_unheard=False)
+                    result.detail = f"closed {winner}: unheard of since {unheard.last_seen.isoformat()}"
+                    return result
             return self._repeat(winner, signal, moment)
         if outcome == OpenOutcome.STALE:
             return RouteResult("ignored", detail="older than the last resolution of this alarm")
@@ -193,16 +209,21 @@ class AlertRouter:
         return result
 
     def _promote(self, alert: Alert, signal: Signal, moment: _Moment) -> Alert:
-        if not self.alerts.promote(alert.alert_id, signal.marking, moment.now):
-            return self.alerts.get(alert.alert_id) or alert
-        promoted = alert.model_copy(update={"incident_alarm": True})
-        decision = moment.decide(promoted)
-        existing = self.pages.for_alert(alert.alert_id)
-        expires_at = _expiry(alert)
-        for page in _pages_for(promoted, decision, moment.now, first_seq=len(existing)):
-            self.pages.add(page, expires_at)
-        self.alerts.set_routing(alert.alert_id, bool(decision.page or decision.hold_until), decision.reason)
-        self.alerts.add_event(alert.alert_id, AlertEvent(at=moment.now, what=_decision_line(decision)))
+        decision = moment.decide(alert.model_copy(update={"incident_alarm": True}))
+        promoted = alert.model_copy(
+            update={
+                "incident_alarm": True,
+                "pages": bool(decision.page or decision.hold_until),
+                "reason": decision.reason,
+            }
+        )
+        first_seq = len(self.pages.for_alert(alert.alert_id))
+        line = AlertEvent(
+            at=moment.now,
+            what=f"marked an incident alarm: {mrkdwn_escape(signal.marking)}; {_decision_line(decision)}",
+        )
+        # The flag, the routing and the page intents in one transaction; _advance then sends what is due.
+        self.alerts.promote(promoted, line, _pages_for(promoted, decision, moment.now, first_seq))
         return self.alerts.get(alert.alert_id) or promoted
 
     def _resolve(self, signal: Signal, moment: _Moment) -> RouteResult:
@@ -212,7 +233,9 @@ class AlertRouter:
         alert = self.alerts.get(alert_id)
         if alert is None or signal.occurred_at < alert.started_at:
             return RouteResult("ignored", alert_id, detail="older than the open alert: a late delivery")
-        resolved = self.alerts.resolve(alert_id, signal.occurred_at, f"resolved: {signal.state_reason}")
+        resolved = self.alerts.resolve(
+            alert_id, signal.occurred_at, f"resolved: {mrkdwn_escape(signal.state_reason)}"
+        )
         if resolved is None:
             return RouteResult("ignored", alert_id, detail="already resolved")
         if resolved.slack_ts:
@@ -225,12 +248,36 @@ class AlertRouter:
         )
         return RouteResult("resolved", alert_id)
 
+    def _close_unrecovered(self, alert: Alert, signal: Signal, moment: _Moment) -> None:
+        silent = signal.occurred_at - alert.last_seen
+        line = AlertEvent(
+            at=moment.now,
+            what=f"closed without a recovery: nothing heard of it for {_hours(silent)} until it failed again "
+            f"at {_local(signal.occurred_at, moment.policy)}; that is a new alert",
+        )
+        closed = self.alerts.close_unrecovered(alert.alert_id, alert.last_seen, line)
+        if closed is None:  # a concurrent delivery closed it first
+            return
+        logger.warning(
+            "closed an alert whose recovery never arrived",
+            extra={"alert_id": alert.alert_id, "last_seen": alert.last_seen.isoformat()},
+        )
+        if closed.slack_ts:
+            try:
+                self.pager.post_resolution(closed.slack_ts, unrecovered_text(closed, moment.policy, silent))
+            except Exception:  # the closure is recorded and announced; the thread reply is a courtesy
+                logger.exception("could not reply the closure in Slack", extra={"alert_id": alert.alert_id})
+        self.bus.put(
+            AlertResolved(alert_id=alert.alert_id, fingerprint=alert.fingerprint, resolved_at=alert.last_seen)
+        )
+
     def _note(self, signal: Signal, moment: _Moment) -> RouteResult:
         alert_id = self.alerts.open_alert_id(signal.fingerprint)
         if alert_id is None:
             return RouteResult("ignored", detail=f"{signal.details.get('state')}: no open alert, never pages")
         state = signal.details.get("state", "state change")
-        self.alerts.add_event(alert_id, AlertEvent(at=moment.now, what=f"{state}: {signal.state_reason}"))
+        line = f"{state}: {mrkdwn_escape(signal.state_reason)}"
+        self.alerts.add_event(alert_id, AlertEvent(at=moment.now, what=line))
         return RouteResult("noted", alert_id, detail=f"{state} never pages")
 
     # ------------------------------------------------------------------ pages
@@ -309,14 +356,14 @@ class AlertRouter:
         except LeaseLost:
             return 0, 0
         except Exception as error:  # Slack or SNS still failing after the SDK's own retries
-            self._retry_later(alert, claimed, error, moment.now)
+            self._retry_later(alert, claimed, error, moment)
             return 0, 1
         self._finish(alert, claimed, moment)
         return 1, 0
 
     def _finish(self, alert: Alert, page: Page, moment: _Moment) -> None:
         next_page = self._next_repage(alert, page, moment)
-        if not self.pages.finish(page, moment.now, next_page, _expiry(alert)):
+        if not self.pages.finish(page, moment.now, next_page, alert_expires_at(alert)):
             logger.warning("page finished by another deliverer", extra={"page_id": page.page_id})
             return
         if CHANNEL_TARGET in page.delivered:
@@ -359,7 +406,8 @@ class AlertRouter:
             self.alerts.add_event(alert.alert_id, AlertEvent(at=moment.now, what=_decision_line(decision)))
             self._ensure_schedule(held, held.due_at, moment.now)
 
-    def _retry_later(self, alert: Alert, page: Page, error: Exception, now: datetime) -> None:
+    def _retry_later(self, alert: Alert, page: Page, error: Exception, moment: _Moment) -> None:
+        now = moment.now
         delay = min(timedelta(minutes=2 ** max(page.attempts - 1, 0)), MAX_RETRY_DELAY)
         retry_at = now + delay
         description = f"{type(error).__name__}: {error}"
@@ -372,7 +420,8 @@ class AlertRouter:
             alert.alert_id,
             AlertEvent(
                 at=now,
-                what=f"page could not be sent ({description[:200]}); trying again at {retry_at:%H:%M} UTC",
+                what=f"page could not be sent ({mrkdwn_escape(description[:200])}); "
+                f"trying again at {_local(retry_at, moment.policy)}",
             ),
         )
         self._ensure_schedule(released, retry_at, now)
@@ -454,12 +503,21 @@ def _pages_for(alert: Alert, decision: PageDecision, now: datetime, first_seq: i
     return []
 
 
+def unheard_of(alert: Alert, signal: Signal) -> bool:
+    """Is `signal` a failure reported UNHEARD_FOR or more after the open `alert` was last heard of? Then
+    the alert's recovery was lost and this is a new problem. Source time against the last notification,
+    so a late redelivery of an old failure (a dead-letter redrive) never counts as new."""
+    return signal.occurred_at - alert.last_seen >= UNHEARD_FOR
+
+
 def _decision_line(decision: PageDecision) -> str:
+    # History lines are Slack mrkdwn (they carry <@U...> mentions); the reason quotes people's labels.
+    reason = mrkdwn_escape(decision.reason)
     if decision.page:
-        return f"policy ({decision.mode.value}): {decision.reason}"
+        return f"policy ({decision.mode.value}): {reason}"
     if decision.hold_until:
-        return f"held ({decision.mode.value}): {decision.reason}"
-    return f"recorded only: {decision.reason}"
+        return f"held ({decision.mode.value}): {reason}"
+    return f"recorded only: {reason}"
 
 
 def _sent_line(page: Page, policy: Policy) -> str:
@@ -473,5 +531,10 @@ def _sent_line(page: Page, policy: Policy) -> str:
     return f"{verb} {who} ({', '.join(how)})"
 
 
-def _expiry(alert: Alert) -> int:
-    return int((alert.started_at + KEEP_ALERTS).timestamp())
+def _local(at: datetime, policy: Policy) -> str:
+    local = policy.calendar.local(at)
+    return f"{local:%a %d %b %H:%M} {local.tzname()}"
+
+
+def _hours(span: timedelta) -> str:
+    return f"{span.total_seconds() / 3600:.0f} h"

@@ -26,13 +26,12 @@ from incident_core.alerts.keys import (
     fingerprint_pk,
     iso,
 )
-from incident_core.clock import utc_now
 from incident_core.models.alerts import Alert, AlertEvent, AlertStatus
 from incident_core.paging.pages import Page
 from incident_core.paging.store import page_item
 from incident_core.settings import Settings, get_settings
 
-__all__ = ["AlertEvent", "AlertNotFound", "AlertStore", "OpenOutcome"]
+__all__ = ["AlertEvent", "AlertNotFound", "AlertStore", "OpenOutcome", "alert_expires_at"]
 
 # Alerts and their history are kept long enough for post-mortems and yearly reviews.
 KEEP_ALERTS = timedelta(days=400)
@@ -40,6 +39,11 @@ KEEP_LAST_RESOLVED = timedelta(days=30)
 _TRANSACTION_ATTEMPTS = 6
 # The fingerprint's lock item: `alert_id` while an alert is open, `resolved_at` of its last alert.
 LOCK_SK = "OPEN"
+
+
+def alert_expires_at(alert: Alert) -> int:
+    """When the alert's items (the alert, its history, its pages) expire: TTL `expires_at`, epoch seconds."""
+    return int((alert.started_at + KEEP_ALERTS).timestamp())
 
 
 class AlertNotFound(LookupError):
@@ -126,13 +130,13 @@ class AlertStore:
 
         return self._apply(alert_id, at, verdict)
 
-    def link_incident(self, alert_id: str, incident_id: str, at: datetime | None = None) -> None:
+    def link_incident(self, alert_id: str, incident_id: str, at: datetime) -> None:
         def verdict(alert: Alert) -> tuple[dict[str, Any], str] | None:
             if alert.incident_id == incident_id:
                 return None
             return {"incident_id": incident_id}, f"linked to incident {incident_id}"
 
-        self._apply(alert_id, at or utc_now(), verdict)
+        self._apply(alert_id, at, verdict)
 
     # ------------------------------------------------------------------ the router's writes
     def open(
@@ -144,7 +148,7 @@ class AlertStore:
     ) -> OpenOutcome:
         """Create the alert (with its opening history line), take its fingerprint's lock and write its
         page intents, in one transaction: all or nothing."""
-        expires_at = int((alert.started_at + KEEP_ALERTS).timestamp())
+        expires_at = alert_expires_at(alert)
         pk = alert_pk(alert.alert_id)
         items: list[dict[str, Any]] = [
             _put(
@@ -214,74 +218,37 @@ class AlertStore:
         return self._require(alert_id)  # already counted (or the alert vanished: _require says so)
 
     def resolve(self, alert_id: str, at: datetime, what: str) -> Alert | None:
-        """Close the alert and release its fingerprint. None if it was already resolved."""
-        alert = self._require(alert_id)
-        if alert.resolved_at is not None:
-            return None
-        status = alert.status if alert.status == AlertStatus.FALSE_ALARM else AlertStatus.RESOLVED
-        pk = alert_pk(alert_id)
-        expires_at = int((alert.started_at + KEEP_ALERTS).timestamp())
+        """Close the alert (its recovery came at `at`) and release its fingerprint. None if it was already
+        resolved."""
+        return self._close(alert_id, at, AlertEvent(at=at, what=what))
+
+    def close_unrecovered(self, alert_id: str, last_heard: datetime, line: AlertEvent) -> Alert | None:
+        """Close an alert whose recovery never arrived (see AlertRouter's staleness rule): resolved as of
+        the last time it was heard of, with `line` saying so. None if it was already resolved."""
+        return self._close(alert_id, last_heard, line)
+
+    def promote(self, promoted: Alert, line: AlertEvent, pages: Iterable[Page]) -> bool:
+        """A recorded-only alert turns out to be an incident alarm (its incident-topic notification came
+        after the EventBridge one). `promoted` carries the policy's new routing (`pages`, `reason`): the
+        flag, the routing, the history line and the page intents are written in one transaction, so no
+        crash can leave it promoted without its pages. True for the one caller that made the change."""
+        expires_at = alert_expires_at(promoted)
         items = [
-            _update_alert(
-                self.table.name,
-                alert,
-                {"status": status.value, "resolved_at": iso(at), "gsi1pk": CLOSED_ALERTS},
-            ),
             {
                 "Update": {
                     "TableName": self.table.name,
-                    "Key": serialize({"pk": fingerprint_pk(alert.fingerprint), "sk": LOCK_SK}),
-                    "UpdateExpression": "REMOVE alert_id SET resolved_at = :at, expires_at = :expires",
-                    "ConditionExpression": "alert_id = :id",
+                    "Key": serialize({"pk": alert_pk(promoted.alert_id), "sk": ALERT_SK}),
+                    "UpdateExpression": "SET incident_alarm = :yes, pages = :pages, reason = :reason",
+                    "ConditionExpression": "incident_alarm = :no",
                     "ExpressionAttributeValues": serialize(
-                        {
-                            ":id": alert_id,
-                            ":at": iso(at),
-                            ":expires": int((at + KEEP_LAST_RESOLVED).timestamp()),
-                        }
+                        {":yes": True, ":no": False, ":pages": promoted.pages, ":reason": promoted.reason}
                     ),
                 }
             },
-            _put(self.table.name, _event_item(pk, AlertEvent(at=at, what=what), expires_at), condition=None),
+            _put(self.table.name, _event_item(alert_pk(promoted.alert_id), line, expires_at), condition=None),
         ]
-        if self._transact(items) is not None:
-            return None  # changed underneath (resolved by a concurrent delivery)
-        return alert.model_copy(update={"status": status, "resolved_at": at})
-
-    def promote(self, alert_id: str, reason: str, at: datetime) -> bool:
-        """A recorded-only alert turns out to be an incident alarm (its incident-topic notification came
-        after the EventBridge one). True for the one caller that made the change."""
-        alert = self._require(alert_id)
-        items = [
-            {
-                "Update": {
-                    "TableName": self.table.name,
-                    "Key": serialize({"pk": alert_pk(alert_id), "sk": ALERT_SK}),
-                    "UpdateExpression": "SET incident_alarm = :yes",
-                    "ConditionExpression": "incident_alarm = :no",
-                    "ExpressionAttributeValues": serialize({":yes": True, ":no": False}),
-                }
-            },
-            _put(
-                self.table.name,
-                _event_item(
-                    alert_pk(alert_id),
-                    AlertEvent(at=at, what=f"marked an incident alarm: {reason}"),
-                    int((alert.started_at + KEEP_ALERTS).timestamp()),
-                ),
-                condition=None,
-            ),
-        ]
+        items += [_put(self.table.name, page_item(page, expires_at)) for page in pages]
         return self._transact(items) is None
-
-    def set_routing(self, alert_id: str, pages: bool, reason: str) -> None:
-        """Record what the policy decided for the alert (after a promotion)."""
-        self.table.dynamodb.update_item(
-            TableName=self.table.name,
-            Key=serialize({"pk": alert_pk(alert_id), "sk": ALERT_SK}),
-            UpdateExpression="SET pages = :pages, reason = :reason",
-            ExpressionAttributeValues=serialize({":pages": pages, ":reason": reason}),
-        )
 
     def mark_announced(self, alert_id: str) -> None:
         self.table.dynamodb.update_item(
@@ -309,9 +276,8 @@ class AlertStore:
 
     def add_event(self, alert_id: str, event: AlertEvent) -> None:
         alert = self._require(alert_id)
-        expires_at = int((alert.started_at + KEEP_ALERTS).timestamp())
         self.table.dynamodb.put_item(
-            TableName=self.table.name, Item=_event_item(alert_pk(alert_id), event, expires_at)
+            TableName=self.table.name, Item=_event_item(alert_pk(alert_id), event, alert_expires_at(alert))
         )
 
     # ------------------------------------------------------------------ internals
@@ -335,18 +301,58 @@ class AlertStore:
             if judged is None:
                 return alert
             changes, what = judged
-            expires_at = int((alert.started_at + KEEP_ALERTS).timestamp())
             items = [
                 _update_alert(self.table.name, alert, changes),
                 _put(
                     self.table.name,
-                    _event_item(alert_pk(alert_id), AlertEvent(at=at, what=what), expires_at),
+                    _event_item(alert_pk(alert_id), AlertEvent(at=at, what=what), alert_expires_at(alert)),
                     condition=None,
                 ),
             ]
             if self._transact(items) is None:
                 return self._require(alert_id)
         raise RuntimeError(f"alert {alert_id} kept changing while updating it; try again")
+
+    def _close(self, alert_id: str, resolved_at: datetime, line: AlertEvent) -> Alert | None:
+        """Resolve the alert and release its fingerprint's lock, with its history line, in one transaction
+        over the alert as read. An acknowledgement or false-alarm mark landing in between makes the
+        transaction fail: read again and retry (a few times, then give up loudly: Lambda retries), so a
+        recovery is never dropped and the lock never stays taken by a resolved problem."""
+        for _ in range(_TRANSACTION_ATTEMPTS):
+            alert = self._require(alert_id)
+            if alert.resolved_at is not None:
+                return None
+            status = alert.status if alert.status == AlertStatus.FALSE_ALARM else AlertStatus.RESOLVED
+            items = [
+                _update_alert(
+                    self.table.name,
+                    alert,
+                    {"status": status.value, "resolved_at": iso(resolved_at), "gsi1pk": CLOSED_ALERTS},
+                ),
+                {
+                    "Update": {
+                        "TableName": self.table.name,
+                        "Key": serialize({"pk": fingerprint_pk(alert.fingerprint), "sk": LOCK_SK}),
+                        "UpdateExpression": "REMOVE alert_id SET resolved_at = :at, expires_at = :expires",
+                        "ConditionExpression": "alert_id = :id",
+                        "ExpressionAttributeValues": serialize(
+                            {
+                                ":id": alert_id,
+                                ":at": iso(resolved_at),
+                                ":expires": int((resolved_at + KEEP_LAST_RESOLVED).timestamp()),
+                            }
+                        ),
+                    }
+                },
+                _put(
+                    self.table.name,
+                    _event_item(alert_pk(alert_id), line, alert_expires_at(alert)),
+                    condition=None,
+                ),
+            ]
+            if self._transact(items) is None:
+                return alert.model_copy(update={"status": status, "resolved_at": resolved_at})
+        raise RuntimeError(f"alert {alert_id} kept changing while resolving it; try again")
 
     def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
         """Run a transaction; None on success, else the per-item cancellation reasons. Conflicts with a

@@ -14,70 +14,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from incident_core.incidents.render import help_message, mrkdwn, status_list, when
-from incident_core.incidents.service import INCIDENT_ID, CommandError, IncidentService
+from incident_core.incidents.acks import Command, help_message
+from incident_core.incidents.render import mrkdwn, status_list, when
+from incident_core.incidents.service import CommandError, IncidentService
 from incident_core.models import Incident, IncidentStatus
 
 LONDON = ZoneInfo("Europe/London")
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 RELATIVE = re.compile(r"^\+(\d+)([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-# Subcommands that act on one incident (named, or the only open one).
-ON_INCIDENT = ("update", "impact", "note", "lead", "resolve")
-SUBCOMMANDS = (
-    "help",
-    "declare",
-    "status",
-    *ON_INCIDENT,
-    "action",
-    "actions",
-    "traction",
-    "silence",
-)
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str  # a subcommand, or "unknown"
-    words: list[str]
-    rest: str  # the text after the subcommand (and after the incident id, when one is named)
-    incident_id: str | None = None
-    given: str = ""  # what was typed, for "unknown"
-
-    @property
-    def problem(self) -> str | None:
-        """What is missing, known without looking anything up (answered at once, in the acknowledgement)."""
-        if self.name in ("update", "impact", "note") and not self.rest:
-            example = f"/incident {self.name} {EXAMPLES[self.name]}"
-            return f"`/incident {self.name}` needs a text, for example `{example}`."
-        if self.name == "lead" and not self.rest:
-            return "Say who leads it: `/incident lead @person`."
-        if self.name == "action" and not self.rest:
-            return "Say what must be done: `/incident action add a retry to the viewing API @owner`."
-        return None
-
-
-EXAMPLES = {
-    "update": "the fix is rolling out",
-    "impact": "users cannot book viewings",
-    "note": "restarted the API tasks",
-}
-
-
-def parse(text: str) -> Command:
-    text = (text or "").strip()
-    if not text:
-        return Command("help", [], "")
-    head, _, rest = text.partition(" ")
-    name = head.lower()
-    rest = rest.strip()
-    if name not in SUBCOMMANDS:
-        return Command("unknown", text.split(), rest, given=head)
-    incident_id = None
-    first, _, after = rest.partition(" ")
-    if name in (*ON_INCIDENT, "status", "action") and INCIDENT_ID.match(first):
-        incident_id, rest = first, after.strip()
-    return Command(name, rest.split(), rest, incident_id)
 
 
 def user_id(value: str) -> str:

@@ -1,5 +1,5 @@
 """Block Kit for the incident in Slack (pure): the root message, the page after a click, the status
-list, the declare form, help. Each function returns (fallback text, blocks) or a view.
+list. Each function returns (fallback text, blocks). The declare form and help are in acks.py.
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from incident_core.incidents.acks import clip
+from incident_core.incidents.acks import section as _section
 from incident_core.models import Incident, IncidentStatus
 
 LONDON = ZoneInfo("Europe/London")
-DECLARE_CALLBACK_ID = "incident_declare"
 ALERT_ACTION_IDS = ("alert_acknowledge", "alert_real_incident", "alert_false_alarm")
 STATUS_EMOJI = {
     IncidentStatus.INVESTIGATING: ":red_circle:",
@@ -20,38 +21,13 @@ STATUS_EMOJI = {
     IncidentStatus.MONITORING: ":large_yellow_circle:",
     IncidentStatus.RESOLVED: ":large_green_circle:",
 }
-SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
 _BARE_ANGLE = re.compile(r"<(?![@#!]|https?://|mailto:)")
 _BARE_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt);)")
-
-HELP = """*`/incident` commands*
-• `/incident declare [title]`: declare an incident (opens a form for the title and the impact)
-• `/incident status`: the open incidents
-• `/incident status [INC-…] investigating|identified|monitoring`: change an incident's status
-• `/incident update [INC-…] <text>`: the latest update, shown at the top of the thread
-• `/incident impact [INC-…] <text>`: what users cannot do
-• `/incident note [INC-…] <text>`: add a line to the timeline
-• `/incident lead [INC-…] @person`: who leads it
-• `/incident resolve [INC-…] [summary]`: resolve it (the post-mortem draft follows)
-• `/incident action [INC-…] <text> [@owner]`: open an action item (P0, due in 2 business days)
-• `/incident actions`: the open action items, each with a Done button
-• `/incident traction add <start> <end> <label>` · `traction list` · `traction end <id>`: traction moments
-• `/incident silence add <journey-or-alarm[*]> <until> <reason>` · `silence list` · `silence end <id>`
-• `/incident help`: this list
-
-*Which incident?* Slack does not tell a slash command which thread it was typed in, so name the
-incident (`INC-…`); when exactly one incident is open you can leave it out. Replies in an incident's
-thread need nothing: every reply is recorded in its timeline.
-*Times* are London time unless they carry an offset: `2026-12-01T18:00`, `now`, or relative: `+4h`, `+2d`."""
 
 
 def mrkdwn(text: str) -> str:
     """Text for mrkdwn: a stray '<' would swallow what follows; Slack's own tokens (<@U1>, links) stay."""
     return _BARE_ANGLE.sub("&lt;", _BARE_AMPERSAND.sub("&amp;", text))
-
-
-def clip(text: str, limit: int = SECTION_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def when(at: datetime | None) -> str:
@@ -71,10 +47,6 @@ def duration(seconds: float) -> str:
     if hours < 48:
         return f"{hours} h {minutes:02d} min"
     return f"{hours // 24} days {hours % 24} h"
-
-
-def _section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text)}}
 
 
 def _context(text: str) -> dict:
@@ -184,46 +156,3 @@ def status_list(
             )
         )
     return text, blocks
-
-
-def declare_modal(title: str = "") -> dict:
-    title_input: dict = {
-        "type": "plain_text_input",
-        "action_id": "title",
-        "max_length": 150,
-        "placeholder": {"type": "plain_text", "text": "What is broken, in a few words"},
-    }
-    if title:
-        title_input["initial_value"] = title[:150]
-    return {
-        "type": "modal",
-        "callback_id": DECLARE_CALLBACK_ID,
-        "title": {"type": "plain_text", "text": "Declare an incident"},
-        "submit": {"type": "plain_text", "text": "Declare"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": "title",
-                "label": {"type": "plain_text", "text": "Title"},
-                "element": title_input,
-            },
-            {
-                "type": "input",
-                "block_id": "impact",
-                "label": {"type": "plain_text", "text": "Impact: what can users not do?"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "impact",
-                    "multiline": True,
-                    "max_length": 2000,
-                },
-            },
-        ],
-    }
-
-
-def help_message(prefix: str = "") -> tuple[str, list[dict]]:
-    if not prefix:
-        return HELP, [_section(HELP)]
-    return f"{prefix}\n\n{HELP}", [_section(prefix), _section(HELP)]

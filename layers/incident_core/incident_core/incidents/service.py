@@ -22,7 +22,6 @@ from incident_core.incidents.store import MAX_ENTRIES_PER_CREATE, IncidentExists
 from incident_core.incidents.timeline import ChangeKind, ThreadChange, alert_history_entries, system_entry
 from incident_core.models import ActionItem, Alert, AlertStatus, Incident, IncidentStatus
 
-INCIDENT_ID = re.compile(r"^INC-[0-9a-z]+$", re.IGNORECASE)
 MAX_TITLE = 150
 MAX_TEXT = 3000
 RESOLVED_KEY = "resolved"

@@ -5,6 +5,9 @@ returns (process_before_response). So each listener acknowledges at once with wh
 looking anything up (help, a missing argument, the declare form), and the work runs in a lazy
 listener: Bolt invokes the same function again, asynchronously, with the same signed request.
 Errors are answered to the person who asked only (ephemeral responses).
+
+Only acks.py is loaded for the acknowledgement: the models, stores and rendering the work needs are
+imported by the listeners that do it, so a cold container answers Slack without loading them.
 """
 
 from __future__ import annotations
@@ -13,20 +16,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
 
-from incident_core.incidents.commands import Commands, parse
-from incident_core.incidents.render import (
-    DECLARE_CALLBACK_ID,
-    declare_modal,
-    help_message,
-    page_after_click,
-    when,
-)
-from incident_core.incidents.service import CommandError, IncidentService
-from incident_core.incidents.timeline import thread_change
+from incident_core.incidents.acks import DECLARE_CALLBACK_ID, declare_modal, help_message, parse
+
+if TYPE_CHECKING:
+    from incident_core.incidents.commands import Commands
+    from incident_core.incidents.service import IncidentService
 
 logger = logging.getLogger(__name__)
 ACKNOWLEDGED_BY_THE_ACK = ("help", "unknown", "declare")
@@ -45,6 +44,8 @@ class SlackServices:
 
 
 def _fail(respond: Any, error: Exception) -> None:
+    from incident_core.incidents.service import CommandError
+
     if isinstance(error, CommandError):
         respond(text=str(error), response_type="ephemeral", replace_original=False)
         return
@@ -56,6 +57,12 @@ def _fail(respond: Any, error: Exception) -> None:
     )
 
 
+def _when(at: datetime | None) -> str:
+    from incident_core.incidents.render import when
+
+    return when(at)
+
+
 def _update_page(client: Any, body: dict[str, Any], outcome: str, keep: tuple[str, ...] = ()) -> None:
     """Show on the page message who did what (and drop the buttons that no longer apply)."""
     message = body.get("message") or {}
@@ -64,6 +71,8 @@ def _update_page(client: Any, body: dict[str, Any], outcome: str, keep: tuple[st
     ts = container.get("message_ts") or message.get("ts")
     if not (channel and ts):
         return
+    from incident_core.incidents.render import page_after_click
+
     blocks = page_after_click(message.get("blocks") or [], outcome, keep)
     client.chat_update(channel=channel, ts=ts, text=message.get("text") or outcome, blocks=blocks)
 
@@ -71,21 +80,32 @@ def _update_page(client: Any, body: dict[str, Any], outcome: str, keep: tuple[st
 def build_app(
     *,
     signing_secret: str,
+    bot_token: str,
     client: Any,
     services: Callable[[], SlackServices],
     name: str = "incident-suite",
 ) -> App:
-    """The Bolt app. `services` is called when a listener first needs the stores (lazily, once)."""
+    """The Bolt app. `client` is a WebClient without a token (Slack's base URL, retry handlers): Bolt
+    copies it for each request and sets `bot_token` on the copy. `services` is called when a listener
+    first needs the stores (lazily, once)."""
+
+    def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+        # The one workspace's bot token, from the secret. Bolt's default single-workspace authorisation
+        # calls auth.test on each container's first request: a Slack round trip before every cold
+        # answer, for the bot's own ids, which nothing here needs (the timeline skips bots' messages).
+        return AuthorizeResult(
+            enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=bot_token
+        )
+
     app = App(
         name=name,
         client=client,
         signing_secret=signing_secret,
+        authorize=authorize,
         process_before_response=True,
         # The Lambda handler verifies every request before Bolt sees it (one verification path, whose
         # clock tests can set); Bolt's own check would only repeat it.
         request_verification_enabled=False,
-        # No auth.test at start-up: it would add a Slack round trip to every cold start.
-        token_verification_enabled=False,
     )
 
     # ------------------------------------------------------------------ /incident
@@ -120,6 +140,8 @@ def build_app(
 
     # ------------------------------------------------------------------ the declare form
     def declare_from_form(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
+        from incident_core.incidents.service import CommandError
+
         values = view["state"]["values"]
         title = (values["title"]["title"].get("value") or "").strip()
         impact = (values["impact"]["impact"].get("value") or "").strip()
@@ -152,7 +174,7 @@ def build_app(
             _update_page(
                 client,
                 body,
-                f":eyes: Acknowledged by <@{alert.acknowledged_by}> {when(alert.acknowledged_at)}: "
+                f":eyes: Acknowledged by <@{alert.acknowledged_by}> {_when(alert.acknowledged_at)}: "
                 "re-paging stopped. Is it real?",
                 keep=("alert_real_incident", "alert_false_alarm"),
             )
@@ -168,7 +190,7 @@ def build_app(
                 client,
                 body,
                 f":rotating_light: Incident `{incident.incident_id}` declared by <@{incident.declared_by}> "
-                f"{when(incident.declared_at)}. Its thread in {services().incidents_channel} is the Live "
+                f"{_when(incident.declared_at)}. Its thread in {services().incidents_channel} is the Live "
                 "Incident State Document.",
             )
             if not declared.created:
@@ -195,7 +217,7 @@ def build_app(
                 client,
                 body,
                 f":white_check_mark: False alarm, said <@{alert.false_alarm_by or user}> "
-                f"{when(alert.false_alarm_at or services().now())}.{follow_up}",
+                f"{_when(alert.false_alarm_at or services().now())}.{follow_up}",
             )
         except Exception as error:
             _fail(respond, error)
@@ -232,6 +254,8 @@ def build_app(
 
     # ------------------------------------------------------------------ thread replies (Events API)
     def record_thread_message(event: dict[str, Any]) -> None:
+        from incident_core.incidents.timeline import thread_change
+
         change = thread_change(event)
         if change is not None:
             # Two small writes: done before answering, no second invocation for every message.

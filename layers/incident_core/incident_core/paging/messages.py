@@ -3,11 +3,17 @@
 The Slack message carries the validation step's buttons (action_id alert_acknowledge,
 alert_real_incident, alert_false_alarm; value = alert_id) that the Slack app handles. Its first block's
 block_id names the page, which is how a retried delivery recognises a message already posted.
+
+Slack reads `&`, `<` and `>` as control characters in mrkdwn: every piece of text that did not come from
+the suite itself (titles, alarm reasons, journey page excerpts, link names, people's labels and
+reasons) is escaped, so a stray `<` cannot swallow the rest of a message and `<!channel>` in an excerpt
+notifies nobody. The SMS/e-mail text is plain and left as it is.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from incident_core.models.alerts import Alert
 from incident_core.paging.pages import Page, PageKind
@@ -25,6 +31,11 @@ class SlackMessage:
     blocks: list[dict]
 
 
+def mrkdwn_escape(text: str) -> str:
+    """Text shown as itself in Slack mrkdwn (Slack's formatting reference: escape &, <, >)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def page_block_id(page: Page, target: str) -> str:
     return f"page:{page.page_id}:{target}"[:255]
 
@@ -33,11 +44,12 @@ def slack_message(alert: Alert, page: Page, policy: Policy, target: str, mention
     """The message for one target: `dm` (a person's DM) or `channel` (mentioning `mention`)."""
     local_start = policy.calendar.local(alert.started_at)
     mentions = " ".join(f"<@{policy.slack_id(person)}>" for person in mention)
+    title = mrkdwn_escape(alert.title)
     headline = {
-        PageKind.PAGE: f":rotating_light: {alert.title}",
-        PageKind.HELD: f":rotating_light: {alert.title} (held since outside business hours)",
-        PageKind.REPAGE: f":rotating_light: Not acknowledged yet (page {page.seq}): {alert.title}",
-        PageKind.NOTICE: f":warning: {alert.title}",
+        PageKind.PAGE: f":rotating_light: {title}",
+        PageKind.HELD: f":rotating_light: {title} (held since outside business hours)",
+        PageKind.REPAGE: f":rotating_light: Not acknowledged yet (page {page.seq}): {title}",
+        PageKind.NOTICE: f":warning: {title}",
     }[page.kind]
     if target == "channel" and mentions:
         intro = f"{mentions} you are paged."
@@ -51,9 +63,10 @@ def slack_message(alert: Alert, page: Page, policy: Policy, target: str, mention
         f"*Seen:* {alert.count} time{'s' if alert.count != 1 else ''}",
     ]
     if alert.journey:
-        facts.append(f"*Journey:* {alert.journey}")
+        facts.append(f"*Journey:* {mrkdwn_escape(alert.journey)}")
     if alert.alarm_name:
-        facts.append(f"*Alarm:* {alert.alarm_name}")
+        facts.append(f"*Alarm:* {mrkdwn_escape(alert.alarm_name)}")
+    state_reason = mrkdwn_escape(alert.state_reason)
     blocks: list[dict] = [
         {
             "type": "section",
@@ -62,12 +75,12 @@ def slack_message(alert: Alert, page: Page, policy: Policy, target: str, mention
         },
         {"type": "section", "fields": [{"type": "mrkdwn", "text": fact} for fact in facts]},
     ]
-    if alert.state_reason:
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": _clip(f">{alert.state_reason}")}}
-        )
-    context = [f"<{url}|{name}>" for name, url in alert.links.items() if url.startswith("http")]
-    context.append(f"Policy: {alert.reason or page.reason}")
+    if state_reason:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _clip(f">{state_reason}")}})
+    context = [
+        _link(url, name) for name, url in alert.links.items() if url.startswith(("https://", "http://"))
+    ]
+    context.append(f"Policy: {mrkdwn_escape(alert.reason or page.reason)}")
     context.append(f"Alert {alert.alert_id}")
     blocks.append(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(part)} for part in context]}
@@ -83,13 +96,24 @@ def slack_message(alert: Alert, page: Page, policy: Policy, target: str, mention
             ],
         }
     )
-    text = f"{headline} - {intro}" if target == "channel" else f"{headline} - {alert.state_reason or intro}"
+    text = f"{headline} - {intro}" if target == "channel" else f"{headline} - {state_reason or intro}"
     return SlackMessage(text=_clip(text), blocks=blocks)
 
 
 def resolution_text(alert: Alert, policy: Policy) -> str:
     resolved = policy.calendar.local(alert.resolved_at or alert.last_seen)
-    return f":white_check_mark: Resolved at {resolved:%H:%M} {resolved.tzname()}: {alert.title}"
+    title = mrkdwn_escape(alert.title)
+    return f":white_check_mark: Resolved at {resolved:%H:%M} {resolved.tzname()}: {title}"
+
+
+def unrecovered_text(alert: Alert, policy: Policy, silent: timedelta) -> str:
+    """The thread reply for an alert closed because its recovery never arrived (a new failure came in)."""
+    last = policy.calendar.local(alert.last_seen)
+    return (
+        f":grey_question: Closed without a recovery: nothing was heard of this after "
+        f"{last:%a %d %b %H:%M} {last.tzname()}, and it failed again {silent.total_seconds() / 3600:.0f} h "
+        f"later, which is a new alert. {mrkdwn_escape(alert.title)}"
+    )
 
 
 def urgent_message(alert: Alert, policy: Policy) -> tuple[str, str]:
@@ -113,6 +137,11 @@ def _button(text: str, action_id: str, value: str, style: str | None) -> dict:
     if style:
         button["style"] = style
     return button
+
+
+def _link(url: str, name: str) -> str:
+    # Inside <url|name>, a `|` in the URL would end it early; `&`, `<` and `>` are escaped as elsewhere.
+    return f"<{mrkdwn_escape(url.replace('|', '%7C'))}|{mrkdwn_escape(name)}>"
 
 
 def _clip(text: str) -> str:

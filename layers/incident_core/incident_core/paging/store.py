@@ -39,18 +39,6 @@ class PageStore:
         pages = [Page.model_validate(i) for i in self.table.query(alert_pk(alert_id), PAGE_PREFIX)]
         return sorted(pages, key=lambda p: p.seq)
 
-    def add(self, page: Page, expires_at: int) -> bool:
-        """Write a new page intent; False if that page already exists (deterministic page ids)."""
-        try:
-            self._client.put_item(
-                TableName=self.table.name,
-                Item=self._item(page, expires_at),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except self._client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
     def claim(
         self, page: Page, now: datetime, people: list[str] | None = None, channels: list[str] | None = None
     ) -> Page | None:

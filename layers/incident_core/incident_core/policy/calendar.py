@@ -1,17 +1,22 @@
-"""Business days and hours in the team's time zone, with England-and-Wales public holidays.
+"""Business days and hours in the team's time zone, with its public holidays: the policy file's
+`time_zone`, `business_hours` and `holidays` (config/policy.yaml: Europe/London, England and Wales).
 
-All instants are timezone-aware datetimes. Local wall-clock rules (09:00-17:30 London) are applied with
-zoneinfo, so the daylight-saving changes (last Sundays of March and October) move the UTC instants and
-nothing else. `holidays` is imported on first use, not at import, to keep the router's cold start small.
+All instants are timezone-aware datetimes. Local wall-clock rules (09:00-17:30 in the policy's zone) are
+applied with zoneinfo, so the daylight-saving changes move the UTC instants and nothing else. `holidays`
+is imported on first use, not at import, to keep the router's cold start small.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
+
+logger = logging.getLogger(__name__)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Searching further than this for a business day means the calendar has none (a configuration error).
@@ -19,16 +24,18 @@ _MAX_SEARCH_DAYS = 366
 
 
 class BusinessCalendar:
-    """When the team works: weekdays and hours in `time_zone`, minus public holidays and closed days."""
+    """When the team works: weekdays and hours in `time_zone`, minus public holidays and closed days.
+    The defaults live in one place, the policy file's model (incident_core.policy.model)."""
 
     def __init__(
         self,
-        time_zone: str = "Europe/London",
-        days: Iterable[str] = WEEKDAYS[:5],
-        start: time = time(9, 0),
-        end: time = time(17, 30),
-        country: str = "GB",
-        subdiv: str | None = "ENG",
+        *,
+        time_zone: str,
+        days: Iterable[str],
+        start: time,
+        end: time,
+        country: str,
+        subdiv: str | None,
         closed_days: Iterable[date] = (),
     ) -> None:
         if end <= start:
@@ -106,17 +113,33 @@ class BusinessCalendar:
             return self._holidays_by_year[year]
 
 
-@cache
 def default_calendar() -> BusinessCalendar:
-    """Monday to Friday, 09:00-17:30 Europe/London, England-and-Wales public holidays."""
-    return BusinessCalendar()
+    """The team's calendar: that of the policy file (settings POLICY_FILE, /opt/policy.yaml in Lambda).
+    A function deployed without the config layer gets the policy's documented defaults (Mon-Fri
+    09:00-17:30 Europe/London, England-and-Wales holidays), with a warning saying so."""
+    from incident_core.settings import get_settings
+
+    return _calendar_of(get_settings().policy_file)
+
+
+@cache
+def _calendar_of(policy_file: str) -> BusinessCalendar:
+    from incident_core.policy.model import CalendarRules, load_policy
+
+    if not Path(policy_file).is_file():
+        logger.warning(
+            "no policy file at %s: business days follow the policy's defaults (Europe/London, GB-ENG)",
+            policy_file,
+        )
+        return CalendarRules().calendar
+    return load_policy(policy_file).calendar
 
 
 def is_business_day(day: date) -> bool:
-    """Is `day` a London business day (Mon-Fri, not an England-and-Wales public holiday)?"""
+    """Is `day` a business day of the team (a working day of the policy, not a public holiday)?"""
     return default_calendar().is_business_day(day)
 
 
 def add_business_days(day: date, n: int) -> date:
-    """`n` London business days after `day` (e.g. an action item's due date)."""
+    """`n` business days of the team after `day` (e.g. an action item's due date)."""
     return default_calendar().add_business_days(day, n)

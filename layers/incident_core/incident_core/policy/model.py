@@ -56,18 +56,14 @@ class Holidays(BaseModel):
     closed_days: list[date] = Field(default_factory=list)  # the company's own days off
 
 
-class Policy(BaseModel):
+class CalendarRules(BaseModel):
+    """The policy's calendar part (time zone, business hours, holidays) and the one home of its defaults."""
+
     model_config = ConfigDict(extra="forbid")
 
     time_zone: str = "Europe/London"
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
     holidays: Holidays = Field(default_factory=Holidays)
-    people: dict[str, Person]
-    always_alerted: list[str]
-    traction_standby: list[str] = Field(default_factory=list)
-    ack_timeout_minutes: Annotated[int, Field(ge=1, le=120)] = 5
-    # Re-pages stop after this many; the alert stays open in the channel with its buttons.
-    max_repages: Annotated[int, Field(ge=0, le=100)] = 12
 
     @field_validator("time_zone")
     @classmethod
@@ -77,16 +73,6 @@ class Policy(BaseModel):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/London)") from error
         return value
-
-    @model_validator(mode="after")
-    def _known_people(self) -> Policy:
-        for field in ("always_alerted", "traction_standby"):
-            unknown = [key for key in getattr(self, field) if key not in self.people]
-            if unknown:
-                raise ValueError(f"{field} names {unknown}, who are not under people: {sorted(self.people)}")
-        if not self.always_alerted:
-            raise ValueError("always_alerted is empty: somebody must receive alerts")
-        return self
 
     @cached_property
     def calendar(self) -> BusinessCalendar:
@@ -99,6 +85,25 @@ class Policy(BaseModel):
             subdiv=self.holidays.subdiv,
             closed_days=self.holidays.closed_days,
         )
+
+
+class Policy(CalendarRules):
+    people: dict[str, Person]
+    always_alerted: list[str]
+    traction_standby: list[str] = Field(default_factory=list)
+    ack_timeout_minutes: Annotated[int, Field(ge=1, le=120)] = 5
+    # Re-pages stop after this many; the alert stays open in the channel with its buttons.
+    max_repages: Annotated[int, Field(ge=0, le=100)] = 12
+
+    @model_validator(mode="after")
+    def _known_people(self) -> Policy:
+        for field in ("always_alerted", "traction_standby"):
+            unknown = [key for key in getattr(self, field) if key not in self.people]
+            if unknown:
+                raise ValueError(f"{field} names {unknown}, who are not under people: {sorted(self.people)}")
+        if not self.always_alerted:
+            raise ValueError("always_alerted is empty: somebody must receive alerts")
+        return self
 
     def slack_id(self, person: str) -> str:
         return self.people[person].slack
