@@ -3,12 +3,18 @@
 slack_sdk talks to it through `base_url`. It keeps channels and threads, so code that posts, edits and
 reads threads back (conversations.replies, paginated) sees Slack-like behaviour, and tests can inject
 rate limits (429 + Retry-After) and server errors.
+
+Channels are kept by id, as Slack does: chat.postMessage takes a name ("#incidents") or an id and
+answers with the id (a name gets a stable id, "#incidents" -> "C0INCIDENTS"); chat.update, chat.delete,
+chat.getPermalink and conversations.replies/history take only ids (a name gets channel_not_found). The
+test controls (messages(), thread(), add_user_message(), ...) take either.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +23,15 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+# What Slack's ids look like: C (public channel), G (private), D (direct message), U/W (a user: posting
+# to one opens the DM). Anything else given as a channel is a name ("#incidents" or "incidents").
+CHANNEL_ID = re.compile(r"^[CGDUW][A-Z0-9]{2,}$")
+
+
+def channel_id_for_name(name: str) -> str:
+    """The stable id the fake gives a channel named `name` ("#incidents" -> "C0INCIDENTS")."""
+    return "C0" + re.sub(r"[^A-Z0-9]", "", name.lstrip("#").upper())
 
 
 @dataclass
@@ -37,8 +52,10 @@ class Fault:
 @dataclass
 class SlackState:
     calls: list[Call] = field(default_factory=list)
-    # channel -> ordered list of messages (each a dict with ts, text, user/bot_id, thread_ts, ...)
+    # channel id -> ordered list of messages (each a dict with ts, text, user/bot_id, thread_ts, ...)
     channels: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # channel id -> name, for the channels first named rather than given by id
+    names: dict[str, str] = field(default_factory=dict)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -99,7 +116,7 @@ class FakeSlack:
 
     def messages(self, channel: str) -> list[dict[str, Any]]:
         with self._lock:
-            return [dict(m) for m in self.state.channels.get(channel, [])]
+            return [dict(m) for m in self.state.channels.get(self._resolve(channel), [])]
 
     def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         return [m for m in self.messages(channel) if m["ts"] == thread_ts or m.get("thread_ts") == thread_ts]
@@ -112,7 +129,7 @@ class FakeSlack:
             message = {"type": "message", "ts": self._next_ts(), "user": user, "text": text, **extra}
             if thread_ts:
                 message["thread_ts"] = thread_ts
-            self.state.channels.setdefault(channel, []).append(message)
+            self._channel(self._resolve(channel)).append(message)
             return dict(message)
 
     # ------------------------------------------------------------------ request handling
@@ -172,16 +189,29 @@ class FakeSlack:
         request.wfile.write(payload)
 
     # ------------------------------------------------------------------ Web API methods
-    def _channel(self, name: str) -> list[dict[str, Any]]:
-        return self.state.channels.setdefault(name, [])
+    def _channel(self, channel_id: str) -> list[dict[str, Any]]:
+        return self.state.channels.setdefault(channel_id, [])
+
+    def _resolve(self, channel: str) -> str:
+        """A channel's id from its id or its name, as chat.postMessage (and the test controls) take it."""
+        if CHANNEL_ID.match(channel):
+            return channel
+        channel_id = channel_id_for_name(channel)
+        self.state.names.setdefault(channel_id, channel.lstrip("#"))
+        return channel_id
+
+    def _known_id(self, args: dict) -> str | None:
+        """The channel of methods that, like Slack's chat.update and conversations.*, take only an id."""
+        channel = str(args.get("channel") or "")
+        return channel if CHANNEL_ID.match(channel) else None
 
     def _api_auth_test(self, args: dict) -> dict:
         return {"ok": True, "user_id": self.BOT_USER_ID, "bot_id": self.BOT_ID, "team_id": "T0FAKE0001"}
 
     def _api_chat_postMessage(self, args: dict) -> dict:
-        channel = args.get("channel")
-        if not channel:
+        if not args.get("channel"):
             return {"ok": False, "error": "channel_not_found"}
+        channel = self._resolve(args["channel"])
         message = {
             "type": "message",
             "ts": self._next_ts(),
@@ -204,7 +234,9 @@ class FakeSlack:
         return {"ok": True, "message_ts": self._next_ts()}
 
     def _api_chat_update(self, args: dict) -> dict:
-        for message in self._channel(args.get("channel", "")):
+        if self._known_id(args) is None:
+            return {"ok": False, "error": "channel_not_found"}
+        for message in self._channel(args["channel"]):
             if message["ts"] == args.get("ts"):
                 message["text"] = args.get("text", message.get("text"))
                 if "blocks" in args:
@@ -214,7 +246,9 @@ class FakeSlack:
         return {"ok": False, "error": "message_not_found"}
 
     def _api_chat_delete(self, args: dict) -> dict:
-        messages = self._channel(args.get("channel", ""))
+        if self._known_id(args) is None:
+            return {"ok": False, "error": "channel_not_found"}
+        messages = self._channel(args["channel"])
         for index, message in enumerate(messages):
             if message["ts"] == args.get("ts"):
                 del messages[index]
@@ -222,6 +256,8 @@ class FakeSlack:
         return {"ok": False, "error": "message_not_found"}
 
     def _api_chat_getPermalink(self, args: dict) -> dict:
+        if self._known_id(args) is None:
+            return {"ok": False, "error": "channel_not_found"}
         ts = str(args.get("message_ts", "")).replace(".", "")
         return {"ok": True, "permalink": f"https://example.slack.com/archives/{args.get('channel')}/p{ts}"}
 
@@ -230,7 +266,9 @@ class FakeSlack:
         return {"ok": True, "channel": {"id": "D" + users.replace(",", "").removeprefix("U")[:10]}}
 
     def _api_conversations_replies(self, args: dict) -> dict:
-        channel, ts = args.get("channel", ""), args.get("ts")
+        channel, ts = self._known_id(args), args.get("ts")
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
         thread = [m for m in self._channel(channel) if m["ts"] == ts or m.get("thread_ts") == ts]
         if not thread:
             return {"ok": False, "error": "thread_not_found"}
@@ -265,18 +303,21 @@ class FakeSlack:
     # ------------------------------------------------------------------ added for alert routing (issue 3)
     def _api_conversations_list(self, args: dict) -> dict:
         channels = [
-            {"id": name, "name": name.lstrip("#"), "is_channel": True}
-            for name in self.state.channels
-            if not name.startswith("D")
+            {"id": channel_id, "name": self.state.names.get(channel_id, channel_id.lower()), "is_channel": True}
+            for channel_id in self.state.channels
+            if channel_id.startswith(("C", "G"))
         ]
         return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
 
     def _api_conversations_history(self, args: dict) -> dict:
         """Newest first, top-level messages only, since `oldest`; paginated like Slack."""
+        channel = self._known_id(args)
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
         oldest = float(args.get("oldest") or 0)
         top_level = [
             m
-            for m in self._channel(args.get("channel", ""))
+            for m in self._channel(channel)
             if float(m["ts"]) > oldest and m.get("thread_ts", m["ts"]) == m["ts"]
         ]
         newest_first = list(reversed(top_level))
@@ -294,14 +335,14 @@ class FakeSlack:
     def load_messages(self, channel: str, messages: list[dict[str, Any]]) -> None:
         """Put recorded messages (as conversations.replies returns them) in a channel, verbatim."""
         with self._lock:
-            stored = self.state.channels.setdefault(channel, [])
+            stored = self._channel(self._resolve(channel))
             stored.extend(dict(m) for m in messages)
             stored.sort(key=lambda m: float(m["ts"]))
 
     def edit_user_message(self, channel: str, ts: str, text: str) -> None:
         """A person editing their message: Slack keeps the ts and adds `edited`."""
         with self._lock:
-            for message in self._channel(channel):
+            for message in self._channel(self._resolve(channel)):
                 if message["ts"] == ts:
                     message["text"] = text
                     message["edited"] = {"user": message.get("user"), "ts": self._next_ts()}
@@ -311,5 +352,5 @@ class FakeSlack:
     def delete_user_message(self, channel: str, ts: str) -> None:
         """A person deleting a reply: it is gone from conversations.replies."""
         with self._lock:
-            messages = self._channel(channel)
+            messages = self._channel(self._resolve(channel))
             messages[:] = [m for m in messages if m["ts"] != ts]

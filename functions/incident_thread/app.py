@@ -96,9 +96,12 @@ def start_once() -> Any:
     )(start)
 
 
-def publish_open_incidents() -> int:
-    """The count of open incidents as a metric (dimension `service` only: one metric, $0.30 a month)."""
-    open_now = len(thread().incidents.list_open())
+def publish_open_incidents(*, opened: str | None = None, closed: str | None = None) -> int:
+    """The count of open incidents as a metric (dimension `service` only: one metric, $0.30 a month).
+    The listing is a GSI query (eventually consistent), so the incident this event is about is counted
+    as the event says, whether or not the index shows its change yet."""
+    open_ids = {incident.incident_id for incident in thread().incidents.list_open()}
+    open_now = len((open_ids | {opened} if opened else open_ids) - {closed})
     metrics.add_metric(name=OPEN_INCIDENTS_METRIC, unit=MetricUnit.Count, value=open_now)
     metrics.flush_metrics()  # only after these two events: the others publish nothing (and warn nothing)
     return open_now
@@ -114,7 +117,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         config, start = start_once()
         config.register_lambda_context(context)
         started = start(declared=declared.model_dump(mode="json"))
-        return {"started": started, "open_incidents": publish_open_incidents()}
+        return {"started": started, "open_incidents": publish_open_incidents(opened=declared.incident_id)}
     if kind == IncidentChanged.detail_type:
         changed = IncidentChanged.model_validate(envelope.detail)
         logger.append_keys(incident_id=changed.incident_id)
@@ -124,7 +127,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         resolved = IncidentResolved.model_validate(envelope.detail)
         logger.append_keys(incident_id=resolved.incident_id)
         thread().resolved(resolved)
-        return {"resolved": resolved.incident_id, "open_incidents": publish_open_incidents()}
+        return {
+            "resolved": resolved.incident_id,
+            "open_incidents": publish_open_incidents(closed=resolved.incident_id),
+        }
     if kind == JourneyRecovered.detail_type:
         recovered = JourneyRecovered.model_validate(envelope.detail)
         return {"recovered_on": thread().journey_recovered(recovered)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the Slack app's acknowledgement path makes its client without loading pydantic
@@ -46,6 +47,15 @@ def slack_web_client(api_url: str, token: str | None) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class PostedMessage:
+    """Where a message went: Slack answers with the channel's id even when it was posted by name, and
+    edits, thread reads and the Events API all need (or carry) that id."""
+
+    channel: str
+    ts: str
+
+
 class Slack:
     """The suite's Slack operations over one WebClient."""
 
@@ -61,10 +71,17 @@ class Slack:
     def post(
         self, channel: str, text: str, blocks: list[dict] | None = None, thread_ts: str | None = None
     ) -> str:
+        """Post a message; return its ts (post_message() also says the channel's id)."""
+        return self.post_message(channel, text, blocks=blocks, thread_ts=thread_ts).ts
+
+    def post_message(
+        self, channel: str, text: str, blocks: list[dict] | None = None, thread_ts: str | None = None
+    ) -> PostedMessage:
+        """Post a message to a channel given by name or id; where it went, by channel id."""
         response = self.client.chat_postMessage(
             channel=channel, text=text, blocks=blocks, thread_ts=thread_ts
         )
-        return response["ts"]
+        return PostedMessage(channel=response["channel"], ts=response["ts"])
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict] | None = None) -> None:
         self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class IncidentThread:
     incidents: IncidentStore
-    slack: Any  # incident_core.adapters.slack.Slack: post(), update(), and .client for chat.delete
+    slack: Any  # incident_core.adapters.slack.Slack: post_message(), post(), update(), .client (chat.delete)
     channel: str
     zoom: Callable[[], MeetingCreator]  # made on first use: reading its secret may fail, and that is fine
     lookups: Lookups
@@ -59,12 +59,14 @@ class IncidentThread:
 
     def _post_root(self, incident: Incident) -> Incident:
         text, blocks = root_message(incident)
-        ts = self.slack.post(self.channel, text, blocks=blocks)
+        # The configured channel may be a name; the thread is stored by the id Slack answers with, the
+        # one its events carry and chat.update and conversations.replies need.
+        posted = self.slack.post_message(self.channel, text, blocks=blocks)
         try:
-            return self.incidents.link_thread(incident.incident_id, self.channel, ts)
+            return self.incidents.link_thread(incident.incident_id, posted.channel, posted.ts)
         except ThreadTaken:
             # A concurrent delivery of the same declaration linked its own root first: withdraw ours.
-            self.slack.client.chat_delete(channel=self.channel, ts=ts)
+            self.slack.client.chat_delete(channel=posted.channel, ts=posted.ts)
             current = self.incidents.get(incident.incident_id)
             assert current is not None
             return current

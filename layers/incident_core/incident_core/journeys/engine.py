@@ -216,7 +216,8 @@ def run_journeys(
         else:
             # Every step has its deadline; one still going past the whole budget is waiting on the site
             # (a DNS lookup, a page that never settles), as a user would be.
-            reason, fault = f"did not finish within the runner's {time_budget_s:.0f} s; a step may hang", False
+            reason = f"did not finish within the runner's {time_budget_s:.0f} s; a step may hang"
+            fault = False
         step = StepResult(
             name=WHOLE_JOURNEY, kind=journey.kind, outcome="failed", reason=reason, runner_fault=fault
         )

@@ -3,8 +3,8 @@
 By default only three metrics exist, each with the `service` dimension alone: JourneyRuns,
 JourneyFailures (sums per invocation) and JourneyDuration (one value per journey run). At $0.30 per
 metric per month that is $0.90, however many journeys there are. RunnerFaults (journeys the runner could
-not check through its own fault) is published only when there are some. Each journey's own success and duration
-are properties of its EMF record, so Logs Insights can chart them per journey for nothing.
+not check through its own fault) is published only when there are some. Each journey's own success and
+duration are properties of its EMF record, so Logs Insights can chart them per journey for nothing.
 `settings: {per_journey_metrics: true}` adds JourneySuccess and JourneyDuration with a `journey`
 dimension: two more metrics, $0.60 a month, per journey.
 """

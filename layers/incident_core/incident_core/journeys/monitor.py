@@ -66,7 +66,7 @@ class RunOutcome:
 
     @property
     def runner_faults(self) -> list[str]:
-        """"<journey>, step '<step>': <reason>" for each journey the runner could not check."""
+        """For each journey the runner could not check: "<journey>, step '<step>': <reason>"."""
         return [
             f"{result.journey}, step {fault.name!r}: {fault.reason}"
             for result in self.results
