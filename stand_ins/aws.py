@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -144,7 +143,3 @@ class MotoServer:
         import urllib.request
 
         urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")).read()
-
-
-def apply_env(env: dict[str, str]) -> None:
-    os.environ.update(env)

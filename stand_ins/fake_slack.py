@@ -121,6 +121,13 @@ class FakeSlack:
     def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         return [m for m in self.messages(channel) if m["ts"] == thread_ts or m.get("thread_ts") == thread_ts]
 
+    def add_channel(self, channel: str) -> str:
+        """A channel that exists in the workspace (by name or id), even before anything is posted; its id."""
+        with self._lock:
+            channel_id = self._resolve(channel)
+            self._channel(channel_id)
+            return channel_id
+
     def add_user_message(
         self, channel: str, text: str, user: str, thread_ts: str | None = None, **extra: Any
     ) -> dict[str, Any]:
@@ -303,7 +310,11 @@ class FakeSlack:
     # ------------------------------------------------------------------ added for alert routing (issue 3)
     def _api_conversations_list(self, args: dict) -> dict:
         channels = [
-            {"id": channel_id, "name": self.state.names.get(channel_id, channel_id.lower()), "is_channel": True}
+            {
+                "id": channel_id,
+                "name": self.state.names.get(channel_id, channel_id.lower()),
+                "is_channel": True,
+            }
             for channel_id in self.state.channels
             if channel_id.startswith(("C", "G"))
         ]

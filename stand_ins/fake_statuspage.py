@@ -18,8 +18,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from stand_ins.local_server import LocalServer
 
 DESCRIPTIONS = {
     "none": "All Systems Operational",
@@ -39,38 +41,21 @@ class Vendor:
     http_status: int = 200
 
 
-class FakeStatusPages:
+class FakeStatusPages(LocalServer):
+    methods = ("GET",)
+
     def __init__(self, port: int = 0) -> None:
         self.vendors: dict[str, Vendor] = {}
         self.requests: list[str] = []
         self._lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                fake._handle(self)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(port)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.origin
 
     def base_url(self, vendor: str) -> str:
         return f"{self.url}/{vendor}"
-
-    def start(self) -> FakeStatusPages:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def reset(self) -> None:
         with self._lock:

@@ -19,9 +19,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from stand_ins.local_server import LocalServer
 
 TOKEN_ENDPOINT = "token"
 MEETINGS_ENDPOINT = "meetings"
@@ -53,7 +55,7 @@ class ZoomState:
     meetings: list[dict[str, Any]] = field(default_factory=list)
 
 
-class FakeZoom:
+class FakeZoom(LocalServer):
     ACCOUNT_ID = "account-placeholder"
     CLIENT_ID = "client-id-placeholder"
     CLIENT_SECRET = "client-secret-placeholder"
@@ -63,25 +65,12 @@ class FakeZoom:
         self.state = ZoomState()
         self._lock = threading.Lock()
         self._ids = itertools.count(85746065000)
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                fake._handle(self)
-
-            do_GET = do_POST
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(port)
 
     # ------------------------------------------------------------------ lifecycle
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.origin
 
     @property
     def oauth_url(self) -> str:
@@ -100,14 +89,6 @@ class FakeZoom:
             "client_secret": self.CLIENT_SECRET,
             "user_id": self.USER_ID,
         }
-
-    def start(self) -> FakeZoom:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def reset(self) -> None:
         with self._lock:

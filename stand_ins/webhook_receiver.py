@@ -11,10 +11,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from incident_core.adapters.publishers import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from stand_ins.local_server import LocalServer
 
 
 @dataclass
@@ -34,37 +35,20 @@ class ReceiverState:
     faults: list[int] = field(default_factory=list)  # HTTP statuses to answer next, in order
 
 
-class WebhookReceiver:
+class WebhookReceiver(LocalServer):
+    methods = ("POST",)
+
     SITE = "https://upmo.dev/incidents/"
 
     def __init__(self, secret: str, port: int = 0) -> None:
         self.secret = secret
         self.state = ReceiverState()
         self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                receiver._handle(self)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(port)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/write-ups"
-
-    def start(self) -> WebhookReceiver:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{self.origin}/write-ups"
 
     def reset(self) -> None:
         with self._lock:

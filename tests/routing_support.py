@@ -162,7 +162,7 @@ def routing_env(aws: Any, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 @pytest.fixture
 def router(routing_env: dict[str, str], fake_slack: FakeSlack) -> RouterHarness:
     """The handler, with its runtime built on a test clock (business hours unless a test moves it)."""
-    fake_slack.state.channels.setdefault(CHANNEL, [])  # the workspace's #incidents exists, even if empty
+    fake_slack.add_channel(CHANNEL)  # the workspace's #incidents exists, even if empty
     module = load_router_module()
     clock = Clock(BUSINESS_HOURS)
     runtime = module.Runtime(clock=clock)

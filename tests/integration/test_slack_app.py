@@ -3,6 +3,7 @@ HTTP API envelopes, Bolt dispatching, lazy listeners re-invoked in-process the w
 fake Slack recording every Web API call, DynamoDB (moto) and the suite bus holding the outcome."""
 
 import json
+import re
 import time
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
@@ -252,6 +253,41 @@ def test_traction_and_silence_windows_from_slack(app):
     assert last_response(app)["response_type"] == "ephemeral"
 
 
+def test_nobody_stops_paging_unnoticed_or_for_ever(app, fake_slack):
+    policy = PolicyStore.from_settings()
+    for refused, reason in (
+        ("silence add * +2h everything", "would silence every alert"),
+        ("silence add ** +2h everything", "would silence every alert"),
+        ("silence add book-viewing +520w forever", "at most 7 days"),
+        ("traction add now +15d long launch", "at most 14 days"),
+    ):
+        app.command(refused)
+        assert reason in last_response(app)["text"], refused
+        assert last_response(app)["response_type"] == "ephemeral"
+    assert policy.list_silences(datetime.now(UTC)) == [] and policy.list_traction(datetime.now(UTC)) == []
+    assert fake_slack.calls("chat.postMessage") == []
+
+    app.command("silence add bookshop-* +7d <!channel> migrating the shop")
+    app.command("traction add now +14d launch fortnight")
+    (silence,) = policy.list_silences(datetime.now(UTC))
+    (window,) = policy.list_traction(datetime.now(UTC))
+    app.command(f"silence end {silence.silence_id}")
+    app.command(f"traction end {window.window_id}")
+    # Each add and end is said in the incidents channel, for everyone, naming who did it.
+    said = [m["text"] for m in fake_slack.messages(CHANNEL)]
+    assert len(said) == 4 and all(f"<@{ALASTAIR}>" in text for text in said)
+    assert "silenced paging" in said[0] and "`bookshop-*`" in said[0] and "@channel migrating" in said[0]
+    assert "<!channel>" not in said[0]
+    assert "traction moment" in said[1] and "ended a silence" in said[2] and "ended a traction" in said[3]
+
+
+def test_a_silence_slack_would_not_announce_is_kept_and_the_person_told(app, fake_slack):
+    fake_slack.inject("chat.postMessage", *[Fault(status=500)] * 3)
+    app.command("silence add book-viewing +2h database upgrade")
+    assert "could not be announced" in last_response(app)["text"]
+    assert len(PolicyStore.from_settings().list_silences(datetime.now(UTC))) == 1
+
+
 # ---------------------------------------------------------------------- the page's buttons
 def test_acknowledge_stops_repaging_and_shows_who(app, fake_slack):
     alert, page = page_alert(fake_slack)
@@ -299,10 +335,11 @@ def test_slack_errors_in_lazy_work_are_reported_to_the_person(app, fake_slack):
     )
     app.click("alert_acknowledge", alert.alert_id, page)
     assert AlertStore.from_settings().get(alert.alert_id).acknowledged_by == ALASTAIR
-    assert (
-        "That did not complete" in last_response(app)["text"]
-        and "Trying again is safe" in last_response(app)["text"]
-    )
+    shown = last_response(app)["text"]
+    assert "That did not complete" in shown and "Trying again is safe" in shown
+    # What went wrong stays in the log: the person sees a reference to find it by, not Slack's answer.
+    assert "fatal_error" not in shown and "SlackApiError" not in shown
+    assert re.search(r"reference `[\w-]+`", shown)
 
 
 def test_slash_command_body_follows_slacks_documented_one(app):

@@ -10,14 +10,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from slack_sdk.errors import SlackApiError
 
 from incident_core.adapters.aws import client
 from incident_core.adapters.dynamo import Table
+from incident_core.adapters.slack import Slack, slack_web_client
 from incident_core.alerts.health import HealthFacts, health_fact
 from incident_core.alerts.store import AlertStore
+from incident_core.incidents.service import incident_id_for_alert
 from incident_core.incidents.store import IncidentStore
 from incident_core.models import IncidentStatus, TimelineKind
 from incident_core.settings import get_settings
+from stand_ins.fake_slack import Fault
 from stand_ins.fake_statuspage import FakeStatusPages
 from stand_ins.fake_zoom import FakeZoom, ZoomFault
 from stand_ins.local_lambda import LocalSuite
@@ -51,13 +55,14 @@ def status_server() -> Iterator[FakeStatusPages]:
 
 
 @pytest.fixture
-def world(aws, fake_slack, zoom_server, status_server, monkeypatch):
-    """Everything the incident touches, reset: returns (slack app, local suite, fakes)."""
+def world(request, aws, fake_slack, zoom_server, status_server, monkeypatch):
+    """Everything the incident touches, reset: returns (slack app, local suite, fakes). The incidents
+    channel is configured by id unless a test asks for another setting (indirect parameter)."""
     zoom_server.reset()
     status_server.reset()
     github = status_server.set_vendor("github")
     vendor = status_server.set_vendor("paymentsco", "major", incidents=["Card payments failing"])
-    monkeypatch.setenv("INCIDENTS_CHANNEL", CHANNEL)
+    monkeypatch.setenv("INCIDENTS_CHANNEL", getattr(request, "param", CHANNEL))
     monkeypatch.setenv("ZOOM_API_URL", zoom_server.api_url)
     monkeypatch.setenv("ZOOM_OAUTH_URL", zoom_server.oauth_url)
     monkeypatch.setenv("STATUS_PAGES", f"{github},{vendor}")
@@ -261,6 +266,37 @@ def test_thread_replies_edits_and_deletions_become_the_timeline(world, fake_slac
     assert (entry.deleted, entry.text) == (True, "")
 
 
+@pytest.mark.parametrize("world", ["#incidents"], indirect=True)
+def test_a_channel_configured_by_name_is_stored_by_id_so_the_whole_thread_works(world, fake_slack):
+    # The template's default names the channel; Slack's events, chat.update and conversations.replies
+    # speak in the id chat.postMessage answers with (the fake gives "#incidents" the id C0INCIDENTS).
+    assert get_settings().incidents_channel == "#incidents" and CHANNEL == "C0INCIDENTS"
+    _, _, incident = declare(world, fake_slack)
+    store = IncidentStore.from_settings()
+    started = store.get(incident.incident_id)
+    assert started.channel == CHANNEL
+    assert store.by_thread(CHANNEL, started.thread_ts) == incident.incident_id
+    assert started.war_room_url and started.war_room_url in block_text(root_of(fake_slack, started))
+
+    reply = fake_slack.add_user_message(CHANNEL, "deploy 41 broke it", WISEN, thread_ts=started.thread_ts)
+    world.app.event(thread_message_body(CHANNEL, started.thread_ts, reply["ts"], WISEN, reply["text"], "Ev5"))
+    texts = [e.text for e in store.timeline(incident.incident_id) if e.kind == TimelineKind.MESSAGE]
+    assert texts == ["deploy 41 broke it"]
+
+    world.app.command("update rolling back deploy 41")
+    assert [e["detail-type"] for _, e in world.suite.deliver()] == ["IncidentChanged"]
+    assert "rolling back deploy 41" in block_text(root_of(fake_slack, started))
+    world.app.command("resolve rolled back", user=WISEN)
+    assert [e["detail-type"] for _, e in world.suite.deliver()] == ["IncidentResolved"]
+    assert "RESOLVED" in block_text(root_of(fake_slack, started))
+    assert any("Resolved by" in m["text"] for m in replies(fake_slack, started))
+    # The post-mortem reads the thread back by the stored channel.
+    thread = Slack(slack_web_client(fake_slack.url, "xoxb-placeholder")).client.conversations_replies(
+        channel=started.channel, ts=started.thread_ts
+    )
+    assert "deploy 41 broke it" in [m["text"] for m in thread["messages"]]
+
+
 def test_messages_outside_incident_threads_are_not_recorded(world, fake_slack):
     _, _, incident = declare(world, fake_slack)
     other = fake_slack.add_user_message(CHANNEL, "lunch?", WISEN)
@@ -318,6 +354,23 @@ def test_commands_update_the_root_in_place_and_resolve(world, fake_slack):
     assert world.suite.deliver() == []
 
 
+def test_a_change_whose_thread_post_failed_is_posted_by_the_retried_delivery(world, fake_slack, monkeypatch):
+    _, _, incident = declare(world, fake_slack)
+    function = world.suite.function("IncidentThreadFunction")
+    delivered, invoke = [], function.invoke
+    monkeypatch.setattr(function, "invoke", lambda event: invoke(delivered.append(event) or event))
+    world.app.command("update failing over to the replica")
+    # Slack keeps failing the thread post (beyond the client's own retries): the delivery fails.
+    fake_slack.inject("chat.postMessage", *[Fault(status=500)] * 3)
+    with pytest.raises(SlackApiError):
+        world.suite.deliver()
+    assert not any("failing over" in m["text"] for m in replies(fake_slack, incident))
+
+    function.invoke(delivered[-1])  # EventBridge's retry of the same event
+    function.invoke(delivered[-1])  # and a duplicate: posted once all the same
+    assert sum("failing over to the replica" in m["text"] for m in replies(fake_slack, incident)) == 1
+
+
 def test_journey_recovery_is_recorded_on_its_open_incident(world, fake_slack):
     from incident_core.adapters.bus import EventBridgeBus
     from incident_core.events import JourneyRecovered
@@ -348,7 +401,11 @@ def test_simultaneous_clicks_and_deliveries_make_one_incident_one_thread_one_ent
         )
     assert {r["statusCode"] for r in responses} == {200}
     handled = world.suite.deliver()
-    assert [e["detail-type"] for _, e in handled] == ["IncidentDeclared"]
+    # Clicks that find the incident still without a thread announce it again (in case the first click's
+    # event was lost); the thread function makes one thread of them all.
+    assert {(e["detail-type"], e["detail"]["incident_id"]) for _, e in handled} == {
+        ("IncidentDeclared", incident_id_for_alert(alert.alert_id))
+    }
     (incident,) = IncidentStore.from_settings().list_open()
     assert len(top_level(fake_slack)) == 2  # the page and one root
 

@@ -1,6 +1,7 @@
 """What Slack shows (pure Block Kit): the Live Incident State Document and the page after a click."""
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from incident_core.incidents.acks import help_message
@@ -41,7 +42,7 @@ def test_root_message_has_every_fact_of_the_live_document():
         "<https://zoom.example/j/1|Join the Zoom war room>",
         "Users cannot book viewings",
         "journey `book-viewing`, alarm `incident-api-5xx`",
-        "Rolling back &lt;the deploy&gt; &amp; watching".replace("&gt;", ">"),
+        "Rolling back &lt;the deploy&gt; &amp; watching",
     ):
         assert fact in shown, fact
     # London time as the fallback (BST in July), each reader's own zone in Slack.
@@ -105,3 +106,33 @@ def test_mrkdwn_keeps_slack_tokens_and_escapes_the_rest():
         == "<@U1> said a&lt;b &amp; <https://x.example|link>"
     )
     assert mrkdwn("already &lt; escaped &amp; fine") == "already &lt; escaped &amp; fine"
+
+
+def test_mrkdwn_turns_broadcast_mentions_into_plain_words():
+    typed = "<!channel> <!here|here> <!everyone> <!subteam^S0ONCALL|@on-call> <!subteam^S0OPS> are down"
+    assert mrkdwn(typed) == "@channel @here @everyone @on-call @group are down"
+    # One person or channel still links; bare > is escaped as Slack's formatting rules ask.
+    assert mrkdwn("<@U1|alastair> in <#C0INCIDENTS|incidents>: 5 > 4") == (
+        "<@U1|alastair> in <#C0INCIDENTS|incidents>: 5 &gt; 4"
+    )
+    assert mrkdwn("<javascript:alert(1)>") == "&lt;javascript:alert(1)&gt;"
+
+
+def test_an_update_with_a_broadcast_mention_notifies_nobody_in_the_root_or_thread():
+    incident = Incident(
+        incident_id="INC-1",
+        title="<!here> checkout down",
+        impact="<!everyone> cannot pay",
+        lead="U1",
+        declared_by="U1",
+        started_at=START,
+        detected_at=START,
+        acknowledged_at=START,
+        declared_at=START,
+        latest_update="<!channel> rolling back",
+    )
+    text, blocks = root_message(incident)
+    assert blocks[0]["text"]["type"] == "plain_text"  # the header shows text as typed, never as mentions
+    rendered = text + json.dumps(blocks[1:])
+    assert "@channel rolling back" in rendered
+    assert not re.search(r"<!(channel|here|everyone|subteam)", rendered)

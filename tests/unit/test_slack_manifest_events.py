@@ -1,6 +1,7 @@
 """The Slack app manifest asks for what the code uses; the sample events parse as the handlers parse them."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -26,9 +27,28 @@ def test_manifest_declares_the_command_events_and_scopes_the_app_uses():
     assert urls == {"https://<your-function-url>/"}
     assert interactivity["is_enabled"] is True
     assert {"message.channels", "message.groups"} <= set(events["bot_events"])
-    # chat.postMessage/update/postEphemeral, the command, reading threads, DMs to the paged, names.
-    wanted = {"chat:write", "commands", "channels:history", "groups:history", "im:write", "users:read"}
+    # chat.postMessage/update/postEphemeral, the command, reading threads, finding a channel named in the
+    # settings (conversations.list), DMs to the paged and reading them back (the re-page check), names.
+    wanted = {
+        "chat:write",
+        "commands",
+        "channels:history",
+        "groups:history",
+        "channels:read",
+        "groups:read",
+        "im:write",
+        "im:history",
+        "users:read",
+    }
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == wanted
+
+
+def test_manifest_grants_every_scope_the_paging_docs_say_the_bot_needs():
+    policy_doc = (ROOT / "docs" / "policy.md").read_text()
+    sentence = policy_doc[policy_doc.index("The Slack bot needs") :].split("\n\n", 1)[0]
+    needed = set(re.findall(r"`([a-z]+:[a-z]+)`", sentence))
+    assert {"chat:write", "channels:read", "im:history"} <= needed
+    assert needed <= set(MANIFEST["oauth_config"]["scopes"]["bot"])
 
 
 @pytest.mark.parametrize("path", THREAD_EVENTS, ids=lambda p: p.name)

@@ -37,17 +37,3 @@ class CloudWatchDashboards:
             cloudwatch.delete_dashboards(DashboardNames=[name])
         except cloudwatch.exceptions.ResourceNotFound:
             return
-
-
-class RecordingDashboards:
-    """In-memory dashboards for pure tests."""
-
-    def __init__(self) -> None:
-        self.bodies: dict[str, dict[str, Any]] = {}
-
-    def put(self, name: str, body: dict[str, Any]) -> list[str]:
-        self.bodies[name] = body
-        return []
-
-    def delete(self, name: str) -> None:
-        self.bodies.pop(name, None)

@@ -23,6 +23,10 @@ LONDON = ZoneInfo("Europe/London")
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 RELATIVE = re.compile(r"^\+(\d+)([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# Paging is the point of the suite: a silence or a traction window cannot quietly last for ever. Longer
+# needs are a change to config/policy.yaml (reviewed), or a new window when this one ends.
+MAX_SILENCE = timedelta(days=7)
+MAX_TRACTION = timedelta(days=14)
 
 
 def user_id(value: str) -> str:
@@ -56,6 +60,8 @@ def parse_when(value: str, now: datetime, base: datetime | None = None) -> datet
 class Reply:
     text: str
     blocks: list[dict] | None = None
+    # Also said in the incidents channel, for everybody (who changed paging, and how).
+    announce: str | None = None
 
 
 @dataclass
@@ -189,11 +195,16 @@ class Commands:
                     )
                 start = parse_when(command.words[1], now)
                 end = parse_when(command.words[2], now, base=start)
+                if end - start > MAX_TRACTION:
+                    raise CommandError(
+                        f"A traction moment lasts at most {MAX_TRACTION.days} days; add another when it ends."
+                    )
                 window = self.policy.add_traction(start, end, " ".join(command.words[3:]), user, now)
-                return Reply(
+                text = (
                     f"Traction moment `{window.window_id}` *{mrkdwn(window.label)}*: {when(window.start)} to "
                     f"{when(window.end)}. Off-hours alerts page Alastair and Wisen at once in it."
                 )
+                return Reply(text, announce=f":rocket: <@{user}> set a traction moment. {text}")
             if verb == "list":
                 windows = self.policy.list_traction(now)
                 if not windows:
@@ -206,7 +217,8 @@ class Commands:
                 return Reply("*Traction moments*\n" + "\n".join(lines))
             if verb == "end" and len(command.words) == 2:
                 window = self.policy.end_traction(command.words[1], now)
-                return Reply(f"Traction moment `{window.window_id}` ({mrkdwn(window.label)}) ended.")
+                text = f"Traction moment `{window.window_id}` ({mrkdwn(window.label)}) ended."
+                return Reply(text, announce=f":rocket: <@{user}> ended a traction moment. {text}")
         except (PolicyError, LookupError, ValueError) as error:
             raise CommandError(str(error).strip("'\"")) from None
         raise CommandError(
@@ -225,14 +237,23 @@ class Commands:
                         "`/incident silence add <journey-or-alarm[*]> <until> <reason>`, "
                         "e.g. `add book-viewing +2h database upgrade`."
                     )
+                match = command.words[1]
+                if not match.strip("*"):
+                    raise CommandError(
+                        f"`{mrkdwn(match)}` would silence every alert: name a journey or alarm "
+                        "(a `*` may end a name, like `bookshop-*`)."
+                    )
                 end = parse_when(command.words[2], now)
-                silence = self.policy.add_silence(
-                    command.words[1], end, " ".join(command.words[3:]), user, now
-                )
-                return Reply(
+                if end - now > MAX_SILENCE:
+                    raise CommandError(
+                        f"A silence lasts at most {MAX_SILENCE.days} days; add another when it ends."
+                    )
+                silence = self.policy.add_silence(match, end, " ".join(command.words[3:]), user, now)
+                text = (
                     f"Silence `{silence.silence_id}`: alerts for `{mrkdwn(silence.match)}` are recorded, "
                     f"not paged, until {when(silence.end)} ({mrkdwn(silence.reason)})."
                 )
+                return Reply(text, announce=f":no_bell: <@{user}> silenced paging. {text}")
             if verb == "list":
                 silences = self.policy.list_silences(now)
                 if not silences:
@@ -244,7 +265,8 @@ class Commands:
                 return Reply("*Silences*\n" + "\n".join(lines))
             if verb == "end" and len(command.words) == 2:
                 silence = self.policy.end_silence(command.words[1], now)
-                return Reply(f"Silence `{silence.silence_id}` for `{mrkdwn(silence.match)}` ended.")
+                text = f"Silence `{silence.silence_id}` for `{mrkdwn(silence.match)}` ended: paging again."
+                return Reply(text, announce=f":bell: <@{user}> ended a silence. {text}")
         except (PolicyError, LookupError, ValueError) as error:
             raise CommandError(str(error).strip("'\"")) from None
         raise CommandError(

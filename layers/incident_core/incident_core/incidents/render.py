@@ -21,13 +21,41 @@ STATUS_EMOJI = {
     IncidentStatus.MONITORING: ":large_yellow_circle:",
     IncidentStatus.RESOLVED: ":large_green_circle:",
 }
-_BARE_ANGLE = re.compile(r"<(?![@#!]|https?://|mailto:)")
-_BARE_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt);)")
+# Slack's tokens in text people typed: mentions of one person or channel, dates and links stay (Slack
+# sends `@alastair` typed in a command as <@U…|alastair>); broadcasts (<!channel>, <!here>, <!everyone>,
+# <!subteam^…>, a user group) would notify everybody when the suite repeats the text, so they become
+# plain words. Everything else is escaped as Slack's formatting rules ask: & < > as &amp; &lt; &gt;.
+_TOKEN = re.compile(
+    r"<(?:(?P<keep>[@#][A-Z0-9]+(?:\|[^<>]*)?|!date\^[^<>]*|(?:https?://|mailto:)[^<>|\s]+(?:\|[^<>]*)?)"
+    r"|!(?P<broadcast>channel|here|everyone)(?:\|[^<>]*)?"
+    r"|!subteam\^[A-Z0-9]+(?:\|@?(?P<group>[^<>]*))?)>"
+)
+_ENTITY = re.compile(r"&(?:amp|lt|gt);")
+
+
+def _escape(text: str) -> str:
+    parts = _ENTITY.split(text)
+    entities = _ENTITY.findall(text)
+    escaped = [part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for part in parts]
+    return "".join(e for pair in zip(escaped, [*entities, ""], strict=True) for e in pair)
 
 
 def mrkdwn(text: str) -> str:
-    """Text for mrkdwn: a stray '<' would swallow what follows; Slack's own tokens (<@U1>, links) stay."""
-    return _BARE_ANGLE.sub("&lt;", _BARE_AMPERSAND.sub("&amp;", text))
+    """Text people typed, made safe for mrkdwn: mentions of one person, channel links, dates and links
+    stay; broadcast mentions become plain (non-notifying) words; & < > are escaped. Already escaped
+    text (&lt; and the like) stays as it is."""
+    out, last = [], 0
+    for token in _TOKEN.finditer(text):
+        out.append(_escape(text[last : token.start()]))
+        if token.group("keep"):
+            out.append(token.group(0))
+        elif token.group("broadcast"):
+            out.append("@" + token.group("broadcast"))
+        else:
+            out.append("@" + _escape(token.group("group") or "group"))
+        last = token.end()
+    out.append(_escape(text[last:]))
+    return "".join(out)
 
 
 def when(at: datetime | None) -> str:
@@ -113,7 +141,9 @@ def root_message(incident: Incident) -> tuple[str, list[dict]]:
         blocks.append(
             _context("Resolved. The incident document and post-mortem draft follow in this thread.")
         )
-    text = f"{emoji} {header} (impact: {incident.impact or 'not described yet'})"
+    # The fallback text is mrkdwn (and is what notifications show): what people typed is escaped there too.
+    impact = mrkdwn(incident.impact) if incident.impact else "not described yet"
+    text = f"{emoji} {incident.incident_id} {state}: {mrkdwn(incident.title)} (impact: {impact})"
     return text, blocks
 
 

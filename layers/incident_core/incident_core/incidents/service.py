@@ -11,22 +11,20 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from incident_core.adapters.bus import EventBus
 from incident_core.clock import utc_now
 from incident_core.events import IncidentChanged, IncidentDeclared, IncidentResolved
 from incident_core.ids import new_id
-from incident_core.incidents.store import MAX_ENTRIES_PER_CREATE, IncidentExists, IncidentStore
+from incident_core.incidents.store import MAX_ENTRIES_PER_CREATE, EntryExists, IncidentExists, IncidentStore
 from incident_core.incidents.timeline import ChangeKind, ThreadChange, alert_history_entries, system_entry
 from incident_core.models import ActionItem, Alert, AlertStatus, Incident, IncidentStatus
 
 MAX_TITLE = 150
 MAX_TEXT = 3000
 RESOLVED_KEY = "resolved"
-# A declaration's thread normally exists within seconds; only after this is it announced again.
-REANNOUNCE_AFTER = timedelta(minutes=1)
 SETTABLE_STATUSES = (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING)
 
 
@@ -82,25 +80,26 @@ class IncidentService:
         self._alert(alert_id)
         return self.alerts.acknowledge(alert_id, by, self.now())
 
-    def false_alarm(self, alert_id: str, by: str) -> tuple[Alert, ActionItem | None]:
+    def false_alarm(self, alert_id: str, by: str) -> tuple[Alert, ActionItem]:
         """Close the alert as false and open the action item to find out why it was raised and fix it."""
         alert = self._alert(alert_id)
         if alert.incident_id:
             raise CommandError(
                 f"This alert is already incident `{alert.incident_id}`; resolve the incident instead."
             )
-        if alert.status == AlertStatus.FALSE_ALARM:
-            return alert, None  # somebody already said so (and the action item exists)
-        now = self.now()
-        alert = self.alerts.mark_false_alarm(alert_id, by, now)
+        if alert.status != AlertStatus.FALSE_ALARM:
+            alert = self.alerts.mark_false_alarm(alert_id, by, self.now())
+        # Also when it was already marked: an attempt stopped between the two writes left no action item.
+        # ActionStore.open makes one item per false alarm, so a repeat finds the first one.
+        owner = alert.false_alarm_by or by
         action = self.actions.open(
             f"Find out why the false alert '{alert.title}' was raised, and fix it",
-            owner=by,
+            owner=owner,
             incident_id=None,
             alert_id=alert_id,
             source="false-alarm",
-            by=by,
-            now=now,
+            by=owner,
+            now=alert.false_alarm_at or self.now(),
         )
         return alert, action
 
@@ -151,9 +150,9 @@ class IncidentService:
             raise CommandError("The incident is being declared; try again in a moment.")
         now = self.now()
         self.alerts.link_incident(alert_id, incident.incident_id, now)
-        if incident.thread_ts is None and now - incident.declared_at > REANNOUNCE_AFTER:
-            # Still no thread long after it was declared: the first declaration stopped before its event
-            # went out. Announcing again is safe (the thread function makes one thread per incident).
+        if incident.thread_ts is None:
+            # No thread yet: the first declaration may have stopped before its event went out. Announcing
+            # again is safe (the thread function makes one thread per incident).
             self._announce_declared(incident)
         return Declared(incident, created=False)
 
@@ -182,7 +181,10 @@ class IncidentService:
         try:
             self.incidents.create(incident, [entry])
         except IncidentExists:
-            return self.incidents.get(incident_id) or incident
+            existing = self.incidents.get(incident_id) or incident
+            if existing.thread_ts is None:  # the first attempt may have stopped before announcing it
+                self._announce_declared(existing)
+            return existing
         self._announce_declared(incident)
         return incident
 
@@ -243,13 +245,22 @@ class IncidentService:
                 current.responders.append(by)
             return True
 
-        changed = self.incidents.change(incident.incident_id, apply)
+        # The change and its timeline entry are written together, so an entry under `key` means this
+        # request's change is made: a repeat only completes the announcement.
+        changed: Incident | None
+        if self.incidents.has_entry(incident.incident_id, key):
+            changed = self.incidents.get(incident.incident_id)
+        else:
+            entry = system_entry(incident.incident_id, now, key, what, author=by)
+            try:
+                changed = self.incidents.change(incident.incident_id, apply, entry=entry)
+            except EntryExists:  # a concurrent delivery of this same request wrote it first
+                changed = self.incidents.get(incident.incident_id)
+            else:
+                if changed is not None and not outcome["changed"]:
+                    raise CommandError(unchanged)
         if changed is None:
             raise CommandError(f"There is no incident `{incident.incident_id}`.")
-        if outcome["changed"]:
-            self.incidents.add_timeline(system_entry(incident.incident_id, now, key, what, author=by))
-        elif not self.incidents.has_entry(incident.incident_id, key):
-            raise CommandError(unchanged)
         if not self.incidents.is_announced(incident.incident_id, key):
             self.bus.put(
                 IncidentChanged(incident_id=incident.incident_id, changed_at=now, what=what, entry_key=key)
@@ -323,11 +334,14 @@ class IncidentService:
                 current.responders.append(by)
             return True
 
-        resolved = self.incidents.change(incident.incident_id, mutate)
+        text = f"Resolved by <@{by}>" + (f": {summary}" if summary else "")
+        entry = system_entry(incident.incident_id, now, RESOLVED_KEY, text, author=by)
+        try:  # resolved and its timeline entry together: a resolved incident always has its entry
+            resolved = self.incidents.change(incident.incident_id, mutate, entry=entry)
+        except EntryExists:
+            resolved = None
         if resolved is None or resolved.resolved_at != now:
             raise CommandError(f"`{incident.incident_id}` was resolved meanwhile.")
-        text = f"Resolved by <@{by}>" + (f": {summary}" if summary else "")
-        self.incidents.add_timeline(system_entry(incident.incident_id, now, RESOLVED_KEY, text, author=by))
         self._announce_resolved(resolved, by)
         return resolved
 

@@ -13,6 +13,7 @@ imported by the listeners that do it, so a cold container answers Slack without 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,15 +44,25 @@ class SlackServices:
         return self.service.now
 
 
-def _fail(respond: Any, error: Exception) -> None:
+def request_reference(context: Any) -> str:
+    """The id of the request behind a listener (the Function URL's request id, which the lazy invocation
+    carries too), for matching what a person saw with the logs."""
+    event = (context or {}).get("lambda_request") or {}
+    return str((event.get("requestContext") or {}).get("requestId") or uuid.uuid4().hex[:12])
+
+
+def _fail(respond: Any, error: Exception, context: Any) -> None:
     from incident_core.incidents.service import CommandError
 
     if isinstance(error, CommandError):
         respond(text=str(error), response_type="ephemeral", replace_original=False)
         return
-    logger.exception("a Slack request failed")
+    # The details (table names, ARNs, Slack's answers) go to the log only; the person gets the reference.
+    reference = request_reference(context)
+    logger.exception("a Slack request failed (reference %s)", reference, extra={"reference": reference})
     respond(
-        text=f":warning: That did not complete ({type(error).__name__}: {error}). Trying again is safe.",
+        text=f":warning: That did not complete (an internal error, reference `{reference}`). "
+        "Trying again is safe.",
         response_type="ephemeral",
         replace_original=False,
     )
@@ -125,16 +136,27 @@ def build_app(
         else:
             ack()
 
-    def run_command(body: dict[str, Any], respond: Any) -> None:
+    def run_command(body: dict[str, Any], respond: Any, client: Any, context: Any) -> None:
         command = parse(body.get("text", ""))
         if command.name in ACKNOWLEDGED_BY_THE_ACK or command.problem:
             return
         try:
             reply = services().commands.run(command, user=body["user_id"], key=body["trigger_id"])
         except Exception as error:
-            _fail(respond, error)
+            _fail(respond, error, context)
             return
         respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
+        if reply.announce:  # for everyone in the incidents channel, not only the person who asked
+            try:
+                client.chat_postMessage(channel=services().incidents_channel, text=reply.announce)
+            except Exception:  # it is done: repeating the command would do it twice
+                logger.exception("could not announce a command (reference %s)", request_reference(context))
+                respond(
+                    text=":warning: Done, but it could not be announced in the incidents channel: "
+                    "please tell the team there.",
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
 
     app.command("/incident")(ack=acknowledge_command, lazy=[run_command])
 
@@ -167,7 +189,7 @@ def build_app(
     def acknowledge_click(ack: Any) -> None:
         ack()
 
-    def acknowledge_alert(body: dict[str, Any], client: Any, respond: Any) -> None:
+    def acknowledge_alert(body: dict[str, Any], client: Any, respond: Any, context: Any) -> None:
         user, alert_id = body["user"]["id"], body["actions"][0]["value"]
         try:
             alert = services().service.acknowledge(alert_id, user)
@@ -179,9 +201,9 @@ def build_app(
                 keep=("alert_real_incident", "alert_false_alarm"),
             )
         except Exception as error:
-            _fail(respond, error)
+            _fail(respond, error, context)
 
-    def declare_from_alert(body: dict[str, Any], client: Any, respond: Any) -> None:
+    def declare_from_alert(body: dict[str, Any], client: Any, respond: Any, context: Any) -> None:
         user, alert_id = body["user"]["id"], body["actions"][0]["value"]
         try:
             declared = services().service.declare_from_alert(alert_id, user)
@@ -200,19 +222,17 @@ def build_app(
                     replace_original=False,
                 )
         except Exception as error:
-            _fail(respond, error)
+            _fail(respond, error, context)
 
-    def mark_false_alarm(body: dict[str, Any], client: Any, respond: Any) -> None:
+    def mark_false_alarm(body: dict[str, Any], client: Any, respond: Any, context: Any) -> None:
         user, alert_id = body["user"]["id"], body["actions"][0]["value"]
         try:
             alert, action = services().service.false_alarm(alert_id, user)
-            follow_up = ""
-            if action is not None:
-                owner = f"<@{action.owner}>" if action.owner else "nobody yet"
-                follow_up = (
-                    f" Action item `{action.action_id}` ({owner}, due {action.due:%a %d %b}): find out why "
-                    "it was raised and fix it."
-                )
+            owner = f"<@{action.owner}>" if action.owner else "nobody yet"
+            follow_up = (
+                f" Action item `{action.action_id}` ({owner}, due {action.due:%a %d %b}): find out why "
+                "it was raised and fix it."
+            )
             _update_page(
                 client,
                 body,
@@ -220,14 +240,14 @@ def build_app(
                 f"{_when(alert.false_alarm_at or services().now())}.{follow_up}",
             )
         except Exception as error:
-            _fail(respond, error)
+            _fail(respond, error, context)
 
     app.action("alert_acknowledge")(ack=acknowledge_click, lazy=[acknowledge_alert])
     app.action("alert_real_incident")(ack=acknowledge_click, lazy=[declare_from_alert])
     app.action("alert_false_alarm")(ack=acknowledge_click, lazy=[mark_false_alarm])
 
     # ------------------------------------------------------------------ action items' Done button
-    def mark_action_done(body: dict[str, Any], respond: Any) -> None:
+    def mark_action_done(body: dict[str, Any], respond: Any, context: Any) -> None:
         from incident_core.actions.render import render_done
         from incident_core.actions.store import london_today
 
@@ -248,7 +268,7 @@ def build_app(
                 replace_original=True,
             )
         except Exception as error:
-            _fail(respond, error)
+            _fail(respond, error, context)
 
     app.action("action_done")(ack=acknowledge_click, lazy=[mark_action_done])
 

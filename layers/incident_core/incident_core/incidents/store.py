@@ -16,10 +16,11 @@ and a thread is linked once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from incident_core.adapters.dynamo import Table, model_item, serialize
+from incident_core.alerts.keys import iso
 from incident_core.models import Incident, TimelineEntry
 
 INCIDENT_SK = "INCIDENT"
@@ -38,15 +39,12 @@ class IncidentConflict(Exception):
     """update() over a version somebody else has changed since it was read."""
 
 
+class EntryExists(Exception):
+    """update() with a timeline entry whose key is already taken: an earlier attempt made the change."""
+
+
 class ThreadTaken(Exception):
     """link_thread() for a thread (or an incident) that is already linked."""
-
-
-def sortable_time(at: datetime) -> str:
-    """Fixed-width UTC ISO-8601 (microseconds always present), so strings sort as times do."""
-    if at.tzinfo is None:
-        raise ValueError(f"naive datetime {at!r}: pass an aware datetime (UTC)")
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def incident_pk(incident_id: str) -> str:
@@ -80,7 +78,7 @@ class IncidentStore:
             pk=incident_pk(incident.incident_id),
             sk=INCIDENT_SK,
             gsi1pk=partition,
-            gsi1sk=f"{sortable_time(incident.declared_at)}#{incident.incident_id}",
+            gsi1sk=f"{iso(incident.declared_at)}#{incident.incident_id}",
         )
 
     def create(self, incident: Incident, timeline: Iterable[TimelineEntry] = ()) -> None:
@@ -114,30 +112,46 @@ class IncidentStore:
         item = self.table.get(incident_pk(incident_id), INCIDENT_SK)
         return _incident(item) if item else None
 
-    def update(self, incident: Incident) -> None:
+    def update(self, incident: Incident, entry: TimelineEntry | None = None) -> None:
         """Write the incident over the version it was read at; the passed model gets the new version.
+        With `entry`, its timeline entry (and key guard) is written in the same transaction: the change
+        and its record exist together or not at all.
 
-        Raises IncidentConflict when the stored version moved on (re-read and apply again; see change()).
+        Raises IncidentConflict when the stored version moved on (re-read and apply again; see change()),
+        EntryExists when `entry`'s key is already taken (the change was made by an earlier attempt).
         """
         item = self._incident_item(incident.model_copy(update={"version": incident.version + 1}))
+        put = {
+            "TableName": self.table.name,
+            "Item": item,
+            "ConditionExpression": "attribute_exists(pk) AND #version = :read",
+            "ExpressionAttributeNames": {"#version": "version"},
+            "ExpressionAttributeValues": serialize({":read": incident.version}),
+        }
         try:
-            self.table.dynamodb.put_item(
-                TableName=self.table.name,
-                Item=item,
-                ConditionExpression="attribute_exists(pk) AND #version = :read",
-                ExpressionAttributeNames={"#version": "version"},
-                ExpressionAttributeValues=serialize({":read": incident.version}),
-            )
+            if entry is None:
+                self.table.dynamodb.put_item(**put)
+            else:
+                self.table.dynamodb.transact_write_items(
+                    TransactItems=[{"Put": put}, *self._entry_puts(entry)]
+                )
         except Exception as error:
-            if _is_condition_failure(error):
-                raise IncidentConflict(incident.incident_id) from error
-            raise
+            if not _is_condition_failure(error):
+                raise
+            if entry is not None and self.has_entry(entry.incident_id, entry.key):
+                raise EntryExists(entry.key) from error
+            raise IncidentConflict(incident.incident_id) from error
         incident.version += 1
 
     def change(
-        self, incident_id: str, mutate: Callable[[Incident], bool | None], attempts: int = 5
+        self,
+        incident_id: str,
+        mutate: Callable[[Incident], bool | None],
+        attempts: int = 5,
+        entry: TimelineEntry | None = None,
     ) -> Incident | None:
-        """Read, apply `mutate`, write; again on a conflict. `mutate` returning False writes nothing.
+        """Read, apply `mutate`, write (with `entry`, atomically: see update()); again on a conflict.
+        `mutate` returning False writes nothing (not the entry either).
 
         Returns the incident as stored afterwards, or None if there is no such incident.
         """
@@ -148,7 +162,7 @@ class IncidentStore:
             if mutate(incident) is False:
                 return incident
             try:
-                self.update(incident)
+                self.update(incident, entry)
                 return incident
             except IncidentConflict:
                 continue
@@ -159,7 +173,7 @@ class IncidentStore:
 
     def list_since(self, since: datetime) -> list[Incident]:
         """Incidents declared at or after `since` (open and resolved), oldest first."""
-        low = sortable_time(since)
+        low = iso(since)
         found = [
             _incident(item)
             for partition in (OPEN_PARTITION, RESOLVED_PARTITION)
@@ -218,9 +232,9 @@ class IncidentStore:
     # ------------------------------------------------------------------ timeline
     def _entry_puts(self, entry: TimelineEntry) -> list[dict[str, Any]]:
         pk = incident_pk(entry.incident_id)
-        entry_sk = f"TL#{sortable_time(entry.at)}#{entry.key}"
+        entry_sk = f"TL#{iso(entry.at)}#{entry.key}"
         # Same fixed-width form as later edits write, so "older edit" comparisons hold.
-        edited = {"edited_at": sortable_time(entry.edited_at)} if entry.edited_at else {}
+        edited = {"edited_at": iso(entry.edited_at)} if entry.edited_at else {}
         return [
             {
                 "Put": {
@@ -252,14 +266,12 @@ class IncidentStore:
 
     def edit_timeline(self, incident_id: str, key: str, text: str, edited_at: datetime) -> bool:
         """Follow an edit. Older edits delivered late never overwrite newer ones; deleted stays deleted."""
-        return self._change_entry(
-            incident_id, key, {"text": text, "edited_at": sortable_time(edited_at)}, edited_at
-        )
+        return self._change_entry(incident_id, key, {"text": text, "edited_at": iso(edited_at)}, edited_at)
 
     def delete_timeline(self, incident_id: str, key: str, deleted_at: datetime) -> bool:
         """Follow a deletion: the entry stays (it happened) but its text is dropped, as its author asked."""
         return self._change_entry(
-            incident_id, key, {"text": "", "deleted": True, "edited_at": sortable_time(deleted_at)}, None
+            incident_id, key, {"text": "", "deleted": True, "edited_at": iso(deleted_at)}, None
         )
 
     def _change_entry(
@@ -311,6 +323,15 @@ class IncidentStore:
                 return False
             raise
         return True
+
+    def release_announcement(self, incident_id: str, key: str) -> None:
+        """Give a claim back (its post failed), so a retried delivery posts the entry."""
+        self.table.dynamodb.update_item(
+            TableName=self.table.name,
+            Key=serialize({"pk": incident_pk(incident_id), "sk": f"KEY#{key}"}),
+            UpdateExpression="REMOVE announced",
+            ConditionExpression="attribute_exists(pk)",
+        )
 
 
 def _without_keys(item: dict[str, Any]) -> dict[str, Any]:

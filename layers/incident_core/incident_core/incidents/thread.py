@@ -174,7 +174,12 @@ class IncidentThread:
             and incident.thread_ts
             and self.incidents.claim_announcement(incident.incident_id, key)
         ):
-            self.slack.post(incident.channel, text, thread_ts=incident.thread_ts)
+            try:
+                self.slack.post(incident.channel, text, thread_ts=incident.thread_ts)
+            except Exception:
+                # Not posted: give the claim back so the retried delivery posts it (at least once).
+                self.incidents.release_announcement(incident.incident_id, key)
+                raise
 
     def changed(self, event: IncidentChanged) -> None:
         incident = self._refresh_root(event.incident_id)

@@ -28,16 +28,6 @@ class ThreadSource(Protocol):
         ...
 
 
-class SlackThreadSource:
-    """ThreadSource over slack_sdk's WebClient (its retry handlers absorb 429s and brief 5xx)."""
-
-    def __init__(self, web_client: Any) -> None:
-        self.client = web_client
-
-    def replies(self, channel: str, ts: str, cursor: str | None, limit: int) -> dict[str, Any]:
-        return self.client.conversations_replies(channel=channel, ts=ts, cursor=cursor, limit=limit).data
-
-
 @dataclass
 class FetchedThread:
     raw: list[dict[str, Any]]
