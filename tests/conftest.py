@@ -11,6 +11,7 @@ import pytest
 from incident_core.adapters.aws import client, reset_clients
 from incident_core.settings import get_settings
 from stand_ins.aws import MotoServer, create_tables
+from stand_ins.bookshop import Bookshop
 from stand_ins.fake_slack import FakeSlack
 
 TABLE = "incident-suite-test"
@@ -38,6 +39,22 @@ def fake_slack(fake_slack_server: FakeSlack, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("SLACK_API_URL", fake_slack_server.url)
     get_settings.cache_clear()
     return fake_slack_server
+
+
+@pytest.fixture(scope="session")
+def shop_server() -> Iterator[Bookshop]:
+    """The local bookshop the journeys watch (stand_ins/bookshop.py), one for the whole run."""
+    shop = Bookshop().start()
+    yield shop
+    shop.stop()
+
+
+@pytest.fixture
+def shop(shop_server: Bookshop) -> Bookshop:
+    """The bookshop working again and answering at once, whatever the last test broke."""
+    shop_server.repair()
+    shop_server.set_latency(0)
+    return shop_server
 
 
 @pytest.fixture

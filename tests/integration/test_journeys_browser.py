@@ -11,7 +11,6 @@ from incident_core.journeys.engine import JourneyRunner, run_journeys
 from incident_core.journeys.evidence import S3Evidence
 from incident_core.journeys.loader import load_journeys_file, parse_journeys
 from incident_core.journeys.templating import StaticSecrets
-from stand_ins.bookshop import Bookshop
 from stand_ins.faulty_web import unused_port
 
 pytestmark = pytest.mark.browser
@@ -19,19 +18,6 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BUCKET = "incident-suite-test-evidence"
-
-
-@pytest.fixture(scope="module")
-def shop_server():
-    shop = Bookshop().start()
-    yield shop
-    shop.stop()
-
-
-@pytest.fixture
-def shop(shop_server):
-    shop_server.repair()
-    return shop_server
 
 
 @pytest.fixture

@@ -12,25 +12,10 @@ from incident_core.journeys.engine import JourneyRunner, run_journeys
 from incident_core.journeys.evidence import DirectoryEvidence
 from incident_core.journeys.loader import load_journeys_file, parse_journeys
 from incident_core.journeys.templating import MASK, StaticSecrets
-from stand_ins.bookshop import Bookshop
 from stand_ins.faulty_web import ClosingServer, FaultyWeb, unused_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def shop_server():
-    shop = Bookshop().start()
-    yield shop
-    shop.stop()
-
-
-@pytest.fixture
-def shop(shop_server):
-    shop_server.repair()
-    shop_server.set_latency(0)
-    return shop_server
 
 
 @pytest.fixture(scope="module")

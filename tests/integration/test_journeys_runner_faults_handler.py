@@ -23,7 +23,6 @@ from incident_core.journeys.monitor import RunnerFaulted
 from incident_core.journeys.store import JourneyStore
 from incident_core.journeys.templating import StaticSecrets
 from incident_core.settings import get_settings
-from stand_ins.bookshop import Bookshop
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEDULED_EVENT = json.loads((ROOT / "events/journey_runner_scheduled.json").read_text())
@@ -39,19 +38,6 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 60_000
-
-
-@pytest.fixture(scope="module")
-def shop_server():
-    shop = Bookshop().start()
-    yield shop
-    shop.stop()
-
-
-@pytest.fixture
-def shop(shop_server):
-    shop_server.repair()
-    return shop_server
 
 
 @pytest.fixture
