@@ -182,3 +182,30 @@ def test_silences_add_list_end(stores):
         policy.end_silence(silence.silence_id, NOW + timedelta(hours=1))
     with pytest.raises(PolicyError, match="journey or alarm name"):
         policy.add_silence("", NOW + timedelta(hours=1), "x", None, NOW)
+
+
+@pytest.mark.parametrize(
+    ("add", "refusal"),
+    [
+        (lambda store, now: store.add_silence("*", now + timedelta(hours=2), "x", "U1", now), "every alert"),
+        (
+            lambda store, now: store.add_silence(" ** ", now + timedelta(hours=2), "x", "U1", now),
+            "every alert",
+        ),
+        (
+            lambda store, now: store.add_silence("api", now + timedelta(days=8), "x", "U1", now),
+            "at most 7 days",
+        ),
+        (
+            lambda store, now: store.add_traction(now, now + timedelta(days=15), "launch", "U1", now),
+            "at most 14 days",
+        ),
+    ],
+)
+def test_nobody_switches_paging_off_for_everything_or_for_ever_whichever_way_they_ask(stores, add, refusal):
+    """The limits live in the store, so `/incident` and `incidentctl` both meet them."""
+    _, policy = stores
+    now = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    with pytest.raises(PolicyError, match=refusal):
+        add(policy, now)
+    assert policy.list_silences(now) == [] and policy.list_traction(now) == []

@@ -21,6 +21,11 @@ SILENCE = "SILENCE#"
 KEEP_AFTER_END = timedelta(days=90)
 
 
+# Limits on what one person can switch off or on; Slack and incidentctl both come through this store.
+MAX_SILENCE = timedelta(days=7)
+MAX_TRACTION = timedelta(days=14)
+
+
 class PolicyError(ValueError):
     """A request the policy store refuses, with the reason in words."""
 
@@ -46,6 +51,10 @@ class PolicyStore:
             )
         if end <= now:
             raise PolicyError(f"traction window '{label}' ends at {end.isoformat()}, which is already past")
+        if end - start > MAX_TRACTION:
+            raise PolicyError(
+                f"a traction moment lasts at most {MAX_TRACTION.days} days; add another when it ends"
+            )
         window = TractionWindow(
             window_id=new_id("tw", now), start=start, end=end, label=label.strip(), created_by=by
         )
@@ -72,9 +81,16 @@ class PolicyStore:
     def add_silence(self, match: str, end: datetime, reason: str, by: str | None, now: datetime) -> Silence:
         if not match.strip():
             raise PolicyError("a silence needs a journey or alarm name to match ('name' or 'prefix*')")
+        if not match.strip("* \t"):
+            raise PolicyError(
+                f"'{match}' would silence every alert: name a journey or alarm (a '*' may end a name, like "
+                "'bookshop-*')"
+            )
         end = _utc(end, "end")
         if end <= now:
             raise PolicyError(f"silence for '{match}' would end at {end.isoformat()}, which is already past")
+        if end - now > MAX_SILENCE:
+            raise PolicyError(f"a silence lasts at most {MAX_SILENCE.days} days; add another when it ends")
         silence = Silence(
             silence_id=new_id("si", now),
             match=match.strip(),
