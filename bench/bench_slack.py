@@ -89,6 +89,7 @@ def _local_world() -> tuple[Any, Any, dict[str, str]]:
         "BUS_NAME": "incident-suite-bench",
         "SLACK_API_URL": slack.url,
         "INCIDENTS_CHANNEL": "C0INCIDENTS",
+        "POLICY_FILE": str(ROOT / "config" / "policy.yaml"),
         "POWERTOOLS_SERVICE_NAME": "incident-suite-bench",
         "POWERTOOLS_METRICS_NAMESPACE": "IncidentSuiteBench",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -102,7 +103,9 @@ def _local_world() -> tuple[Any, Any, dict[str, str]]:
     client("events").create_event_bus(Name=env["BUS_NAME"])
     client("secretsmanager").create_secret(
         Name=get_settings().slack_secret_id,
-        SecretString=json.dumps({"bot_token": "xoxb-placeholder", "signing_secret": SIGNING_SECRET}),
+        SecretString=json.dumps(
+            {"bot_token": "xoxb-placeholder", "signing_secret": SIGNING_SECRET, "team_id": "T0FAKE0001"}
+        ),
     )
     return moto, slack, saved
 

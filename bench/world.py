@@ -202,7 +202,9 @@ class LocalWorld:
         secrets = client("secretsmanager")
         secrets.create_secret(
             Name=get_settings().slack_secret_id,
-            SecretString=json.dumps({"bot_token": "xoxb-placeholder", "signing_secret": SIGNING_SECRET}),
+            SecretString=json.dumps(
+            {"bot_token": "xoxb-placeholder", "signing_secret": SIGNING_SECRET, "team_id": "T0FAKE0001"}
+        ),
         )
         secrets.create_secret(Name=get_settings().zoom_secret_id, SecretString=json.dumps(self.zoom.secret))
         s3 = client("s3")

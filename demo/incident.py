@@ -34,7 +34,7 @@ from stand_ins.fake_slack import FakeSlack
 from stand_ins.fake_statuspage import FakeStatusPages
 from stand_ins.fake_zoom import FakeZoom
 from stand_ins.local_lambda import LocalSuite
-from stand_ins.slack_requests import SlackAppClient, thread_message_body
+from stand_ins.slack_requests import TEAM, SlackAppClient, thread_message_body
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "incident-suite-demo"
@@ -179,7 +179,9 @@ class Rehearsal:
         secrets = client("secretsmanager")
         secrets.create_secret(
             Name=settings.slack_secret_id,
-            SecretString=json.dumps({"bot_token": self._bot_token, "signing_secret": SIGNING_SECRET}),
+            SecretString=json.dumps(
+                {"bot_token": self._bot_token, "signing_secret": SIGNING_SECRET, "team_id": TEAM}
+            ),
         )
         secrets.create_secret(Name=settings.zoom_secret_id, SecretString=json.dumps(self.zoom.secret))
         s3 = client("s3")

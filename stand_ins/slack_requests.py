@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTED = ROOT / "tests" / "fixtures" / "documented"
 CHANNEL = "C0INCIDENTS"
 ALASTAIR = "U0ALASTAIR"
+# The workspace the fake Slack's bot token belongs to (its auth.test): the app refuses other workspaces.
+TEAM = "T0FAKE0001"
 FUNCTION_URL_ENVELOPE = "aws_lambda_function_url_browser_get.json"
 HTTP_API_ENVELOPE = "aws_apigw_http_api_v2_no_authorizer.json"
 FORM = "application/x-www-form-urlencoded"
@@ -99,10 +101,19 @@ def slack_event(
 
 # ---------------------------------------------------------------------- bodies, after Slack's documented ones
 def slash_command_body(
-    text: str, user: str, channel: str, trigger_id: str, response_url: str, command: str = "/incident"
+    text: str,
+    user: str,
+    channel: str,
+    trigger_id: str,
+    response_url: str,
+    command: str = "/incident",
+    team: str = TEAM,
+    enterprise: str = "",
 ) -> str:
     fields = dict(parse_qsl(documented("slack_slash_command_body.txt"), keep_blank_values=True))
     fields.update(
+        team_id=team,
+        enterprise_id=enterprise,
         command=command,
         text=text,
         user_id=user,
@@ -123,9 +134,11 @@ def button_body(
     response_url: str,
     trigger_id: str = "13345224609.738474920.8088930838d88f008e0",
     block_id: str = "page-actions",
+    team: str = TEAM,
 ) -> str:
     payload = documented("slack_block_actions_button.json")
-    payload["user"]["id"] = user
+    payload["team"]["id"] = team
+    payload["user"].update(id=user, team_id=team)
     payload["container"] = {
         "type": "message",
         "message_ts": message["ts"],
@@ -141,12 +154,12 @@ def button_body(
 
 
 def view_submission_body(
-    callback_id: str, values: dict[str, dict], user: str, view_id: str, metadata: str
+    callback_id: str, values: dict[str, dict], user: str, view_id: str, metadata: str, team: str = TEAM
 ) -> str:
     payload = {
         "type": "view_submission",
-        "team": {"id": "T0001", "domain": "example"},
-        "user": {"id": user, "username": user.lower(), "team_id": "T0001"},
+        "team": {"id": team, "domain": "example"},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
         "api_app_id": "A0001",
         "token": "verification-token-placeholder",
         "trigger_id": "13345224609.738474920.8088930838d88f008e1",
@@ -165,7 +178,7 @@ def thread_message_body(
     channel: str, thread_ts: str, ts: str, user: str, text: str, event_id: str, **changes: Any
 ) -> str:
     """An Events API callback for a reply in a thread, shaped like the documented thread reply."""
-    callback = documented("slack_event_callback_thread_reply_message.json")
+    callback = _in_workspace(documented("slack_event_callback_thread_reply_message.json"), TEAM)
     event = callback["event"]
     event.update(channel=channel, thread_ts=thread_ts, ts=ts, event_ts=ts, user=user, text=text)
     for key, value in changes.items():
@@ -177,8 +190,18 @@ def thread_message_body(
     return json.dumps(callback)
 
 
+def _in_workspace(callback: dict[str, Any], team: str) -> dict[str, Any]:
+    """The documented callback as sent to an app installed in `team` (no Enterprise Grid)."""
+    callback.update(team_id=team, enterprise_id=None)
+    for authorization in callback.get("authorizations") or []:
+        authorization.update(team_id=team, enterprise_id=None)
+    event = callback["event"]
+    event.update(team=team, user_team=team, source_team=team)
+    return callback
+
+
 def events_body(event: dict[str, Any], event_id: str) -> str:
-    callback = documented("slack_event_callback_thread_reply_message.json")
+    callback = _in_workspace(documented("slack_event_callback_thread_reply_message.json"), TEAM)
     callback["event"] = event
     callback["event_id"] = event_id
     return json.dumps(callback)
@@ -346,17 +369,21 @@ class SlackAppClient:
         headers = slack_headers(body, self.signing_secret, content_type, **header_options)
         return self.invoke(slack_event(body, headers, envelope, base64_body))
 
-    def command(self, text: str, user: str = ALASTAIR, **options: Any) -> dict[str, Any]:
+    def command(
+        self, text: str, user: str = ALASTAIR, team: str = TEAM, enterprise: str = "", **options: Any
+    ) -> dict[str, Any]:
         trigger_id = f"{uuid.uuid4().int % 10**12}.{uuid.uuid4().int % 10**9}.{uuid.uuid4().hex[:16]}"
-        body = slash_command_body(text, user, self.channel, trigger_id, self.response_url)
+        body = slash_command_body(
+            text, user, self.channel, trigger_id, self.response_url, team=team, enterprise=enterprise
+        )
         return self.post(body, **options)
 
     def click(
-        self, action_id: str, value: str, message: dict[str, Any], user: str = ALASTAIR
+        self, action_id: str, value: str, message: dict[str, Any], user: str = ALASTAIR, team: str = TEAM
     ) -> dict[str, Any]:
         trigger_id = f"{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex[:16]}"
         body = button_body(
-            action_id, value, user, message, self.channel, self.response_url, trigger_id=trigger_id
+            action_id, value, user, message, self.channel, self.response_url, trigger_id=trigger_id, team=team
         )
         return self.post(body)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from stand_ins.fake_slack import FakeSlack
 TABLE = "incident-suite-test"
 IDEMPOTENCY_TABLE = "incident-suite-test-idempotency"
 BUS = "incident-suite-test"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +68,7 @@ def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mo
     monkeypatch.setenv("TABLE_NAME", TABLE)
     monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE)
     monkeypatch.setenv("BUS_NAME", BUS)
+    monkeypatch.setenv("POLICY_FILE", str(ROOT / "config" / "policy.yaml"))  # as /opt/policy.yaml in Lambda
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "IncidentSuiteTest")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "incident-suite-test")
     reset_clients()
@@ -75,7 +78,11 @@ def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mo
     client("secretsmanager").create_secret(
         Name=get_settings().slack_secret_id,
         SecretString=json.dumps(
-            {"bot_token": "xoxb-test-placeholder", "signing_secret": "test-signing-secret"}
+            {
+                "bot_token": "xoxb-test-placeholder",
+                "signing_secret": "test-signing-secret",
+                "team_id": "T0FAKE0001",  # the workspace the app is installed in (the fake's auth.test)
+            }
         ),
     )
     yield moto_server

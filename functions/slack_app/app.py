@@ -47,10 +47,12 @@ def services() -> Any:
     from incident_core.incidents.service import IncidentService
     from incident_core.incidents.slack_app import SlackServices
     from incident_core.incidents.store import IncidentStore
+    from incident_core.policy.model import load_policy
     from incident_core.policy.store import PolicyStore
     from incident_core.settings import get_settings
 
     settings = get_settings()
+    policy = load_policy(settings.policy_file)
     actions = ActionStore.from_settings(settings)
     service = IncidentService(
         incidents=IncidentStore.from_settings(settings),
@@ -58,8 +60,21 @@ def services() -> Any:
         actions=actions,
         bus=EventBridgeBus(settings.bus_name, settings.event_source),
     )
-    commands = Commands(service, PolicyStore.from_settings(settings), actions, permalinks=thread_links)
-    return SlackServices(service, commands, actions, settings.incidents_channel)
+    windows = PolicyStore.from_settings(settings, policy)
+    commands = Commands(service, windows, actions, permalinks=thread_links)
+    return SlackServices(service, commands, actions, settings.incidents_channel, policy, installed_workspace)
+
+
+@cache
+def installed_workspace() -> Any:
+    """The workspace (and Enterprise Grid organisation) the app is installed in: requests from others are
+    refused. The secret's team_id (and enterprise_id) say it; without them the bot token's auth.test
+    answers, once per container (a Slack round trip on the first request)."""
+    from incident_core.policy.permissions import Installed
+
+    secret = slack_secret()
+    answer = secret if secret.get("team_id") else bot_client().auth_test()
+    return Installed(team=answer.get("team_id"), enterprise=answer.get("enterprise_id") or None)
 
 
 @cache

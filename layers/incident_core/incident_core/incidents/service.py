@@ -21,9 +21,8 @@ from incident_core.ids import new_id
 from incident_core.incidents.store import MAX_ENTRIES_PER_CREATE, EntryExists, IncidentExists, IncidentStore
 from incident_core.incidents.timeline import ChangeKind, ThreadChange, alert_history_entries, system_entry
 from incident_core.models import ActionItem, Alert, AlertStatus, Incident, IncidentStatus
+from incident_core.text import MAX_TEXT, MAX_TITLE, too_long
 
-MAX_TITLE = 150
-MAX_TEXT = 3000
 RESOLVED_KEY = "resolved"
 SETTABLE_STATUSES = (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING)
 
@@ -163,12 +162,15 @@ class IncidentService:
             raise CommandError("An incident needs a title: what is broken, in a few words.")
         if len(title) > MAX_TITLE:
             raise CommandError(f"The title is {len(title)} characters; keep it within {MAX_TITLE}.")
+        impact = impact.strip()
+        if problem := too_long("The impact", impact, MAX_TEXT):
+            raise CommandError(problem)
         now = self.now()
         incident_id = new_id("INC", now) if request_key is None else _id_from_key(request_key, now)
         incident = Incident(
             incident_id=incident_id,
             title=title,
-            impact=impact.strip()[:MAX_TEXT],
+            impact=impact,
             lead=by,
             declared_by=by,
             started_at=now,
@@ -312,7 +314,9 @@ class IncidentService:
 
     def resolve(self, incident: Incident, by: str, summary: str = "") -> Incident:
         """Resolve; IncidentResolved goes on the bus (the root message is updated, the post-mortem made)."""
-        summary = " ".join(summary.split())[:MAX_TEXT]
+        summary = " ".join(summary.split())
+        if problem := too_long("The summary", summary, MAX_TEXT):
+            raise CommandError(problem)
         if not incident.is_open:
             if self.incidents.has_entry(
                 incident.incident_id, RESOLVED_KEY

@@ -19,14 +19,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 
 from incident_core.incidents.acks import DECLARE_CALLBACK_ID, declare_modal, help_message, parse
+from incident_core.incidents.asks import what_is_asked
 
 if TYPE_CHECKING:
     from incident_core.incidents.commands import Commands
     from incident_core.incidents.service import IncidentService
+    from incident_core.policy.model import Policy
+    from incident_core.policy.permissions import Asked, Installed
 
 logger = logging.getLogger(__name__)
 ACKNOWLEDGED_BY_THE_ACK = ("help", "unknown", "declare")
@@ -38,6 +41,13 @@ class SlackServices:
     commands: Commands
     actions: Any  # incident_core.actions.store.ActionStore
     incidents_channel: str
+    policy: Policy
+    installed: Callable[[], Installed]  # the workspace the bot token belongs to (asked once)
+
+    def refusal(self, asked: Asked) -> str | None:
+        from incident_core.policy.permissions import refusal
+
+        return refusal(self.policy, asked, self.installed())
 
     @property
     def now(self) -> Callable[[], datetime]:
@@ -66,6 +76,32 @@ def _fail(respond: Any, error: Exception, context: Any) -> None:
         response_type="ephemeral",
         replace_original=False,
     )
+
+
+def record_refusal(asked: Asked, reason: str) -> None:
+    """Who tried what, in the log and the PermissionRefused metric (the suite's namespace)."""
+    from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+    logger.warning(
+        "refused %s by %s (workspace %s): %s",
+        asked.label,
+        asked.user,
+        asked.team,
+        reason,
+        extra={"user": asked.user, "team": asked.team, "permission": asked.permission},
+    )
+    metrics = EphemeralMetrics()
+    metrics.add_metric(name="PermissionRefused", unit=MetricUnit.Count, value=1)
+    metrics.add_metadata(key="permission", value=asked.permission)
+    metrics.add_metadata(key="user", value=str(asked.user))
+    metrics.flush_metrics()
+
+
+def _checked_now(request: Any, body: dict[str, Any]) -> bool:
+    """Whether this invocation does work. Buttons and commands are only acknowledged at first (nothing
+    changes); their work runs in the lazy invocation, which is checked. Forms and thread replies are
+    done inline."""
+    return bool(request.lazy_only) or body.get("type") in ("view_submission", "event_callback")
 
 
 def _when(at: datetime | None) -> str:
@@ -118,6 +154,30 @@ def build_app(
         # clock tests can set); Bolt's own check would only repeat it.
         request_verification_enabled=False,
     )
+
+    # ------------------------------------------------------------------ who may do what: the one guard
+    def guard(request: Any, context: Any, next: Callable[[], None]) -> BoltResponse | None:
+        asked = what_is_asked(request.body)
+        if asked is None or not _checked_now(request, request.body):
+            return next()
+        try:
+            reason = services().refusal(asked)
+        except Exception as error:  # no policy: nothing is allowed, and the person gets a reference
+            logger.exception("the permission check failed")
+            reason = f"the permission check failed ({type(error).__name__}); nothing was done"
+        if reason is None:
+            return next()
+        record_refusal(asked, reason)
+        if request.body.get("type") == "view_submission":
+            return BoltResponse(
+                status=200,
+                body={"response_action": "errors", "errors": {"title": f":no_entry: {reason}"}},
+            )
+        if context.respond is not None:
+            context.respond(text=f":no_entry: {reason}", response_type="ephemeral", replace_original=False)
+        return BoltResponse(status=200, body="")
+
+    app.middleware(guard)
 
     # ------------------------------------------------------------------ /incident
     def acknowledge_command(ack: Any, body: dict[str, Any], client: Any) -> None:

@@ -87,6 +87,39 @@ class CalendarRules(BaseModel):
         )
 
 
+SLACK_TEAM = r"^[TE][A-Z0-9]{2,}$"  # a Slack workspace (T…) or Enterprise Grid organisation (E…)
+
+
+class Permissions(BaseModel):
+    """Who may do what from Slack (docs/policy.md#who-may-do-what). The defaults need no editing: the
+    policy's people are the responders, anyone in the workspace may report and talk."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    responders: list[str] | None = None  # people keys; None: every person under people
+    admins: list[str] = Field(default_factory=list)  # if any: only they change silences and traction
+    # Workspaces / organisations besides the one the app is installed in whose people may use it.
+    other_workspaces: list[Annotated[str, Field(pattern=SLACK_TEAM)]] = Field(default_factory=list)
+
+
+class SilenceLimits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_active: Annotated[int, Field(ge=1, le=100)] = 5
+    # Characters before a trailing '*': 'b*' would silence nearly everything.
+    min_prefix: Annotated[int, Field(ge=1, le=100)] = 4
+    max_days: Annotated[int, Field(ge=1, le=30)] = 7  # one silence
+    # Total silenced time of one journey or alarm in any rolling 30 days: a silence is not renewable for ever.
+    max_days_per_30_days: Annotated[int, Field(ge=1, le=30)] = 7
+
+
+class TractionLimits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_days: Annotated[int, Field(ge=1, le=90)] = 14  # one traction moment
+    horizon_days: Annotated[int, Field(ge=0, le=365)] = 30  # how far ahead one may start
+
+
 class Policy(CalendarRules):
     people: dict[str, Person]
     always_alerted: list[str]
@@ -94,11 +127,20 @@ class Policy(CalendarRules):
     ack_timeout_minutes: Annotated[int, Field(ge=1, le=120)] = 5
     # Re-pages stop after this many; the alert stays open in the channel with its buttons.
     max_repages: Annotated[int, Field(ge=0, le=100)] = 12
+    permissions: Permissions = Field(default_factory=Permissions)
+    silences: SilenceLimits = Field(default_factory=SilenceLimits)
+    traction: TractionLimits = Field(default_factory=TractionLimits)
 
     @model_validator(mode="after")
     def _known_people(self) -> Policy:
-        for field in ("always_alerted", "traction_standby"):
-            unknown = [key for key in getattr(self, field) if key not in self.people]
+        named = {
+            "always_alerted": self.always_alerted,
+            "traction_standby": self.traction_standby,
+            "permissions.responders": self.permissions.responders or [],
+            "permissions.admins": self.permissions.admins,
+        }
+        for field, keys in named.items():
+            unknown = [key for key in keys if key not in self.people]
             if unknown:
                 raise ValueError(f"{field} names {unknown}, who are not under people: {sorted(self.people)}")
         if not self.always_alerted:
@@ -108,14 +150,26 @@ class Policy(CalendarRules):
     def slack_id(self, person: str) -> str:
         return self.people[person].slack
 
+    @cached_property
+    def responder_ids(self) -> frozenset[str]:
+        keys = self.people if self.permissions.responders is None else self.permissions.responders
+        return frozenset(self.people[key].slack for key in keys)
+
+    @cached_property
+    def admin_ids(self) -> frozenset[str]:
+        """Who may change silences and traction windows: the admins if named, else the responders."""
+        if not self.permissions.admins:
+            return self.responder_ids
+        return frozenset(self.people[key].slack for key in self.permissions.admins)
+
 
 def parse_policy(text: str, source: str = "policy file") -> Policy:
-    import yaml  # deferred: only the first invocation that needs the policy pays for it
+    from incident_core.yaml_safe import YamlInputError, load_yaml
 
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise PolicyFileError(f"{source} is not valid YAML: {error}") from error
+        data = load_yaml(text, source)
+    except YamlInputError as error:
+        raise PolicyFileError(str(error)) from None
     if not isinstance(data, dict):
         raise PolicyFileError(f"{source} must be a mapping (time_zone, business_hours, people, ...)")
     try:

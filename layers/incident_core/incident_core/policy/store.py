@@ -7,13 +7,17 @@ history until then.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from incident_core.adapters.dynamo import Table, deserialize, model_item, serialize
 from incident_core.alerts.keys import iso
 from incident_core.ids import new_id
 from incident_core.models.windows import Silence, TractionWindow
+from incident_core.policy.model import Policy, SilenceLimits, TractionLimits, load_policy
 from incident_core.settings import Settings, get_settings
+from incident_core.text import MAX_LABEL, too_long
 
 PARTITION = "POLICY"
 TRACTION = "TRACTION#"
@@ -21,9 +25,7 @@ SILENCE = "SILENCE#"
 KEEP_AFTER_END = timedelta(days=90)
 
 
-# Limits on what one person can switch off or on; Slack and incidentctl both come through this store.
-MAX_SILENCE = timedelta(days=7)
-MAX_TRACTION = timedelta(days=14)
+ROLLING = timedelta(days=30)
 
 
 class PolicyError(ValueError):
@@ -31,12 +33,36 @@ class PolicyError(ValueError):
 
 
 class PolicyStore:
-    def __init__(self, table: Table) -> None:
+    """Limits on what one person can switch off or on (the policy's `silences` and `traction`); Slack and
+    incidentctl both come through this store. `journeys` and `alarm_prefix` say what "every incident
+    alarm" is, which no silence may cover."""
+
+    def __init__(
+        self,
+        table: Table,
+        silence_limits: SilenceLimits | None = None,
+        traction_limits: TractionLimits | None = None,
+        journeys: Sequence[str] = (),
+        alarm_prefix: str = "incident-",
+    ) -> None:
         self.table = table
+        self.silence_limits = silence_limits or SilenceLimits()
+        self.traction_limits = traction_limits or TractionLimits()
+        self.journeys = list(journeys)
+        self.alarm_prefix = alarm_prefix
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> PolicyStore:
-        return cls(Table((settings or get_settings()).table_name))
+    def from_settings(cls, settings: Settings | None = None, policy: Policy | None = None) -> PolicyStore:
+        settings = settings or get_settings()
+        if policy is None and Path(settings.policy_file).is_file():
+            policy = load_policy(settings.policy_file)
+        return cls(
+            Table(settings.table_name),
+            policy.silences if policy else None,
+            policy.traction if policy else None,
+            journeys=journey_names(settings.journeys_file),
+            alarm_prefix=settings.incident_alarm_prefix,
+        )
 
     # ------------------------------------------------------------------ traction windows
     def add_traction(
@@ -44,6 +70,9 @@ class PolicyStore:
     ) -> TractionWindow:
         if not label.strip():
             raise PolicyError("a traction window needs a label (what the traction is for)")
+        if problem := too_long("the traction label", label, MAX_LABEL):
+            raise PolicyError(problem)
+        limits = self.traction_limits
         start, end = _utc(start, "start"), _utc(end, "end")
         if end <= start:
             raise PolicyError(
@@ -51,9 +80,14 @@ class PolicyStore:
             )
         if end <= now:
             raise PolicyError(f"traction window '{label}' ends at {end.isoformat()}, which is already past")
-        if end - start > MAX_TRACTION:
+        if end - start > timedelta(days=limits.max_days):
             raise PolicyError(
-                f"a traction moment lasts at most {MAX_TRACTION.days} days; add another when it ends"
+                f"a traction moment lasts at most {limits.max_days} days; add another when it ends"
+            )
+        if start > now + timedelta(days=limits.horizon_days):
+            raise PolicyError(
+                f"a traction moment must start within {limits.horizon_days} days (this one starts "
+                f"{start.isoformat()}); add it nearer the time"
             )
         window = TractionWindow(
             window_id=new_id("tw", now), start=start, end=end, label=label.strip(), created_by=by
@@ -81,19 +115,43 @@ class PolicyStore:
     def add_silence(self, match: str, end: datetime, reason: str, by: str | None, now: datetime) -> Silence:
         if not match.strip():
             raise PolicyError("a silence needs a journey or alarm name to match ('name' or 'prefix*')")
-        if not match.strip("* \t"):
-            raise PolicyError(
-                f"'{match}' would silence every alert: name a journey or alarm (a '*' may end a name, like "
-                "'bookshop-*')"
-            )
+        match = match.strip()
+        self._check_match(match)
+        if problem := too_long("the silence reason", reason, MAX_LABEL):
+            raise PolicyError(problem)
+        limits = self.silence_limits
         end = _utc(end, "end")
         if end <= now:
             raise PolicyError(f"silence for '{match}' would end at {end.isoformat()}, which is already past")
-        if end - now > MAX_SILENCE:
-            raise PolicyError(f"a silence lasts at most {MAX_SILENCE.days} days; add another when it ends")
+        if end - now > timedelta(days=limits.max_days):
+            raise PolicyError(f"a silence lasts at most {limits.max_days} days; add another when it ends")
+        stored = [Silence.model_validate(item) for item in self.table.query(PARTITION, SILENCE)]
+        active = [s for s in stored if s.end > now]
+        if len(active) >= limits.max_active:
+            raise PolicyError(
+                f"{len(active)} silences are active, the most the policy allows ({limits.max_active}); "
+                "end one first (`silence list`)"
+            )
+        targets = self._targets(match)
+        window_start = now - ROLLING
+        used = sum(
+            (
+                _overlap(s.start, s.end, window_start, max(end, s.end))
+                for s in stored
+                if self._targets(s.match) & targets
+            ),
+            timedelta(),
+        )
+        cap = timedelta(days=limits.max_days_per_30_days)
+        if used + (end - now) > cap:
+            raise PolicyError(
+                f"'{match}' has been silenced for {_hours(used)} in the last 30 days (with those still "
+                f"running); another {_hours(end - now)} would pass the policy's {limits.max_days_per_30_days} "
+                "days in any 30: fix what keeps alerting instead"
+            )
         silence = Silence(
             silence_id=new_id("si", now),
-            match=match.strip(),
+            match=match,
             start=now,
             end=end,
             reason=reason,
@@ -126,6 +184,27 @@ class PolicyStore:
         return [w for w in windows if w.end > now], [s for s in silences if s.end > now]
 
     # ------------------------------------------------------------------ internals
+    def _check_match(self, match: str) -> None:
+        if not match:
+            raise PolicyError("a silence needs a journey or alarm name to match ('name' or 'prefix*')")
+        prefix = match.rstrip("*")
+        if "*" in prefix:
+            raise PolicyError(f"'{match}': a '*' may only end a name, like 'bookshop-*'")
+        if not match.endswith("*"):
+            return
+        minimum = self.silence_limits.min_prefix
+        covers_all_journeys = len(self.journeys) > 1 and all(j.startswith(prefix) for j in self.journeys)
+        if len(prefix) < minimum or self.alarm_prefix.startswith(prefix) or covers_all_journeys:
+            raise PolicyError(
+                f"'{match}' would silence every alert (all incident alarms or all journeys): name one (a "
+                f"'*' may end a name of at least {minimum} characters narrower than all, like 'bookshop-*')"
+            )
+
+    def _targets(self, match: str) -> set[str]:
+        """The journeys a match silences, or the match itself (an alarm name or an unknown journey)."""
+        probe = Silence(silence_id="-", match=match, start=datetime.min, end=datetime.max, reason="")
+        return {name for name in self.journeys if probe.matches(name)} or {match}
+
     def _put(self, sk: str, model: TractionWindow | Silence, end: datetime) -> None:
         expires_at = int((end + KEEP_AFTER_END).timestamp())
         self.table.dynamodb.put_item(
@@ -156,6 +235,26 @@ class PolicyStore:
             ReturnValues="ALL_NEW",
         )
         return type(model).model_validate(deserialize(response["Attributes"]))
+
+
+def journey_names(path: str | Path) -> list[str]:
+    """The journeys' names in the journeys file, or none when there is no file (incidentctl elsewhere)."""
+    from incident_core.yaml_safe import YamlLimits, load_yaml
+
+    path = Path(path)
+    if not path.is_file():
+        return []
+    data = load_yaml(path.read_bytes(), str(path), YamlLimits())
+    journeys = data.get("journeys") if isinstance(data, dict) else None
+    return [str(j["name"]) for j in journeys or [] if isinstance(j, dict) and j.get("name")]
+
+
+def _overlap(start: datetime, end: datetime, window_start: datetime, window_end: datetime) -> timedelta:
+    return max(timedelta(), min(end, window_end) - max(start, window_start))
+
+
+def _hours(span: timedelta) -> str:
+    return f"{span.total_seconds() / 3600:.0f} h"
 
 
 def _utc(at: datetime, what: str) -> datetime:
