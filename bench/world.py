@@ -203,8 +203,8 @@ class LocalWorld:
         secrets.create_secret(
             Name=get_settings().slack_secret_id,
             SecretString=json.dumps(
-            {"bot_token": "xoxb-placeholder", "signing_secret": SIGNING_SECRET, "team_id": "T0FAKE0001"}
-        ),
+                {"bot_token": "xoxb-placeholder", "signing_secret": SIGNING_SECRET, "team_id": "T0FAKE0001"}
+            ),
         )
         secrets.create_secret(Name=get_settings().zoom_secret_id, SecretString=json.dumps(self.zoom.secret))
         s3 = client("s3")

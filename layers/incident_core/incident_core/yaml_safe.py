@@ -122,7 +122,9 @@ def load_yaml(text: str | bytes, source: str, limits: YamlLimits | None = None) 
     limits = limits or YamlLimits.from_env()
     size = len(text.encode() if isinstance(text, str) else text)
     if size > limits.max_bytes:
-        raise YamlInputError(f"{source} is {size} bytes, over the limit of {limits.max_bytes} (CONFIG_MAX_BYTES)")
+        raise YamlInputError(
+            f"{source} is {size} bytes, over the limit of {limits.max_bytes} (CONFIG_MAX_BYTES)"
+        )
     loader = _loader_class()(text)
     try:
         node = loader.get_single_node()

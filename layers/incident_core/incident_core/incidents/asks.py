@@ -75,7 +75,5 @@ def what_is_asked(body: dict[str, Any]) -> Asked | None:
         # In a channel shared with another organisation (Slack Connect) the author's own workspace is
         # the event's user_team; the callback's team_id is the receiving one.
         team = event.get("user_team") or event.get("team") or body.get("team_id")
-        return Asked(
-            "reply", "a thread reply", event.get("user"), team, body.get("enterprise_id") or None
-        )
+        return Asked("reply", "a thread reply", event.get("user"), team, body.get("enterprise_id") or None)
     return None

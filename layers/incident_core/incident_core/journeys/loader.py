@@ -104,7 +104,8 @@ def _check_counts(data: dict[str, Any], source: str, environ: Mapping[str, str] 
         return  # reported by the structure check
     if len(journeys) > max_journeys:
         raise JourneyFileError(
-            source, [Problem(f"{len(journeys)} journeys, over the limit of {max_journeys} (CONFIG_MAX_JOURNEYS)")]
+            source,
+            [Problem(f"{len(journeys)} journeys, over the limit of {max_journeys} (CONFIG_MAX_JOURNEYS)")],
         )
     for journey in journeys:
         steps = journey.get("steps") if isinstance(journey, dict) else None

@@ -69,9 +69,7 @@ class Installed:
 def refusal(policy: Policy, asked: Asked, installed: Installed) -> str | None:
     """Why `asked` is refused (a sentence for the person), or None when it is allowed."""
     allowed_teams = {installed.team, installed.enterprise, *policy.permissions.other_workspaces} - {None}
-    foreign = [
-        value for value in (asked.team, asked.enterprise) if value and value not in allowed_teams
-    ]
+    foreign = [value for value in (asked.team, asked.enterprise) if value and value not in allowed_teams]
     if foreign or not asked.team:
         return (
             f"This app serves its own workspace only; {asked.label} from workspace "

@@ -146,8 +146,8 @@ class PolicyStore:
         if used + (end - now) > cap:
             raise PolicyError(
                 f"'{match}' has been silenced for {_hours(used)} in the last 30 days (with those still "
-                f"running); another {_hours(end - now)} would pass the policy's {limits.max_days_per_30_days} "
-                "days in any 30: fix what keeps alerting instead"
+                f"running); another {_hours(end - now)} would pass the policy's "
+                f"{limits.max_days_per_30_days} days in any 30: fix what keeps alerting instead"
             )
         silence = Silence(
             silence_id=new_id("si", now),
