@@ -123,7 +123,7 @@ def load_yaml(text: str | bytes, source: str, limits: YamlLimits | None = None) 
     size = len(text.encode() if isinstance(text, str) else text)
     if size > limits.max_bytes:
         raise YamlInputError(
-            f"{source} is {size} bytes, over the limit of {limits.max_bytes} (CONFIG_MAX_BYTES)"
+            f"{source}: {size} bytes, over the limit of {limits.max_bytes} (CONFIG_MAX_BYTES)"
         )
     loader = _loader_class()(text)
     try:
@@ -136,8 +136,8 @@ def load_yaml(text: str | bytes, source: str, limits: YamlLimits | None = None) 
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
-        raise YamlInputError(f"{source} is not valid YAML{where}: {problem}") from None
+        raise YamlInputError(f"{source}: not valid YAML{where}: {problem}") from None
     except RecursionError:
-        raise YamlInputError(f"{source} is nested too deeply") from None
+        raise YamlInputError(f"{source}: nested too deeply") from None
     finally:
         loader.dispose()

@@ -78,7 +78,7 @@ def parse_journeys(
     try:
         data = load_yaml(text, source)
     except YamlInputError as error:
-        raise JourneyFileError(source, [Problem(str(error).removeprefix(source).lstrip(": "))]) from None
+        raise JourneyFileError(source, [Problem(str(error).removeprefix(f"{source}: "))]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
