@@ -11,7 +11,8 @@ from incident_core.cli.main import main
 from incident_core.journeys.engine import JourneyRunner, run_journeys
 from incident_core.journeys.evidence import DirectoryEvidence
 from incident_core.journeys.loader import load_journeys_file, parse_journeys
-from incident_core.journeys.templating import MASK, StaticSecrets
+from incident_core.journeys.redact import MASK
+from incident_core.journeys.templating import StaticSecrets
 from stand_ins.faulty_web import ClosingServer, FaultyWeb, unused_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ import pytest
 
 from incident_core.journeys.config import format_duration, parse_duration
 from incident_core.journeys.loader import JourneyFileError, load_journeys_file, parse_journeys
+from incident_core.journeys.redact import MASK
 from incident_core.journeys.templating import (
-    MASK,
     PlaceholderError,
     Renderer,
     SecretRef,

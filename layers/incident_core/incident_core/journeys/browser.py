@@ -153,18 +153,23 @@ def run_browser_step(
     except PlaywrightError as error:  # the page crashed under the step, or the browser did
         reason = f"the page failed in the browser: {_first_line(error)}"
     if not browser.alive:
-        raise RunnerFault(f"the browser died during the step ({renderer.redact(reason)})")
+        raise RunnerFault(f"the browser died during the step ({reason})")
     ms = (time.perf_counter() - started) * 1000
-    screenshot_uri, text = _evidence(browser, evidence, journey, run_id, step.name)
+    # A screenshot cannot be masked: a journey that used a secret keeps none (a filled form could show it).
+    keep = None if renderer.redactor.active else evidence
+    screenshot_uri, text = _evidence(browser, keep, journey, run_id, step.name)
+    if keep is not evidence:
+        text = f"(no screenshot: this journey uses a secret) {text}"
+    # Masked by the runner (JourneyRunner.attempt) with everything else it records.
     return StepResult(
         name=step.name,
         kind="browser",
         outcome="failed",
         ms=ms,
         status=status,
-        reason=renderer.redact(reason),
-        url=renderer.redact(url or (browser.page.url if browser.started else "")) or None,
-        excerpt=renderer.redact(excerpt(text, excerpt_chars)),
+        reason=reason,
+        url=url or (browser.page.url if browser.started else "") or None,
+        excerpt=excerpt(text, excerpt_chars),
         screenshot_uri=screenshot_uri,
     )
 

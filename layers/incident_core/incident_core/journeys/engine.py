@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -93,10 +94,21 @@ class JourneyRunner:
                             self._browser(browser, step, renderer, timeout_s, label, journey, run_id)
                         )
                 except RunnerFault as fault:
-                    logger.error("runner fault in journey %s, step %s: %s", journey.name, step.name, fault)
+                    logger.error(
+                        "runner fault in journey %s, step %s: %s",
+                        journey.name,
+                        step.name,
+                        renderer.redact(fault.reason),
+                    )
                     steps.append(_fault(step, fault.reason))
                 except Exception as error:  # a bug must not take the other journeys down
-                    logger.exception("runner bug in journey %s, step %s", journey.name, step.name)
+                    trace = "".join(traceback.format_exception(error))
+                    logger.error(
+                        "runner bug in journey %s, step %s: %s",
+                        journey.name,
+                        step.name,
+                        renderer.redact(trace),
+                    )
                     steps.append(
                         _fault(step, f"the runner failed on this step: {type(error).__name__}: {error}")
                     )
@@ -106,7 +118,10 @@ class JourneyRunner:
             if browser is not None:
                 browser.close()
         ok = all(step.outcome == "passed" for step in steps)
-        return Attempt(ok=ok, duration_ms=(time.perf_counter() - started) * 1000, steps=steps)
+        attempt = Attempt(ok=ok, duration_ms=(time.perf_counter() - started) * 1000, steps=steps)
+        # The one redaction step: whatever records this attempt (the table, the bus, logs, metrics, Slack,
+        # incidentctl) gets it masked, so a new sink cannot forget to.
+        return renderer.redactor.scrub(attempt)
 
     def _new_session(self) -> Any:
         if self.session_factory is not None:

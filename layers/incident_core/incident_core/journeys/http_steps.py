@@ -66,23 +66,36 @@ def run_http_step(
     url: str | None = None
     status: int | None = None
     body, content_type, text = b"", "", ""
+    redactor = renderer.redactor
     try:
         url = renderer.text(request.url)
+        headers = {name: renderer.text(value) for name, value in request.headers.items()}
+        params = {name: renderer.text(value) for name, value in request.params.items()}
+        # Credentials the step sends, even when written in the file rather than read from a secret.
+        redactor.add_url(url)
+        redactor.add_headers(headers)
+        redactor.add_params(params)
         body_kwargs: dict[str, Any] = {}
         if request.json_body is not None:
             body_kwargs["json"] = renderer.render(request.json_body)
         elif request.data is not None:
             body_kwargs["data"] = renderer.render(request.data)
+            if isinstance(body_kwargs["data"], dict):
+                redactor.add_params(body_kwargs["data"])
         with session.request(
             request.method,
             url,
-            headers={name: renderer.text(value) for name, value in request.headers.items()},
-            params={name: renderer.text(value) for name, value in request.params.items()},
+            headers=headers,
+            params=params,
             timeout=(timeout_s, timeout_s),
             allow_redirects=request.follow_redirects,
             stream=True,
             **body_kwargs,
         ) as response:
+            for answer in (*response.history, response):  # what the site sent back: cookies, tokens
+                redactor.add_headers(answer.headers)
+                redactor.add_url(answer.headers.get("Location"))
+                redactor.add_url(answer.url)
             status = response.status_code
             content_type = response.headers.get("Content-Type", "")
             body = _read_body(response, deadline=started + timeout_s)
@@ -98,17 +111,22 @@ def run_http_step(
     except _TooSlow:
         reason = f"the response did not arrive in full within {timeout_label}"
     except rex.RequestException as error:
+        for answer in (*(getattr(error.response, "history", None) or ()), error.response):
+            if answer is not None:  # a redirect loop's responses, say
+                redactor.add_headers(answer.headers)
+                redactor.add_url(answer.headers.get("Location"))
         reason = describe_request_error(error, url or request.url, timeout_label)
     ms = (time.perf_counter() - started) * 1000
+    # Masked by the runner (JourneyRunner.attempt) with everything else it records; the body is kept now.
     return StepResult(
         name=step.name,
         kind="http",
         outcome="failed",
         ms=ms,
         status=status,
-        reason=renderer.redact(reason),
-        url=renderer.redact(url) if url else None,
-        excerpt=renderer.redact(excerpt(text, excerpt_chars)),
+        reason=reason,
+        url=url,
+        excerpt=excerpt(text, excerpt_chars),
         body_uri=_kept(keep_body, body, content_type, renderer),
     )
 
@@ -119,7 +137,7 @@ def _kept(
     if keep_body is None or not body:
         return None
     try:
-        return keep_body(renderer.redact_bytes(body), content_type or "application/octet-stream")
+        return keep_body(renderer.redactor.bytes(body), content_type or "application/octet-stream")
     except Exception:  # evidence is a bonus: failing to keep it must not hide the step's failure
         return None
 

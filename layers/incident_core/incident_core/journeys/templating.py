@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from incident_core.journeys.faults import RunnerFault
+from incident_core.journeys.redact import Redactor
 
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 # The runner's IAM policy may read only these (template.yaml); a ref elsewhere could never work.
 SECRET_PREFIX = "incident-suite/journeys/"
 SSM_PREFIX = "/incident-suite/journeys/"
-MASK = "******"
 SECRET_MAX_AGE_SECONDS = 300
 
 
@@ -124,12 +124,12 @@ class StaticSecrets:
 
 
 class Renderer:
-    """Fills placeholders for one journey run, remembering secrets so they can be masked."""
+    """Fills placeholders for one journey run, remembering secrets (in `redactor`) so they can be masked."""
 
     def __init__(self, secrets: SecretResolver) -> None:
         self._secrets = secrets
         self.saved: dict[str, Any] = {}
-        self._revealed: set[str] = set()
+        self.redactor = Redactor()
 
     def render(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -157,19 +157,11 @@ class Renderer:
             value = self._secrets.resolve(ref)
         except Exception as error:
             raise SecretUnreadable(f"could not read {ref}: {_short_error(error)}") from None
-        if value:
-            self._revealed.add(value)
+        self.redactor.add(value)
         return value
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self._revealed, key=len, reverse=True):
-            text = text.replace(secret, MASK)
-        return text
-
-    def redact_bytes(self, data: bytes) -> bytes:
-        for secret in sorted(self._revealed, key=len, reverse=True):
-            data = data.replace(secret.encode(), MASK.encode())
-        return data
+        return self.redactor.text(text)
 
 
 def _as_text(value: Any) -> str:

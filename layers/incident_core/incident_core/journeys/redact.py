@@ -1,0 +1,184 @@
+"""Secrets never leave the runner: every value that came from `${secret:…}` / `${ssm:…}`, and every value
+of a sensitive header or query parameter, is masked in every form a site, a library or a log could turn
+it into (docs/journeys.md#secrets-never-leave).
+
+One Redactor per journey attempt learns the values as the steps use them; the runner passes the
+attempt's whole result through it (JourneyRunner.attempt) before anything (DynamoDB, the bus, logs,
+metrics, Slack, incidentctl) sees it, and the evidence bodies before they are kept.
+
+Forms masked, of the value and of the value stripped of surrounding whitespace: raw; Python repr and
+ascii escapes (str and bytes); JSON-escaped (ASCII and not, `\\/` too); URL-encoded (quote with and
+without `/` safe, as requests half-encodes a URL, quote_plus, twice-encoded, HTML-escaped, either hex
+case); HTML-escaped; base64 (standard and
+URL-safe, padded or not, and at each of the three alignments inside a longer base64 text, such as a
+Basic authorization of `user:password`).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
+
+MASK = "******"
+# Header names whose values are credentials, and name parts that say so (X-Api-Key, X-Auth-Token, ...).
+SENSITIVE_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-amz-security-token"}
+)
+SENSITIVE_NAME = re.compile(
+    r"pass|pwd|secret|token|key|sig|auth|session|cred|cookie|otp|code|private", re.IGNORECASE
+)
+MIN_SHIFTED = 6
+# What requests (requote_uri) leaves unquoted in a URL it sends: a value in a URL is sent half-encoded.
+REQUOTE_SAFE = "!#$&'()*+,/:;=?@[]~"  # base64 of shorter values inside longer texts would match by chance
+
+
+def is_sensitive_header(name: str) -> bool:
+    return name.lower() in SENSITIVE_HEADERS or bool(SENSITIVE_NAME.search(name))
+
+
+def is_sensitive_param(name: str) -> bool:
+    return bool(SENSITIVE_NAME.search(name))
+
+
+def _b64_forms(data: bytes) -> set[str]:
+    forms = set()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        whole = encode(data).decode()
+        forms |= {whole, whole.rstrip("=")}
+        if len(data) < MIN_SHIFTED:
+            continue
+        for shift in range(3):  # the value's base64 inside a longer text starting `shift` bytes earlier
+            encoded = encode(b"\0" * shift + data).decode()
+            first = -(-8 * shift // 6)  # the first character made of the value's bits only
+            last = 8 * (shift + len(data)) // 6
+            forms.add(encoded[first:last])
+    return forms
+
+
+def forms_of(value: str) -> tuple[set[str], set[str]]:
+    """(exact forms, URL-encoded forms matched in either hex case) of one secret value."""
+    exact: set[str] = set()
+    encoded: set[str] = set()
+    for text in {value, value.strip()} - {""}:
+        data = text.encode()
+        exact |= {
+            text,
+            repr(text)[1:-1],
+            ascii(text)[1:-1],
+            repr(data)[2:-1],
+            json.dumps(text)[1:-1],
+            json.dumps(text, ensure_ascii=False)[1:-1],
+            json.dumps(text)[1:-1].replace("/", "\\/"),
+            html.escape(text),
+            html.escape(text, quote=False),
+            *_b64_forms(data),
+        }
+        once = {
+            quote(text, safe=""),
+            quote(text),
+            quote(text, safe=REQUOTE_SAFE),
+            quote_plus(text),
+            quote_plus(text, safe="/"),
+        }
+        twice = {quote(form, safe=safe) for form in once for safe in ("", "/")}
+        encoded |= once | twice | {html.escape(form) for form in once}
+    return exact - {""}, encoded - exact - {""}
+
+
+class Redactor:
+    """The secret values one attempt used, and their masking. Thread-safe: a step may add while another
+    thread of ours reads (the watchdog), and values are only ever added."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def active(self) -> bool:
+        return bool(self._values)
+
+    def add(self, value: Any) -> None:
+        if not isinstance(value, str) or not value.strip():
+            return
+        with self._lock:
+            if value not in self._values:
+                self._values.add(value)
+                self._pattern = None
+
+    def add_header(self, name: str, value: str) -> None:
+        if not is_sensitive_header(name):
+            return
+        self.add(value)
+        scheme, _, credentials = value.strip().partition(" ")
+        if credentials and scheme.isalpha():  # "Bearer abc", "Basic dXNlcjpwdw=="
+            self.add(credentials)
+        if name.lower() in ("cookie", "set-cookie"):
+            for part in value.split(";"):
+                _, equals, cookie = part.partition("=")
+                if equals:
+                    self.add(cookie.strip())
+
+    def add_headers(self, headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> None:
+        pairs = headers.items() if isinstance(headers, Mapping) else headers
+        for name, value in pairs:
+            self.add_header(str(name), str(value))
+
+    def add_params(self, params: Mapping[str, Any]) -> None:
+        for name, value in params.items():
+            if is_sensitive_param(str(name)):
+                self.add(str(value))
+
+    def add_url(self, url: str | None) -> None:
+        """The values of a URL's sensitive query parameters (and of its user:password, if any)."""
+        if not url:
+            return
+        parts = urlsplit(url)
+        self.add(parts.password or "")
+        self.add_params(dict(parse_qsl(parts.query, keep_blank_values=False)))
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        with self._lock:
+            if self._pattern is None and self._values:
+                exact: set[str] = set()
+                encoded: set[str] = set()
+                for value in self._values:
+                    more_exact, more_encoded = forms_of(value)
+                    exact |= more_exact
+                    encoded |= more_encoded
+                alternatives = [(len(f), re.escape(f)) for f in exact]
+                alternatives += [(len(f), f"(?i:{re.escape(f)})") for f in encoded]
+                alternatives.sort(key=lambda pair: -pair[0])  # the longest form first
+                self._pattern = re.compile("|".join(pattern for _, pattern in alternatives))
+            return self._pattern
+
+    def text(self, text: str) -> str:
+        pattern = self._compiled()
+        return text if pattern is None or not text else pattern.sub(MASK, text)
+
+    def bytes(self, data: bytes) -> bytes:
+        pattern = self._compiled()
+        if pattern is None:
+            return data
+        # Latin-1 maps each byte to one character: the UTF-8 bytes of every form, read back as Latin-1,
+        # match the body byte for byte, whatever its encoding claims.
+        as_latin1 = re.compile(pattern.pattern.encode().decode("latin-1"))
+        return as_latin1.sub(MASK.encode().decode("latin-1"), data.decode("latin-1")).encode("latin-1")
+
+    def scrub(self, value: Any) -> Any:
+        """Every string in `value` (a pydantic model, dict, list, str) masked; other values as they are."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.scrub(item) for item in value]
+        if isinstance(value, dict):
+            return {self.scrub(key): self.scrub(item) for key, item in value.items()}
+        if hasattr(value, "model_dump") and hasattr(type(value), "model_validate"):
+            return type(value).model_validate(self.scrub(value.model_dump()))
+        return value
