@@ -101,9 +101,10 @@ def test_status_list_and_help():
 
 
 def test_mrkdwn_keeps_slack_tokens_and_escapes_the_rest():
+    # A link people typed is shown as text with its real address (issue 10: no deceptive labels).
     assert (
         mrkdwn("<@U1> said a<b & <https://x.example|link>")
-        == "<@U1> said a&lt;b &amp; <https://x.example|link>"
+        == "<@U1> said a&lt;b &amp; link (https://x.example)"
     )
     assert mrkdwn("already &lt; escaped &amp; fine") == "already &lt; escaped &amp; fine"
 

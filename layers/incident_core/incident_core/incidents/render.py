@@ -21,12 +21,15 @@ STATUS_EMOJI = {
     IncidentStatus.MONITORING: ":large_yellow_circle:",
     IncidentStatus.RESOLVED: ":large_green_circle:",
 }
-# Slack's tokens in text people typed: mentions of one person or channel, dates and links stay (Slack
-# sends `@alastair` typed in a command as <@U…|alastair>); broadcasts (<!channel>, <!here>, <!everyone>,
+# Slack's tokens in text people typed: mentions of one person or channel and dates stay (Slack sends
+# `@alastair` typed in a command as <@U…|alastair>); broadcasts (<!channel>, <!here>, <!everyone>,
 # <!subteam^…>, a user group) would notify everybody when the suite repeats the text, so they become
-# plain words. Everything else is escaped as Slack's formatting rules ask: & < > as &amp; &lt; &gt;.
+# plain words; a link is shown as text with its real address (<https://evil.example|https://status…>
+# would show one address and open another). Everything else is escaped as Slack's formatting rules ask:
+# & < > as &amp; &lt; &gt;.
 _TOKEN = re.compile(
-    r"<(?:(?P<keep>[@#][A-Z0-9]+(?:\|[^<>]*)?|!date\^[^<>]*|(?:https?://|mailto:)[^<>|\s]+(?:\|[^<>]*)?)"
+    r"<(?:(?P<keep>[@#][A-Z0-9]+(?:\|[^<>]*)?|!date\^[^<>]*)"
+    r"|(?P<url>(?:https?://|mailto:)[^<>|\s]+)(?:\|(?P<label>[^<>]*))?"
     r"|!(?P<broadcast>channel|here|everyone)(?:\|[^<>]*)?"
     r"|!subteam\^[A-Z0-9]+(?:\|@?(?P<group>[^<>]*))?)>"
 )
@@ -41,14 +44,18 @@ def _escape(text: str) -> str:
 
 
 def mrkdwn(text: str) -> str:
-    """Text people typed, made safe for mrkdwn: mentions of one person, channel links, dates and links
-    stay; broadcast mentions become plain (non-notifying) words; & < > are escaped. Already escaped
-    text (&lt; and the like) stays as it is."""
+    """Text people typed, made safe for mrkdwn: mentions of one person, channel links and dates stay;
+    broadcast mentions become plain (non-notifying) words; links become text showing their address;
+    & < > are escaped. Already escaped text (&lt; and the like) stays as it is."""
     out, last = [], 0
     for token in _TOKEN.finditer(text):
         out.append(_escape(text[last : token.start()]))
         if token.group("keep"):
             out.append(token.group(0))
+        elif token.group("url"):
+            url, label = token.group("url"), token.group("label")
+            shown = url if not label or label == url else f"{label} ({url})"
+            out.append(_escape(shown))
         elif token.group("broadcast"):
             out.append("@" + token.group("broadcast"))
         else:

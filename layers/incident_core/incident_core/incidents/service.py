@@ -18,6 +18,7 @@ from incident_core.adapters.bus import EventBus
 from incident_core.clock import utc_now
 from incident_core.events import IncidentChanged, IncidentDeclared, IncidentResolved
 from incident_core.ids import new_id
+from incident_core.incidents.render import mrkdwn
 from incident_core.incidents.store import MAX_ENTRIES_PER_CREATE, EntryExists, IncidentExists, IncidentStore
 from incident_core.incidents.timeline import ChangeKind, ThreadChange, alert_history_entries, system_entry
 from incident_core.models import ActionItem, Alert, AlertStatus, Incident, IncidentStatus
@@ -214,7 +215,7 @@ class IncidentService:
             return open_incidents[0]
         if not open_incidents:
             raise CommandError("No incident is open. Declare one with `/incident declare`.")
-        names = ", ".join(f"`{i.incident_id}` ({i.title})" for i in open_incidents)
+        names = ", ".join(f"`{i.incident_id}` ({mrkdwn(i.title)})" for i in open_incidents)
         raise CommandError(
             f"{len(open_incidents)} incidents are open: {names}. Say which one, for example "
             f"`/incident note {open_incidents[0].incident_id} your text`."

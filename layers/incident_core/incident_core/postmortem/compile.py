@@ -102,9 +102,22 @@ def duration(span: timedelta | None) -> str:
     return f"{seconds} s"
 
 
+_LITERAL = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        **{c: "\\" + c for c in "\\[]"},
+        "\n": " ",
+        "\r": " ",
+    }
+)
+
+
 def plain(text: str) -> str:
-    """Text that did not come from Slack (titles, system entries): shown literally, never as HTML."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text that did not come from Slack (titles, names, reasons): shown literally, never as HTML, a
+    link, an image or emphasis: `[text](url)` in an incident title is shown as typed."""
+    return text.translate(_LITERAL)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from incident_core.adapters.publishers import Document, Publication, Publisher, PublishError
 from incident_core.adapters.slack import SlackPoster
+from incident_core.incidents.render import mrkdwn
 from incident_core.models import ActionItem, Alert, Incident, TimelineEntry
 from incident_core.postmortem.compile import DocumentInputs, KeyDurations, compile_document, key_durations
 from incident_core.postmortem.journeys import JourneyRun
@@ -351,7 +352,7 @@ def document_message(incident: Incident, version: int, links: dict[str, str], pr
     where = [f"<{links['s3']}|S3 (version {version})>"] if "s3" in links else [f"version {version}"]
     where += [f"<{link}|{name}>" for name, link in links.items() if name != "s3"]
     text = (
-        f"📄 Incident document and post-mortem draft for *{incident.title}*: {', '.join(where)}. "
+        f"📄 Incident document and post-mortem draft for *{mrkdwn(incident.title)}*: {', '.join(where)}. "
         "It is compiled from this thread, the timeline, the alert and the journey results; "
         "it is compiled again (a new version) when the incident is resolved again or someone asks."
     )
@@ -365,7 +366,8 @@ def session_message(
 ) -> str:
     when = start.astimezone(LONDON).strftime("%a %d %b at %H:%M")
     text = (
-        f"🧠 Post-mortem brainstorming for *{incident.title}*: let's learn from it while it is fresh. "
+        f"🧠 Post-mortem brainstorming for *{mrkdwn(incident.title)}*: let's learn from it while it is "
+        "fresh. "
         f"Proposed: {when} (London), {SESSION_MINUTES} minutes. "
         "We fill in the draft together: what happened, why, what went well, what went badly, "
         "where we were lucky, and the action items (P0, before product work). Blameless: we look at "

@@ -178,20 +178,56 @@ def user_ids_in(text: str) -> set[str]:
     return {match.group(1) for match in _USER.finditer(text)}
 
 
+_TOKEN = re.compile(
+    "|".join(
+        f"(?P<{name}>{pattern.pattern})"
+        for name, pattern in (
+            ("date", re.compile(r"<!date\^\d+\^[^|>]*\|[^>]*>")),
+            ("link", re.compile(r"<(?:https?|mailto):[^|>]+(?:\|[^>]*)?>")),
+            ("user", re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")),
+            ("channel", re.compile(r"<#[CG][A-Z0-9]+(?:\|[^>]*)?>")),
+            ("special", re.compile(r"<!(?:here|channel|everyone)(?:\|[^>]*)?>")),
+            ("subteam", re.compile(r"<!subteam\^[A-Z0-9]+(?:\|[^>]*)?>")),
+        )
+    )
+)
+# Markdown that would make a link, an image or raw HTML out of what people typed.
+_INERT = str.maketrans({"\\": "\\\\", "[": "\\[", "]": "\\]", "<": "&lt;"})
+
+
+def inert(text: str) -> str:
+    """People's text as Markdown that shows what they typed and makes no link, image or HTML of it:
+    `[x](javascript:…)` or `<img …>` typed in Slack is shown, not followed or rendered."""
+    return text.translate(_INERT)
+
+
 def to_markdown(text: str, names: dict[str, str]) -> str:
-    """Slack's message format as Markdown: links and mentions. Slack's &lt; &gt; &amp; stay encoded,
-    which Markdown shows as the characters typed and which keeps any HTML in a message inert."""
+    """Slack's message format as Markdown. Only Slack's own link tokens become links, and only to
+    http(s) and mailto; mentions become plain @names; everything else people typed is made inert. Slack's
+    &lt; &gt; &amp; stay encoded, which Markdown shows as the characters typed."""
 
-    def user(match: re.Match) -> str:
-        return "@" + (names.get(match.group(1)) or match.group(2) or match.group(1))
+    def token(match: re.Match) -> str:
+        kind, whole = match.lastgroup, match.group(0)
+        if kind == "date":
+            return inert(_DATE.match(whole).group(1))
+        if kind == "link":
+            url, label = _LINK.match(whole).groups()
+            url = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+            return f"[{inert(label)}]({url})" if label else f"<{url}>"
+        if kind == "user":
+            user_id, label = _USER.match(whole).groups()
+            return "@" + inert(names.get(user_id) or label or user_id)
+        if kind == "channel":
+            channel_id, label = _CHANNEL.match(whole).groups()
+            return "#" + inert(label or channel_id)
+        if kind == "special":
+            return "@" + _SPECIAL.match(whole).group(1)
+        return "@" + inert((_SUBTEAM.match(whole).group(1) or "team").lstrip("@"))
 
-    def link(match: re.Match) -> str:
-        url, label = match.group(1), match.group(2)
-        return f"[{label}]({url})" if label else f"<{url}>"
-
-    text = _DATE.sub(lambda m: m.group(1), text)
-    text = _LINK.sub(link, text)
-    text = _USER.sub(user, text)
-    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
-    text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
-    return _SUBTEAM.sub(lambda m: "@" + (m.group(1) or "team").lstrip("@"), text)
+    out, last = [], 0
+    for match in _TOKEN.finditer(text):
+        out.append(inert(text[last : match.start()]))
+        out.append(token(match))
+        last = match.end()
+    out.append(inert(text[last:]))
+    return "".join(out)
