@@ -4,6 +4,7 @@ workspace member who is not one of the policy's people, from a responder, from a
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -278,3 +279,67 @@ def test_long_texts_are_refused_with_their_limit_never_cut(app, fake_slack):
     app.command(f"resolve {incident.incident_id} " + "z" * 3001)
     assert "The summary is 3001 characters; keep it within 3000" in said_to(app)["text"]
     assert IncidentStore.from_settings().get(incident.incident_id).resolved_at is None
+
+
+# ---------------------------------------------------------------------- hostile text, end to end
+HOSTILE_TITLE = (
+    "<!channel> [win](javascript:alert(1)) <https://evil.example|https://status.example.com> "
+    "<!subteam^S0TEAM|@team> <img src=x onerror=alert(1)>"
+)
+HOSTILE_REPLY = (
+    "<!here> see [this](javascript:alert(2)) and ![x](data:text/html;base64,PHNjcmlwdD4=) "
+    "<https://evil.example|https://status.example.com>"
+)
+BROADCASTS = ("<!channel", "<!here", "<!everyone", "<!subteam")
+
+
+def formatted(value):
+    """What Slack formats (mentions, links): everything but plain_text objects, shown literally."""
+    if isinstance(value, list):
+        return [formatted(item) for item in value]
+    if isinstance(value, dict):
+        if value.get("type") == "plain_text":
+            return None
+        return {key: formatted(item) for key, item in value.items()}
+    return value
+
+
+def test_hostile_titles_and_replies_ping_nobody_and_link_nowhere(tmp_path):
+    from demo.incident import CHANNEL as DEMO_CHANNEL
+    from demo.incident import Rehearsal
+
+    with Rehearsal(start=datetime(2026, 11, 24, 10, 0, tzinfo=UTC), workdir=tmp_path) as rehearsal:
+        values = {
+            "title": {"title": {"type": "plain_text_input", "value": HOSTILE_TITLE}},
+            "impact": {"impact": {"type": "plain_text_input", "value": "<!everyone> cannot book"}},
+        }
+        rehearsal.people.post(view_submission_body("incident_declare", values, STRANGER, "V0HOSTILE", ""))
+        rehearsal.suite.deliver()
+        (incident,) = IncidentStore.from_settings().list_open()
+        assert incident.title == HOSTILE_TITLE and incident.thread_ts
+        rehearsal.reply(incident.thread_ts, HOSTILE_REPLY, WISEN)
+        rehearsal.command(f"update {incident.incident_id} <!channel> <https://evil.example|fix>", STRANGER)
+        rehearsal.command(f"note {incident.incident_id} <!subteam^S0TEAM> look", STRANGER)
+        rehearsal.command("status", STRANGER)
+        rehearsal.command(f"lead {incident.incident_id} me", ALASTAIR)
+        rehearsal.command(f"resolve {incident.incident_id} <!here> fixed", ALASTAIR)
+
+        posts = [
+            call.args
+            for call in rehearsal.slack.calls()
+            if call.method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url")
+        ]
+        assert len([p for p in posts if p.get("channel") == DEMO_CHANNEL]) >= 4
+        assert any("Post-mortem brainstorming" in str(p.get("text")) for p in posts)
+        assert any("Incident document and post-mortem draft" in str(p.get("text")) for p in posts)
+        for post in posts:
+            said = json.dumps({k: formatted(post.get(k)) for k in ("text", "blocks")})
+            assert not any(b in said for b in BROADCASTS), said
+            assert "<https://evil.example|" not in said, said
+        (document,) = rehearsal.download_documents()
+        text = document.read_text()
+    assert not re.search(r"(?<!\\)\]\((?:javascript|data):", text)  # shown as typed, never a link target
+    assert "<img" not in text and "<!channel>" not in text
+    heading = next(line for line in text.splitlines() if line.startswith("# Incident"))
+    assert "\\[win\\](javascript:alert(1))" in heading
+    assert "https://status.example.com (<https://evil.example>)" in text  # the real address shown

@@ -134,7 +134,7 @@ def test_slack_format_becomes_markdown():
         "in <#C0INCIDENT|incidents> <!here> <!subteam^S0ONCALL|@on-call> 5 &lt; 6 &amp;&amp; &lt;b&gt;"
     )
     assert to_markdown(text, names) == (
-        "@Alastair @wisen see [status](https://status.example.com) and <https://example.com> "
+        "@Alastair @wisen see status (<https://status.example.com>) and <https://example.com> "
         "in #incidents @here @on-call 5 &lt; 6 &amp;&amp; &lt;b&gt;"
     )
     assert user_ids_in(text) == {"U0ALASTAIR", "U0NONAME1"}

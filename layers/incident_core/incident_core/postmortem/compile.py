@@ -137,7 +137,7 @@ class _Writer:
     def name(self, user_id: str | None) -> str:
         if not user_id:
             return "someone"
-        return self.inputs.names.get(user_id) or user_id
+        return plain(self.inputs.names.get(user_id) or user_id)  # display names are chosen by people
 
     def add(self, *lines: str) -> None:
         self.lines.extend(lines)
@@ -286,7 +286,7 @@ def _timeline(writer: _Writer, entries: list[_Entry], left_out: Counter) -> None
         writer.add(f"- `{clock(entry.at)}` **{who}:** {_line(first)}{note}")
         writer.add(*(f"  {_line(line)}" if line.strip() else "" for line in rest))
         for file in entry.files:
-            if file.readable and file.link:
+            if file.readable and file.link and file.link.startswith(("https://", "http://")):
                 writer.add(f"  - file: [{plain(file.name)}]({file.link})")
             else:
                 writer.add(f"  - file {plain(file.name)}: could not be read (deleted, or hidden by Slack)")
@@ -506,7 +506,7 @@ def _timeline_entries(inputs: DocumentInputs, writer: _Writer) -> tuple[list[_En
             _Entry(
                 message.at,
                 "suite" if message.by_suite else message.author,
-                to_markdown(text, inputs.names),
+                to_markdown(text, inputs.names, by_suite=message.by_suite),
                 note="(edited)" if message.edited_at else "",
                 files=message.files,
             )

@@ -201,10 +201,11 @@ def inert(text: str) -> str:
     return text.translate(_INERT)
 
 
-def to_markdown(text: str, names: dict[str, str]) -> str:
+def to_markdown(text: str, names: dict[str, str], by_suite: bool = False) -> str:
     """Slack's message format as Markdown. Only Slack's own link tokens become links, and only to
     http(s) and mailto; mentions become plain @names; everything else people typed is made inert. Slack's
-    &lt; &gt; &amp; stay encoded, which Markdown shows as the characters typed."""
+    &lt; &gt; &amp; stay encoded, which Markdown shows as the characters typed. A labelled link is shown
+    with its address, unless the suite posted it (its posts show people's links as text already)."""
 
     def token(match: re.Match) -> str:
         kind, whole = match.lastgroup, match.group(0)
@@ -213,7 +214,10 @@ def to_markdown(text: str, names: dict[str, str]) -> str:
         if kind == "link":
             url, label = _LINK.match(whole).groups()
             url = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
-            return f"[{inert(label)}]({url})" if label else f"<{url}>"
+            if not label or label == url:
+                return f"<{url}>"
+            # People's labels could name one site and link another: their address is shown.
+            return f"[{inert(label)}]({url})" if by_suite else f"{inert(label)} (<{url}>)"
         if kind == "user":
             user_id, label = _USER.match(whole).groups()
             return "@" + inert(names.get(user_id) or label or user_id)
