@@ -33,6 +33,7 @@ SENSITIVE_HEADERS = frozenset(
 SENSITIVE_NAME = re.compile(
     r"pass|pwd|secret|token|key|sig|auth|session|cred|cookie|otp|code|private", re.IGNORECASE
 )
+MIN_LENGTH = 4
 MIN_SHIFTED = 6
 # What requests (requote_uri) leaves unquoted in a URL it sends: a value in a URL is sent half-encoded.
 REQUOTE_SAFE = "!#$&'()*+,/:;=?@[]~"  # base64 of shorter values inside longer texts would match by chance
@@ -105,7 +106,8 @@ class Redactor:
         return bool(self._values)
 
     def add(self, value: Any) -> None:
-        if not isinstance(value, str) or not value.strip():
+        # Values this short are not credentials, and masking them would mask ordinary words and '/'.
+        if not isinstance(value, str) or len(value.strip()) < MIN_LENGTH:
             return
         with self._lock:
             if value not in self._values:
@@ -119,8 +121,10 @@ class Redactor:
         scheme, _, credentials = value.strip().partition(" ")
         if credentials and scheme.isalpha():  # "Bearer abc", "Basic dXNlcjpwdw=="
             self.add(credentials)
+        # Cookie: name=value pairs; Set-Cookie: one pair, then attributes (Path=/, Expires=…) that are not.
+        pairs = value.split(";") if name.lower() == "cookie" else value.split(";")[:1]
         if name.lower() in ("cookie", "set-cookie"):
-            for part in value.split(";"):
+            for part in pairs:
                 _, equals, cookie = part.partition("=")
                 if equals:
                     self.add(cookie.strip())

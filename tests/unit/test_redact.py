@@ -1,0 +1,63 @@
+"""The runner's one redaction step (pure): any secret, in any form a site or library turns it into."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from urllib.parse import quote, quote_plus
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from incident_core.journeys.redact import MASK, REQUOTE_SAFE, Redactor
+from incident_core.journeys.results import Attempt, StepResult
+
+FORMS = {
+    "raw": lambda s: s,
+    "stripped": str.strip,
+    "repr": lambda s: repr(s)[1:-1],
+    "bytes repr": lambda s: repr(s.encode())[2:-1],
+    "json": lambda s: json.dumps(s)[1:-1],
+    "json non-ascii": lambda s: json.dumps(s, ensure_ascii=False)[1:-1],
+    "quote": lambda s: quote(s, safe=""),
+    "quote lower": lambda s: quote(s, safe="").lower(),
+    "quote_plus": quote_plus,
+    "requoted": lambda s: quote(s, safe=REQUOTE_SAFE),
+    "html": html.escape,
+    "base64": lambda s: base64.b64encode(s.encode()).decode(),
+    "base64 url unpadded": lambda s: base64.urlsafe_b64encode(s.encode()).decode().rstrip("="),
+}
+secrets = st.text(min_size=6, max_size=24).filter(lambda s: len(s.strip()) >= 6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(secrets, st.sampled_from(sorted(FORMS)), st.text(max_size=10), st.text(max_size=10))
+def test_any_secret_in_any_form_is_masked(secret, form, before, after):
+    redactor = Redactor()
+    redactor.add(secret)
+    shown = FORMS[form](secret)
+    masked = redactor.text(f"{before}\x00{shown}\x00{after}")
+    assert f"\x00{shown}\x00" not in masked
+    assert redactor.bytes(f"\x00{shown}\x00".encode()) == f"\x00{MASK}\x00".encode()
+
+
+def test_sensitive_headers_query_parameters_and_cookies_are_learned():
+    redactor = Redactor()
+    redactor.add_headers(
+        {"Authorization": "Basic dXNlcjpwdw==", "Accept": "text/html", "X-Api-Key": "k-123456"}
+    )
+    redactor.add_headers([("Set-Cookie", "session=abc123def; Path=/; HttpOnly")])
+    redactor.add_url("https://user:hunter2-pw@shop.example.com/cb?code=xyz789&page=2&signature=s1g-value")
+    text = "dXNlcjpwdw== k-123456 abc123def hunter2-pw xyz789 s1g-value page=2 text/html"
+    assert redactor.text(text) == " ".join([MASK] * 6) + " page=2 text/html"
+
+
+def test_the_whole_attempt_is_scrubbed():
+    redactor = Redactor()
+    redactor.add("p äss\n")
+    step = StepResult(
+        name="log in", kind="http", outcome="failed", reason="header 'p äss\\n'", url="/?pw=p+%C3%A4ss%0A"
+    )
+    scrubbed = redactor.scrub(Attempt(ok=False, duration_ms=1.0, steps=[step]))
+    assert scrubbed.steps[0].reason == f"header '{MASK}'" and scrubbed.steps[0].url == f"/?pw={MASK}"
