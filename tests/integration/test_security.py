@@ -270,6 +270,9 @@ def test_traction_moments_start_within_the_horizon(app):
 
 # ---------------------------------------------------------------------- user text: limits, never cut
 def test_long_texts_are_refused_with_their_limit_never_cut(app, fake_slack):
+    answer = app.command("declare " + "t" * 151)
+    assert answer["body"] == "The title is 151 characters; keep it within 150."
+    assert fake_slack.calls("views.open") == []  # no form with a title cut short
     app.command("silence add book-viewing +2h " + "x" * 40_000)
     assert "the silence reason is 40000 characters; keep it within 200" in said_to(app)["text"]
     app.command("traction add now +2h " + "y" * 201)

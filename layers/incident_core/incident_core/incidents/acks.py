@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from incident_core.text import MAX_TITLE, too_long
+
 INCIDENT_ID = re.compile(r"^INC-[0-9a-z]+$", re.IGNORECASE)
 DECLARE_CALLBACK_ID = "incident_declare"
 SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
@@ -46,6 +48,8 @@ class Command:
             return "Say who leads it: `/incident lead @person`."
         if self.name == "action" and not self.rest:
             return "Say what must be done: `/incident action add a retry to the viewing API @owner`."
+        if self.name == "declare":  # the form's title field holds at most MAX_TITLE: say so, never cut
+            return too_long("The title", self.rest, MAX_TITLE)
         return None
 
 
@@ -105,11 +109,11 @@ def declare_modal(title: str = "") -> dict:
     title_input: dict = {
         "type": "plain_text_input",
         "action_id": "title",
-        "max_length": 150,
+        "max_length": MAX_TITLE,
         "placeholder": {"type": "plain_text", "text": "What is broken, in a few words"},
     }
     if title:
-        title_input["initial_value"] = title[:150]
+        title_input["initial_value"] = title
     return {
         "type": "modal",
         "callback_id": DECLARE_CALLBACK_ID,

@@ -186,13 +186,13 @@ def build_app(
             prefix = f"`{command.given}` is not an `/incident` command." if command.name == "unknown" else ""
             text, blocks = help_message(prefix)
             ack(text=text, blocks=blocks)
+        elif command.problem:
+            ack(text=command.problem)
         elif command.name == "declare":
             ack()
             view = declare_modal(command.rest)
             view["private_metadata"] = body.get("channel_id", "")
             client.views_open(trigger_id=body["trigger_id"], view=view)
-        elif command.problem:
-            ack(text=command.problem)
         else:
             ack()
 
