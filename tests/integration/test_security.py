@@ -102,9 +102,11 @@ def test_a_stranger_can_change_nothing_about_paging(app, fake_slack, bus_queue):
     assert fake_slack.messages(CHANNEL)[1:] == []  # nothing announced after the page
     assert [e["detail-type"] for e in bus_events(get_settings().bus_name, bus_queue)] == []
 
-    # A responder may acknowledge a page addressed to someone else (it was Alastair's).
+    # A responder may acknowledge a page addressed to someone else (it was Alastair's), recorded as such.
     app.click("alert_acknowledge", alert.alert_id, page, user=WISEN)
     assert AlertStore.from_settings().get(alert.alert_id).acknowledged_by == WISEN
+    history = [event.what for event in AlertStore.from_settings().history(alert.alert_id)]
+    assert f"<@{WISEN}> acknowledged a page addressed to <@{ALASTAIR}>" in history
 
 
 def test_a_stranger_can_change_nothing_about_an_incident_but_may_report_and_talk(app, fake_slack):

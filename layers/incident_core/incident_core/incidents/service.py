@@ -21,7 +21,7 @@ from incident_core.ids import new_id
 from incident_core.incidents.render import mrkdwn
 from incident_core.incidents.store import MAX_ENTRIES_PER_CREATE, EntryExists, IncidentExists, IncidentStore
 from incident_core.incidents.timeline import ChangeKind, ThreadChange, alert_history_entries, system_entry
-from incident_core.models import ActionItem, Alert, AlertStatus, Incident, IncidentStatus
+from incident_core.models import ActionItem, Alert, AlertEvent, AlertStatus, Incident, IncidentStatus
 from incident_core.text import MAX_TEXT, MAX_TITLE, too_long
 
 RESOLVED_KEY = "resolved"
@@ -77,8 +77,23 @@ class IncidentService:
         return alert
 
     def acknowledge(self, alert_id: str, by: str) -> Alert:
-        self._alert(alert_id)
-        return self.alerts.acknowledge(alert_id, by, self.now())
+        before = self._alert(alert_id)
+        now = self.now()
+        alert = self.alerts.acknowledge(alert_id, by, now)
+        if before.acknowledged_at is None and alert.acknowledged_by == by:
+            # A responder may take someone else's page; the history says so, for the timeline and review.
+            paged = {
+                user
+                for event in self.alerts.history(alert_id)
+                if event.what.startswith(("paged ", "re-paged "))
+                for user in re.findall(r"<@([UW][A-Z0-9]+)>", event.what)
+            }
+            if paged and by not in paged:
+                addressed = ", ".join(f"<@{user}>" for user in sorted(paged))
+                self.alerts.add_event(
+                    alert_id, AlertEvent(at=now, what=f"<@{by}> acknowledged a page addressed to {addressed}")
+                )
+        return alert
 
     def false_alarm(self, alert_id: str, by: str) -> tuple[Alert, ActionItem]:
         """Close the alert as false and open the action item to find out why it was raised and fix it."""
