@@ -326,6 +326,11 @@ def test_hostile_titles_and_replies_ping_nobody_and_link_nowhere(tmp_path):
         rehearsal.command(f"update {incident.incident_id} <!channel> <https://evil.example|fix>", STRANGER)
         rehearsal.command(f"note {incident.incident_id} <!subteam^S0TEAM> look", STRANGER)
         rehearsal.command("status", STRANGER)
+        rehearsal.command(
+            f"action {incident.incident_id} <!channel> check <https://evil.example|https://ok.example>",
+            STRANGER,
+        )
+        rehearsal.command("actions", STRANGER)
         rehearsal.command(f"lead {incident.incident_id} me", ALASTAIR)
         rehearsal.command(f"resolve {incident.incident_id} <!here> fixed", ALASTAIR)
 

@@ -6,10 +6,10 @@ calls `ActionStore.mark_done(value)` and replaces the message with the list re-r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date
 
+from incident_core.incidents.render import mrkdwn
 from incident_core.models import ActionItem, ActionStatus
 
 DONE_ACTION_ID = "action_done"
@@ -93,13 +93,10 @@ def render_action_list(
 
 def render_done(item: ActionItem, today: date) -> tuple[str, list[dict]]:
     """What replaces an item's line once it is marked done."""
-    text = f"Done: {item.text}"
+    text = f"Done: {_escape(item.text)}"
     return text, [item_block(item, today)]
 
 
-_BARE_ANGLE = re.compile(r"<(?![@#!]|https?://|mailto:)")
-
-
 def _escape(text: str) -> str:
-    # Keep Slack's own tokens (<@U1>, <#C1>, <https://…|label>) working; a stray "<" would swallow text.
-    return _BARE_ANGLE.sub("&lt;", text)
+    # People's text: mentions of one person stay; broadcasts and links are shown as text.
+    return mrkdwn(text)
