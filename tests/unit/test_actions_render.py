@@ -65,9 +65,10 @@ def test_a_done_item_has_no_button_and_says_who():
     assert block["text"]["text"].endswith("done by <@U0ALASTAIR>")
 
 
-def test_text_keeps_slack_mentions_and_links_but_not_stray_angle_brackets():
+def test_text_keeps_slack_mentions_shows_links_as_text_and_escapes_stray_angle_brackets():
     special = item(1, TODAY).model_copy(
-        update={"text": "ask <@U0ALASTAIR> about <https://x.example|x> when a <b"}
+        update={"text": "ask <@U0ALASTAIR> about <https://x.example|x> when a <b <!channel>"}
     )
     _, blocks = render_action_list([special], today=TODAY)
-    assert "ask <@U0ALASTAIR> about <https://x.example|x> when a &lt;b" in blocks[1]["text"]["text"]
+    shown = blocks[1]["text"]["text"]
+    assert "ask <@U0ALASTAIR> about x (https://x.example) when a &lt;b @channel" in shown

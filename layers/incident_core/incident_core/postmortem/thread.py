@@ -178,19 +178,7 @@ def user_ids_in(text: str) -> set[str]:
     return {match.group(1) for match in _USER.finditer(text)}
 
 
-_TOKEN = re.compile(
-    "|".join(
-        f"(?P<{name}>{pattern.pattern})"
-        for name, pattern in (
-            ("date", re.compile(r"<!date\^\d+\^[^|>]*\|[^>]*>")),
-            ("link", re.compile(r"<(?:https?|mailto):[^|>]+(?:\|[^>]*)?>")),
-            ("user", re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")),
-            ("channel", re.compile(r"<#[CG][A-Z0-9]+(?:\|[^>]*)?>")),
-            ("special", re.compile(r"<!(?:here|channel|everyone)(?:\|[^>]*)?>")),
-            ("subteam", re.compile(r"<!subteam\^[A-Z0-9]+(?:\|[^>]*)?>")),
-        )
-    )
-)
+_TOKEN = re.compile("|".join(p.pattern for p in (_DATE, _LINK, _USER, _CHANNEL, _SPECIAL, _SUBTEAM)))
 # Markdown that would make a link, an image or raw HTML out of what people typed.
 _INERT = str.maketrans({"\\": "\\\\", "[": "\\[", "]": "\\]", "<": "&lt;"})
 
@@ -207,31 +195,29 @@ def to_markdown(text: str, names: dict[str, str], by_suite: bool = False) -> str
     &lt; &gt; &amp; stay encoded, which Markdown shows as the characters typed. A labelled link is shown
     with its address, unless the suite posted it (its posts show people's links as text already)."""
 
-    def token(match: re.Match) -> str:
-        kind, whole = match.lastgroup, match.group(0)
-        if kind == "date":
-            return inert(_DATE.match(whole).group(1))
-        if kind == "link":
-            url, label = _LINK.match(whole).groups()
+    def token(whole: str) -> str:
+        if date := _DATE.fullmatch(whole):
+            return inert(date.group(1))
+        if link := _LINK.fullmatch(whole):
+            url, label = link.groups()
             url = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
             if not label or label == url:
                 return f"<{url}>"
             # People's labels could name one site and link another: their address is shown.
             return f"[{inert(label)}]({url})" if by_suite else f"{inert(label)} (<{url}>)"
-        if kind == "user":
-            user_id, label = _USER.match(whole).groups()
-            return "@" + inert(names.get(user_id) or label or user_id)
-        if kind == "channel":
-            channel_id, label = _CHANNEL.match(whole).groups()
-            return "#" + inert(label or channel_id)
-        if kind == "special":
-            return "@" + _SPECIAL.match(whole).group(1)
-        return "@" + inert((_SUBTEAM.match(whole).group(1) or "team").lstrip("@"))
+        if user := _USER.fullmatch(whole):
+            return "@" + inert(names.get(user.group(1)) or user.group(2) or user.group(1))
+        if channel := _CHANNEL.fullmatch(whole):
+            return "#" + inert(channel.group(2) or channel.group(1))
+        if special := _SPECIAL.fullmatch(whole):
+            return "@" + special.group(1)
+        subteam = _SUBTEAM.fullmatch(whole)
+        return "@" + inert(((subteam and subteam.group(1)) or "team").lstrip("@"))
 
     out, last = [], 0
     for match in _TOKEN.finditer(text):
         out.append(inert(text[last : match.start()]))
-        out.append(token(match))
+        out.append(token(match.group(0)))
         last = match.end()
     out.append(inert(text[last:]))
     return "".join(out)
