@@ -58,6 +58,7 @@ class SlackState:
     names: dict[str, str] = field(default_factory=dict)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    usergroups: dict[str, list[str]] = field(default_factory=dict)  # user group id -> member ids
 
 
 class FakeSlack:
@@ -138,6 +139,11 @@ class FakeSlack:
                 message["thread_ts"] = thread_ts
             self._channel(self._resolve(channel)).append(message)
             return dict(message)
+
+    def add_usergroup(self, usergroup: str, users: list[str]) -> None:
+        """A user group (S…) of the workspace and its members (usergroups.users.list answers them)."""
+        with self._lock:
+            self.state.usergroups[usergroup] = list(users)
 
     # ------------------------------------------------------------------ request handling
     def _next_ts(self) -> str:
@@ -289,6 +295,12 @@ class FakeSlack:
             "has_more": more,
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
+
+    def _api_usergroups_users_list(self, args: dict) -> dict:
+        members = self.state.usergroups.get(str(args.get("usergroup") or ""))
+        if members is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(members)}
 
     def _api_users_info(self, args: dict) -> dict:
         user = args.get("user", "")

@@ -62,7 +62,29 @@ def services() -> Any:
     )
     windows = PolicyStore.from_settings(settings, policy)
     commands = Commands(service, windows, actions, permalinks=thread_links)
-    return SlackServices(service, commands, actions, settings.incidents_channel, policy, installed_workspace)
+    members = GroupMembers(policy.permissions.responder_group)
+    return SlackServices(
+        service, commands, actions, settings.incidents_channel, policy, installed_workspace, members
+    )
+
+
+class GroupMembers:
+    """The members of the policy's responder user group, asked of Slack at most every 5 minutes."""
+
+    TTL_SECONDS = 300
+
+    def __init__(self, usergroup: str | None) -> None:
+        self.usergroup = usergroup
+        self._members: frozenset[str] = frozenset()
+        self._read_at = float("-inf")
+
+    def __call__(self) -> frozenset[str]:
+        import time
+
+        if self.usergroup and time.monotonic() - self._read_at > self.TTL_SECONDS:
+            answer = bot_client().usergroups_users_list(usergroup=self.usergroup)
+            self._members, self._read_at = frozenset(answer.get("users") or ()), time.monotonic()
+        return self._members
 
 
 @cache

@@ -237,6 +237,19 @@ def test_responders_can_be_a_subset_of_the_people(start_app, tmp_path, fake_slac
     assert refused(app)
 
 
+def test_members_of_the_policys_user_group_count_as_responders(start_app, tmp_path, fake_slack):
+    fake_slack.add_usergroup("S0ONCALL", [STRANGER])
+    app = start_app(policy_with(tmp_path, "permissions:\n  responder_group: S0ONCALL\n"))
+    alert, page = page_alert(fake_slack)
+    app.click("alert_acknowledge", alert.alert_id, page, user="U0NOTINIT")
+    assert refused(app)
+    app.click("alert_acknowledge", alert.alert_id, page, user=STRANGER)
+    assert AlertStore.from_settings().get(alert.alert_id).acknowledged_by == STRANGER
+    app.command("silence add book-viewing +1h group member's silence", user=STRANGER)
+    assert "recorded, not paged" in said_to(app)["text"]
+    assert len(fake_slack.calls("usergroups.users.list")) == 1  # asked once, then cached
+
+
 # ---------------------------------------------------------------------- limits on silences and traction
 def test_silences_are_limited_in_number_breadth_and_time(app, monkeypatch):
     monkeypatch.setenv("JOURNEYS_FILE", str(ROOT / "demo" / "journeys.yaml"))

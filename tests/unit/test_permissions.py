@@ -51,6 +51,23 @@ def test_defaults_need_no_editing_and_options_narrow_them():
     assert refusal(grid, ask("read", STRANGER, team="E0PARTNER"), HOME) is None
 
 
+def test_the_responder_group_is_asked_only_when_it_decides():
+    text = (ROOT / "config" / "policy.yaml").read_text()
+    grouped = parse_policy(text + "permissions: {responder_group: S0ONCALL, admins: [alastair]}\n")
+    asked: list[int] = []
+
+    def group() -> frozenset[str]:
+        asked.append(1)
+        return frozenset({STRANGER})
+
+    assert refusal(grouped, ask("acknowledge", WISEN), HOME, group) is None and asked == []
+    assert refusal(grouped, ask("acknowledge", STRANGER), HOME, group) is None and asked == [1]
+    assert refusal(grouped, ask("change silences", STRANGER), HOME, group) is not None  # admins named
+    assert refusal(grouped, ask("acknowledge", "U0OTHER"), HOME, group) is not None
+    with pytest.raises(PolicyFileError, match="responder_group"):
+        parse_policy(text + "permissions: {responder_group: oncall}\n")
+
+
 def test_an_unknown_request_needs_a_responder():
     assert refusal(POLICY, ask("something new", STRANGER), HOME) is not None
     assert (

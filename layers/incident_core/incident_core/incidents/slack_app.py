@@ -43,11 +43,13 @@ class SlackServices:
     incidents_channel: str
     policy: Policy
     installed: Callable[[], Installed]  # the workspace the bot token belongs to (asked once)
+    # Members of the policy's responder user group (asked of Slack, cached for a while).
+    group_members: Callable[[], frozenset[str]] = frozenset
 
     def refusal(self, asked: Asked) -> str | None:
         from incident_core.policy.permissions import refusal
 
-        return refusal(self.policy, asked, self.installed())
+        return refusal(self.policy, asked, self.installed(), self.group_members)
 
     @property
     def now(self) -> Callable[[], datetime]:

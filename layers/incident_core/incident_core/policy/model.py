@@ -97,6 +97,8 @@ class Permissions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     responders: list[str] | None = None  # people keys; None: every person under people
+    # A Slack user group (S…) whose members count as responders too, e.g. the team's on-call group.
+    responder_group: Annotated[str, Field(pattern=r"^S[A-Z0-9]{2,}$")] | None = None
     admins: list[str] = Field(default_factory=list)  # if any: only they change silences and traction
     # Workspaces / organisations besides the one the app is installed in whose people may use it.
     other_workspaces: list[Annotated[str, Field(pattern=SLACK_TEAM)]] = Field(default_factory=list)

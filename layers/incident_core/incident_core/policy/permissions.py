@@ -3,7 +3,8 @@ through (pure; the table is in docs/policy.md#who-may-do-what).
 
 - anyone in the workspace: declare, reply in a thread, add a note or an update, open an action item,
   read (`status`, `help`, `actions`, the lists of silences and traction moments);
-- responders (the policy's people, or `permissions.responders`): acknowledge, validate (real / false
+- responders (the policy's people, or `permissions.responders`, and the members of
+  `permissions.responder_group`, a Slack user group): acknowledge, validate (real / false
   alarm), lead, change the status or the impact, resolve, mark an action item done;
 - admins (`permissions.admins`; the responders when none is named): add or end silences and traction
   moments.
@@ -13,6 +14,7 @@ whatever is asked, unless `permissions.other_workspaces` names it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -66,8 +68,11 @@ class Installed:
     enterprise: str | None = None
 
 
-def refusal(policy: Policy, asked: Asked, installed: Installed) -> str | None:
-    """Why `asked` is refused (a sentence for the person), or None when it is allowed."""
+def refusal(
+    policy: Policy, asked: Asked, installed: Installed, group: Callable[[], frozenset[str]] | None = None
+) -> str | None:
+    """Why `asked` is refused (a sentence for the person), or None when it is allowed. `group` gives the
+    members of the policy's responder user group; it is asked only when the answer depends on it."""
     allowed_teams = {installed.team, installed.enterprise, *policy.permissions.other_workspaces} - {None}
     foreign = [value for value in (asked.team, asked.enterprise) if value and value not in allowed_teams]
     if foreign or not asked.team:
@@ -80,6 +85,9 @@ def refusal(policy: Policy, asked: Asked, installed: Installed) -> str | None:
         return None
     members = policy.responder_ids if who is Who.RESPONDERS else policy.admin_ids
     if asked.user in members:
+        return None
+    in_group = who is Who.RESPONDERS or not policy.permissions.admins  # admins default to responders
+    if in_group and policy.permissions.responder_group and group is not None and asked.user in group():
         return None
     if who is Who.ADMINS and policy.permissions.admins:
         return f"Only the policy's admins may {asked.permission} ({asked.label})."
