@@ -92,3 +92,29 @@ journeys:
     assert refused.failed_step.reason == "connection refused by 127.0.0.1:" + f"{port} (nothing is listening)"
     assert missing.failed_step.reason == "expected a 2xx status, got 404"
     assert no_field.failed_step.reason == "could not fill '#nope': no such field within 1s step timeout"
+
+
+def test_a_journey_that_used_a_secret_keeps_no_screenshot_and_masks_the_page(shop, evidence):
+    secret = "monitor+ä@example.com"
+    ref = "${secret:incident-suite/journeys/shop#email}"
+    journeys = parse_journeys(
+        f"""
+journeys:
+  - name: secret-browser
+    steps:
+      - {{name: open, goto: "{shop.url}/books", timeout: 5s}}
+      - {{name: click, click: "button#book-viewing", timeout: 3s}}
+      - {{name: type, fill: {{selector: "input#email", value: "{ref}"}}}}
+      - {{name: echo, goto: "{shop.url}/no-such-page?who={ref}"}}
+"""
+    ).journeys
+    runner = JourneyRunner(
+        secrets=StaticSecrets({"secret:incident-suite/journeys/shop#email": secret}), evidence=evidence
+    )
+    [result] = run_journeys(runner, journeys, now=NOW, time_budget_s=40, confirm=False)
+    step = result.failed_step
+    assert step.name == "echo" and step.screenshot_uri is None
+    assert step.excerpt.startswith("(no screenshot: this journey uses a secret)")
+    assert client("s3").list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
+    recorded = result.model_dump_json()
+    assert secret not in recorded and "monitor%2B%C3%A4" not in recorded and "******" in recorded
