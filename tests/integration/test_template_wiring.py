@@ -95,3 +95,11 @@ def test_every_function_runs_arm64_python_3_13_with_the_shared_layer() -> None:
         properties = function["Properties"]
         assert (properties["Runtime"], properties["Architectures"]) == ("python3.13", ["arm64"]), name
         assert any(ref_name(layer).startswith("SharedLayer") for layer in properties["Layers"]), name
+
+
+def test_the_slack_app_has_the_policy_it_checks_permissions_with():
+    # Who may do what is in /opt/policy.yaml (ConfigLayer); without it every change is refused.
+    slack_app = FUNCTIONS["SlackAppFunction"]["Properties"]
+    layers = [ref_name(layer) or "" for layer in slack_app["Layers"]]
+    assert any(name.startswith("ConfigLayer") for name in layers), layers  # SAM adds a version hash
+    assert slack_app["Environment"]["Variables"]["INCIDENT_ALARM_PREFIX"]
