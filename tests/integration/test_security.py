@@ -163,6 +163,12 @@ def test_a_stranger_cannot_close_action_items(app, fake_slack):
     app.post(body)
     assert refused(app)
     assert ActionStore.from_settings().get(item.action_id).done_by is None
+    # The owner may close their own item, responder or not.
+    own = ActionStore.from_settings().open(
+        "write it up", owner=STRANGER, incident_id=None, alert_id=None, source="manual", by=WISEN, now=NOW()
+    )
+    app.post(button_body("action_done", own.action_id, STRANGER, message, CHANNEL, app.response_url))
+    assert ActionStore.from_settings().get(own.action_id).done_by == STRANGER
 
 
 def test_refusals_are_logged_and_counted_with_who_tried_what(app, fake_slack, capsys, caplog):

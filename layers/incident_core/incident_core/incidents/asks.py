@@ -62,14 +62,16 @@ def what_is_asked(body: dict[str, Any]) -> Asked | None:
     if kind in ("block_actions", "view_submission"):
         team = _id(body.get("team")) or user.get("team_id")
         enterprise = _id(body.get("enterprise"))
+        target = None
         if kind == "block_actions":
-            action_id = ((body.get("actions") or [{}])[0]).get("action_id")
+            action = (body.get("actions") or [{}])[0]
+            action_id, target = action.get("action_id"), action.get("value")
             permission, label = BUTTONS.get(action_id, ("unknown", f"the `{action_id}` button"))
         elif (body.get("view") or {}).get("callback_id") == DECLARE_CALLBACK_ID:
             permission, label = "declare", "the declare form"
         else:
             permission, label = "unknown", "a form"
-        return Asked(permission, label, user.get("id"), team, enterprise)
+        return Asked(permission, label, user.get("id"), team, enterprise, target)
     if kind == "event_callback":
         event = body.get("event") or {}
         # In a channel shared with another organisation (Slack Connect) the author's own workspace is

@@ -49,7 +49,11 @@ class SlackServices:
     def refusal(self, asked: Asked) -> str | None:
         from incident_core.policy.permissions import refusal
 
-        return refusal(self.policy, asked, self.installed(), self.group_members)
+        def owner() -> str | None:
+            item = self.actions.get(asked.target) if asked.target else None
+            return item.owner if item is not None else None
+
+        return refusal(self.policy, asked, self.installed(), self.group_members, owner)
 
     @property
     def now(self) -> Callable[[], datetime]:

@@ -5,7 +5,7 @@ through (pure; the table is in docs/policy.md#who-may-do-what).
   read (`status`, `help`, `actions`, the lists of silences and traction moments);
 - responders (the policy's people, or `permissions.responders`, and the members of
   `permissions.responder_group`, a Slack user group): acknowledge, validate (real / false
-  alarm), lead, change the status or the impact, resolve, mark an action item done;
+  alarm), lead, change the status or the impact, resolve, mark an action item done (its owner may too);
 - admins (`permissions.admins`; the responders when none is named): add or end silences and traction
   moments.
 Requests from another workspace or Enterprise Grid organisation than the installed one are refused,
@@ -58,6 +58,7 @@ class Asked:
     user: str | None
     team: str | None
     enterprise: str | None = None
+    target: str | None = None  # what a button acts on (its value: an alert or action item id)
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,15 @@ class Installed:
 
 
 def refusal(
-    policy: Policy, asked: Asked, installed: Installed, group: Callable[[], frozenset[str]] | None = None
+    policy: Policy,
+    asked: Asked,
+    installed: Installed,
+    group: Callable[[], frozenset[str]] | None = None,
+    owner: Callable[[], str | None] | None = None,
 ) -> str | None:
     """Why `asked` is refused (a sentence for the person), or None when it is allowed. `group` gives the
-    members of the policy's responder user group; it is asked only when the answer depends on it."""
+    members of the policy's responder user group, `owner` the owner of the action item a Done button
+    closes; each is asked only when the answer depends on it."""
     allowed_teams = {installed.team, installed.enterprise, *policy.permissions.other_workspaces} - {None}
     foreign = [value for value in (asked.team, asked.enterprise) if value and value not in allowed_teams]
     if foreign or not asked.team:
@@ -86,6 +92,8 @@ def refusal(
     members = policy.responder_ids if who is Who.RESPONDERS else policy.admin_ids
     if asked.user in members:
         return None
+    if asked.permission == "close action item" and owner is not None and owner() == asked.user:
+        return None  # an item's owner may close it, responder or not
     in_group = who is Who.RESPONDERS or not policy.permissions.admins  # admins default to responders
     if in_group and policy.permissions.responder_group and group is not None and asked.user in group():
         return None
