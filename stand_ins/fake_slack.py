@@ -28,8 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
+
+import yaml
 
 from stand_ins.slack_rules import check_message, check_view
 
@@ -43,7 +46,12 @@ def channel_id_for_name(name: str) -> str:
     return "C0" + re.sub(r"[^A-Z0-9]", "", name.lstrip("#").upper())
 
 
-# The workspace every FakeSlack (and every reset()) starts with.
+# The workspace every FakeSlack (and every reset()) starts with: the app installed from its manifest.
+MANIFEST_SCOPES = tuple(
+    yaml.safe_load((Path(__file__).resolve().parent.parent / "slack" / "manifest.yaml").read_text())[
+        "oauth_config"
+    ]["scopes"]["bot"]
+)
 DEFAULT_CHANNELS = ("#incidents",)
 DEFAULT_USERS = {
     "U0ALASTAIR": {"real_name": "Alastair", "display_name": "Alastair"},
@@ -77,6 +85,8 @@ class SlackState:
     users: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(DEFAULT_USERS))
     # channel ids the bot is a member of (it may post and read there)
     members: set[str] = field(default_factory=set)
+    # the bot token's scopes, answered in each response's x-oauth-scopes header (as Slack does)
+    scopes: list[str] = field(default_factory=lambda: list(MANIFEST_SCOPES))
 
 
 class FakeSlack:
@@ -214,11 +224,16 @@ class FakeSlack:
             return
         with self._lock:
             body = handler(args)
-        self._send(request, 200, body)
+            scopes = ",".join(self.state.scopes)
+        self._send(request, 200, body, headers={"x-oauth-scopes": scopes})
 
     @staticmethod
     def _send(
-        request: BaseHTTPRequestHandler, status: int, body: dict, retry_after: int | None = None
+        request: BaseHTTPRequestHandler,
+        status: int,
+        body: dict,
+        retry_after: int | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         payload = json.dumps(body).encode()
         request.send_response(status)
@@ -226,6 +241,8 @@ class FakeSlack:
         request.send_header("Content-Length", str(len(payload)))
         if retry_after is not None:
             request.send_header("Retry-After", str(retry_after))
+        for name, value in (headers or {}).items():
+            request.send_header(name, value)
         request.end_headers()
         request.wfile.write(payload)
 
@@ -423,6 +440,16 @@ class FakeSlack:
             and (channel_id.startswith("C") or channel_id in self.state.members)
         ]
         return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
+
+    def _api_conversations_info(self, args: dict) -> dict:
+        channel = self._known_id(args)
+        if channel is None or channel not in self.state.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        name = self.state.names.get(channel, channel.lower())
+        return {
+            "ok": True,
+            "channel": {"id": channel, "name": name, "is_member": channel in self.state.members},
+        }
 
     def _api_conversations_history(self, args: dict) -> dict:
         """Newest first, top-level messages only, since `oldest`; paginated like Slack."""
