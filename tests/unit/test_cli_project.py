@@ -57,5 +57,5 @@ def test_help_describes_the_commands_not_the_code(capsys):
     out = capsys.readouterr().out
     assert "Entry point" not in out and "register" not in out
     assert "incident" in out.split("positional arguments")[0].lower()
-    for command in ("journeys", "policy", "doctor"):
+    for command in ("journeys", "policy", "doctor", "drill"):
         assert command in out

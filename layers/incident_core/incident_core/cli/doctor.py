@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections.abc import Callable
 from typing import Any
 
 from incident_core.doctor import Check
 
-DEFAULT_STACK = "incident-suite-dev"  # samconfig.toml's default stack
 SLACK_FIX = (
     "aws secretsmanager put-secret-value --secret-id {id} --secret-string "
     '\'{{"bot_token": "xoxb-…", "signing_secret": "…"}}\' (docs/slack.md#install-the-app)'
@@ -24,6 +22,7 @@ ZOOM_FIX = (
 
 def register(commands: argparse._SubParsersAction) -> None:
     from incident_core.cli.policy import _policy_argument
+    from incident_core.cli.stack import stack_argument
 
     parser = commands.add_parser(
         "doctor",
@@ -34,7 +33,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "subscription, the journeys schedule, empty dead-letter queues, the suite's alarms, and alarm "
         "prefixes no other stack shares. Exit 1 if any check fails.",
     )
-    parser.add_argument("--stack", default=os.environ.get("STACK_NAME", DEFAULT_STACK), help="stack name")
+    stack_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the checks as JSON")
     _policy_argument(parser)
     parser.set_defaults(run=run_doctor)
@@ -45,6 +44,7 @@ def run_doctor(args: argparse.Namespace) -> int:
 
     from incident_core import doctor
     from incident_core.cli.policy import fail, policy_path
+    from incident_core.cli.stack import Stack
     from incident_core.policy.model import PolicyFileError, load_policy
 
     try:
@@ -64,47 +64,10 @@ def run_doctor(args: argparse.Namespace) -> int:
     return doctor.exit_status(checks)
 
 
-class Stack:
-    """The deployed stack as CloudFormation describes it: parameters, outputs, resources by logical id."""
-
-    def __init__(self, name: str, description: dict[str, Any], resources: dict[str, tuple[str, str]]) -> None:
-        self.name = name
-        self.parameters = {
-            p["ParameterKey"]: p.get("ParameterValue", "") for p in description.get("Parameters", [])
-        }
-        self.outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
-        self.resources = resources  # logical id -> (type, physical id)
-
-    @classmethod
-    def read(cls, name: str) -> Stack:
-        from incident_core.adapters.aws import client
-
-        cloudformation = client("cloudformation")
-        description = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
-        resources = {}
-        for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=name):
-            for resource in page["StackResourceSummaries"]:
-                resources[resource["LogicalResourceId"]] = (
-                    resource["ResourceType"],
-                    resource.get("PhysicalResourceId", ""),
-                )
-        return cls(name, description, resources)
-
-    def of_type(self, resource_type: str) -> list[tuple[str, str]]:
-        return sorted(
-            (logical, physical)
-            for logical, (kind, physical) in self.resources.items()
-            if kind == resource_type
-        )
-
-    def physical(self, logical: str) -> str | None:
-        return self.resources.get(logical, ("", None))[1]
-
-
 class Doctor:
     """Reads each fact from AWS, Slack and Zoom and judges it with incident_core.doctor."""
 
-    def __init__(self, stack: Stack, policy: Any, config: str | None = None) -> None:
+    def __init__(self, stack: Any, policy: Any, config: str | None = None) -> None:
         from incident_core.settings import get_settings
 
         self.stack = stack
@@ -131,17 +94,6 @@ class Doctor:
                 checks.append(Check(name, False, f"could not check: {type(error).__name__}: {error}", ""))
         return checks
 
-    def _secret(self, logical: str) -> tuple[str, dict | None]:
-        from incident_core.adapters.aws import client
-
-        secret_id = self.stack.outputs.get(f"{logical}Arn") or self.stack.physical(logical) or logical
-        try:
-            text = client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
-            value = json.loads(text)
-        except (ValueError, KeyError):
-            return secret_id, None
-        return secret_id, value if isinstance(value, dict) else None
-
     # ------------------------------------------------------------------ Slack
     def slack(self) -> list[Check]:
         from slack_sdk.errors import SlackApiError
@@ -149,7 +101,7 @@ class Doctor:
         from incident_core.adapters.slack import Slack, slack_web_client
         from incident_core.doctor import scopes_check, secret_check
 
-        secret_id, secret = self._secret("SlackSecret")
+        secret_id, secret = self.stack.secret("SlackSecret")
         filled = secret_check(
             "Slack secret", secret, ("bot_token", "signing_secret"), SLACK_FIX.format(id=secret_id)
         )
@@ -215,7 +167,7 @@ class Doctor:
         from incident_core.adapters.zoom import SECRET_FIELDS, Zoom, ZoomCredentials, ZoomError
         from incident_core.doctor import secret_check
 
-        secret_id, secret = self._secret("ZoomSecret")
+        secret_id, secret = self.stack.secret("ZoomSecret")
         filled = secret_check("Zoom secret", secret, SECRET_FIELDS, ZOOM_FIX.format(id=secret_id))
         if not filled.ok or secret is None:
             return [filled]

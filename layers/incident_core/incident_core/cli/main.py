@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from importlib import import_module
 
 # Command groups, in the order an incident flows through the suite, then the deployed stack's checks.
-GROUPS = ("journeys", "policy", "traction", "silence", "incidents", "dashboard", "doctor")
+GROUPS = ("journeys", "policy", "traction", "silence", "incidents", "dashboard", "doctor", "drill")
 
 DESCRIPTION = """\
 Run incident-suite from your machine: check journeys and the support-hours policy before deploying,
-set traction moments and silences, read the incident history, and check a deployed stack (doctor).
+set traction moments and silences, read the incident history, and check a deployed stack (doctor)
+or send a drill alert through it (drill).
 
 Files are read from the project's config/ folder, found from the current folder upwards (or --config).
 Commands that use the deployed stack need AWS credentials; `incidentctl COMMAND --help` for each."""

@@ -1,0 +1,102 @@
+"""incidentctl drill against a stack in moto: the drill alert goes on the suite's bus, the template's rule
+delivers it to the real alert router (stand_ins.local_lambda), the router applies the policy and posts a
+DRILL message in #incidents of the fake Slack; nobody is paged unless they ask."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from incident_core.adapters.aws import client
+from incident_core.alerts.drill import block_id
+from incident_core.cli import drill as drill_cli
+from incident_core.cli.main import build_parser, main
+from incident_core.settings import get_settings
+from stand_ins.local_lambda import LocalSuite
+from tests import routing_support
+from tests.routing_support import ALASTAIR, CHANNEL
+
+routing_env = routing_support.routing_env
+urgent_inbox = routing_support.urgent_inbox
+STACK = "incident-suite-dev"
+
+TEMPLATE = {
+    "AWSTemplateFormatVersion": "2010-09-09",
+    "Parameters": {
+        "IncidentsChannel": {"Type": "String"},
+        "BusName": {"Type": "String"},
+        "SlackSecretArn": {"Type": "String"},
+    },
+    "Resources": {"AlertRouterDeadLetters": {"Type": "AWS::SQS::Queue"}},
+    "Outputs": {
+        "EventBusName": {"Value": {"Ref": "BusName"}},
+        "SlackSecretArn": {"Value": {"Ref": "SlackSecretArn"}},
+    },
+}
+
+
+@pytest.fixture
+def stack(routing_env, fake_slack):
+    settings = get_settings()
+    client("cloudformation").create_stack(
+        StackName=STACK,
+        TemplateBody=json.dumps(TEMPLATE),
+        Parameters=[
+            {"ParameterKey": "IncidentsChannel", "ParameterValue": CHANNEL},
+            {"ParameterKey": "BusName", "ParameterValue": settings.bus_name},
+            {"ParameterKey": "SlackSecretArn", "ParameterValue": settings.slack_secret_id},
+        ],
+    )
+    return LocalSuite(settings.bus_name).wire()
+
+
+def drill(capsys, suite: LocalSuite | None, *argv: str) -> tuple[int, dict]:
+    """The command, with the deployed router running while it waits (each poll's pause delivers)."""
+    args = build_parser().parse_args(["drill", "--stack", STACK, "--json", "--timeout", "5", *argv])
+    code = drill_cli.run_drill(args, sleep=lambda _seconds: suite.deliver() if suite else None)
+    return code, json.loads(capsys.readouterr().out.strip().splitlines()[-1])  # after the router's logs
+
+
+def test_a_drill_reaches_incidents_through_the_router_and_pages_nobody(
+    stack, fake_slack, urgent_inbox, capsys
+):
+    code, report = drill(capsys, stack)
+    assert code == 0 and report["arrived"]
+    assert [hop["hop"] for hop in report["hops"]] == [
+        "requested -> routed by the alert router",
+        "routed -> posted in Slack",
+        "posted -> seen here",
+        "total",
+    ]
+    assert all(hop["seconds"] >= -1 for hop in report["hops"])  # the router's clock is this machine's here
+    assert [logical for logical, _ in stack.delivered] == ["AlertRouterFunction"]
+    [posted] = fake_slack.messages(CHANNEL)
+    assert posted["text"].startswith(f"DRILL {report['drill_id']}: the paging path works.")
+    assert "Nobody was paged" in posted["text"] and "<@" not in json.dumps(posted)
+    assert posted["blocks"][0]["block_id"] == block_id(report["drill_id"])
+    assert fake_slack.calls("conversations.open") == []
+    assert all(queue.drain() == [] for queue in urgent_inbox.values())
+
+
+def test_page_me_pages_only_the_person_who_asked_by_slack(stack, fake_slack, urgent_inbox, capsys):
+    code, report = drill(capsys, stack, "--page-me", ALASTAIR)
+    assert code == 0
+    assert [call.args["users"] for call in fake_slack.calls("conversations.open")] == [ALASTAIR]
+    [dm] = fake_slack.messages("D0ALASTAIR")
+    assert dm["text"].startswith(f"DRILL {report['drill_id']}: you asked to be paged")
+    assert all(queue.drain() == [] for queue in urgent_inbox.values())
+
+
+def test_a_drill_that_never_arrives_exits_1_and_says_what_to_check(stack, fake_slack, capsys):
+    code = main(["drill", "--stack", STACK, "--timeout", "0"])
+    assert code == 1
+    out = capsys.readouterr().out
+    assert "no message in C0INCIDENTS after 0 s" in out and "incidentctl doctor" in out
+    assert fake_slack.messages(CHANNEL) == []
+
+
+def test_a_bad_page_me_is_refused_before_anything_is_sent(stack, fake_slack, capsys):
+    assert main(["drill", "--stack", STACK, "--page-me", "alastair"]) == 2
+    assert "is not a Slack user id" in capsys.readouterr().err
+    assert stack.deliver() == []
