@@ -100,3 +100,44 @@ def test_a_bad_page_me_is_refused_before_anything_is_sent(stack, fake_slack, cap
     assert main(["drill", "--stack", STACK, "--page-me", "alastair"]) == 2
     assert "is not a Slack user id" in capsys.readouterr().err
     assert stack.deliver() == []
+
+
+def test_the_weekly_schedule_puts_the_same_drill_the_router_posts(stack, fake_slack, capsys):
+    from stand_ins.aws import load_template
+
+    template = load_template()
+    schedule = template["Resources"]["WeeklyDrillSchedule"]
+    assert (
+        schedule["Condition"] == "HasWeeklyDrill" and template["Parameters"]["WeeklyDrill"]["Default"] == "on"
+    )
+    properties = schedule["Properties"]
+    assert properties["GroupName"] == {"Ref": "PageScheduleGroup"}  # PageSchedulerRole's trust covers it
+    assert properties["ScheduleExpressionTimezone"] == "Europe/London"
+    target = properties["Target"]
+    assert target["Arn"] == {"Fn::GetAtt": "Bus.Arn"} and target["RoleArn"] == {
+        "Fn::GetAtt": "PageSchedulerRole.Arn"
+    }
+    # What Scheduler puts on the bus, its context attributes filled in
+    detail = (
+        target["Input"]
+        .replace("<aws.scheduler.execution-id>", "a1b2c3d4-0000-4000-8000-0123456789ab")
+        .replace("<aws.scheduler.scheduled-time>", "2026-12-07T10:00:00Z")
+    )
+    parameters = target["EventBridgeParameters"]
+    client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": get_settings().bus_name,
+                "Source": parameters["Source"],
+                "DetailType": parameters["DetailType"],
+                "Detail": detail,
+            }
+        ]
+    )
+    results = stack.deliver()
+    assert [logical for logical, _ in results] == ["AlertRouterFunction"]
+    [posted] = fake_slack.messages(CHANNEL)
+    assert posted["text"].startswith(
+        "DRILL weekly-a1b2c3d4-0000-4000-8000-0123456789ab: the paging path works."
+    )
+    assert "requested by the weekly drill schedule" in json.dumps(posted["blocks"])

@@ -67,7 +67,7 @@ class DrillRequested(SuiteEvent):
     who asked to be paged (`page_me`, a Slack user id), by Slack only."""
 
     detail_type: ClassVar[str] = "DrillRequested"
-    drill_id: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$")
+    drill_id: str = Field(pattern=r"^[A-Za-z0-9._:-]{1,100}$")  # a block id part (Slack: 255)
     requested_by: str = Field(min_length=1, max_length=100)
     requested_at: datetime
     page_me: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]{2,}$")
@@ -137,6 +137,7 @@ ALL_EVENTS: tuple[type[SuiteEvent], ...] = (
     JourneyFailed,
     JourneyRecovered,
     PageDue,
+    DrillRequested,
     AlertRaised,
     AlertResolved,
     IncidentDeclared,
