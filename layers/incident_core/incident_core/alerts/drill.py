@@ -47,9 +47,8 @@ def drill_message(
     drill: DrillRequested, decision: PageDecision, policy: Policy, routed_at: datetime
 ) -> tuple[str, list[dict[str, Any]]]:
     outcome = policy_outcome(decision, policy)
-    text = f"DRILL {drill.drill_id}: the paging path works. {outcome.capitalize()}. Nobody was paged."
-    if drill.page_me:
-        text = text.replace("Nobody was paged.", f"Only {drill.requested_by} was paged, as asked.")
+    paged = f"Only {drill.requested_by} was paged, as asked." if drill.page_me else "Nobody was paged."
+    text = f"DRILL {drill.drill_id}: the paging path works. {outcome[0].upper()}{outcome[1:]}. {paged}"
     blocks = [
         {
             "type": "section",

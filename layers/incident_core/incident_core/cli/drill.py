@@ -134,4 +134,4 @@ def _hops(drill: Any, message: dict[str, Any], seen: datetime) -> list[dict[str,
             ("routed -> posted in Slack", posted - routed.timestamp()),
         ]
     points += [("posted -> seen here", seen.timestamp() - posted), ("total", seen.timestamp() - requested)]
-    return [{"hop": name, "seconds": round(seconds, 3)} for name, seconds in points]
+    return [{"hop": name, "seconds": round(seconds, 3) + 0.0} for name, seconds in points]  # no -0.0
