@@ -4,12 +4,17 @@ Zoom: a healthy stack passes every check; each thing a first deploy gets wrong f
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from incident_core.adapters.aws import client
+from incident_core.adapters.dynamo import Table
 from incident_core.cli.main import main
+from incident_core.journeys.results import Attempt, JourneyResult, StepResult
+from incident_core.journeys.store import JourneyStore
+from incident_core.settings import get_settings
 from stand_ins.fake_zoom import FakeZoom
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +111,21 @@ def deployed(aws, fake_slack, zoom, monkeypatch):
     client("cloudwatch").set_alarm_state(
         AlarmName="incident-suite-dev-alert-router-errors", StateValue="OK", StateReason="healthy"
     )
+    record_run("book-viewing", datetime.now(UTC) - timedelta(seconds=40))
     return resources
+
+
+def record_run(journey: str, at: datetime) -> None:
+    """A passing run of the journey, recorded by the runner's own store."""
+    step = StepResult(name="open catalogue", kind="http", outcome="passed", ms=120.0, status=200)
+    result = JourneyResult(
+        journey=journey,
+        kind="http",
+        run_id=f"run-{journey}-{at.timestamp():.0f}",
+        ran_at=at,
+        attempts=[Attempt(ok=True, duration_ms=120.0, steps=[step])],
+    )
+    JourneyStore(Table(get_settings().table_name)).record(result, at)
 
 
 def doctor(capsys, tmp_path, phones: bool = False) -> tuple[int, dict]:
@@ -137,6 +156,7 @@ def test_a_healthy_stack_passes_every_check(deployed, capsys, tmp_path):
         "SMS pages",
         "alarm e-mail",
         "journeys schedule",
+        "journeys' last runs",
         "dead-letter queues",
         "suite alarms",
         "alarm prefix",
@@ -165,6 +185,7 @@ def test_a_first_deploy_gets_a_fix_for_each_thing_left_to_do(deployed, fake_slac
             "RoleArn": "arn:aws:iam::123456789012:role/r",
         },
     )
+    record_run("checkout", datetime.now(UTC) - timedelta(minutes=20))  # the runner stopped long ago
     client("cloudformation").create_stack(
         StackName="incident-suite-prod",
         TemplateBody=json.dumps(TEMPLATE),
@@ -180,10 +201,12 @@ def test_a_first_deploy_gets_a_fix_for_each_thing_left_to_do(deployed, fake_slac
         "policy people in Slack",
         "SMS pages",
         "journeys schedule",
+        "journeys' last runs",
         "dead-letter queues",
         "suite alarms",
         "alarm prefix",
     }
+    assert "no run in the last 5 minutes: checkout" in failed["journeys' last runs"]["detail"]
     assert "account_id, client_id, client_secret, user_id" in failed["Zoom secret"]["detail"]
     assert "im:write" in failed["Slack scopes"]["detail"]
     assert "/invite" in failed["bot in the incidents channel"]["fix"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 
 # What an unfilled field looks like: empty, or the docs' examples ("xoxb-...", "<your-token>", "xxxx").
 _PLACEHOLDER = re.compile(r"^$|\.\.\.|^<.*>$|changeme|^x+$", re.IGNORECASE)
@@ -103,6 +104,29 @@ def prefix_overlap_check(
             "rename the alarms; then sam deploy each stack",
         )
     return Check(name, True, f"{prefix!r} is this stack's alone")
+
+
+def journey_runs_check(
+    failing: Mapping[str, str], last_runs: Mapping[str, datetime | None], now: datetime, max_age: timedelta
+) -> Check:
+    """The runner's journeys: each run within `max_age` of now, none failing (`failing`: name -> why)."""
+    name = "journeys' last runs"
+    fix_runner = "read the journey runner's logs (it may be failing before it records anything)"
+    if not last_runs:
+        return Check(name, False, "no journey has run yet", fix_runner)
+    stale = sorted(journey for journey, at in last_runs.items() if at is None or now - at > max_age)
+    if stale:
+        minutes = int(max_age.total_seconds() // 60)
+        return Check(name, False, f"no run in the last {minutes} minutes: {', '.join(stale)}", fix_runner)
+    if failing:
+        listed = "; ".join(f"{journey} ({why})" for journey, why in sorted(failing.items()))
+        return Check(
+            name,
+            False,
+            f"failing now: {listed}",
+            "incidentctl journeys run --journey NAME shows each step; fix the site or config/journeys.yaml",
+        )
+    return Check(name, True, f"all {len(last_runs)} ran in the last minutes and pass")
 
 
 def exit_status(checks: Iterable[Check]) -> int:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from incident_core.doctor import Check
 
+# The suite's JourneysSilentAlarm allows five minutes without a run; so does doctor.
+JOURNEY_RUN_MAX_AGE = timedelta(minutes=5)
 SLACK_FIX = (
     "aws secretsmanager put-secret-value --secret-id {id} --secret-string "
     '\'{{"bot_token": "xoxb-…", "signing_secret": "…"}}\' (docs/slack.md#install-the-app)'
@@ -240,20 +243,33 @@ class Doctor:
         schedule_name = f"incident-suite-{environment}-journeys"
         schedule = client("scheduler").get_schedule(Name=schedule_name)
         if schedule.get("State") != "ENABLED":
-            return [
-                Check(
-                    "journeys schedule",
-                    False,
-                    f"{schedule_name} is {schedule.get('State')}: nothing watches the site",
-                    f"aws scheduler update-schedule --name {schedule_name} --state ENABLED "
-                    "(with its other settings)",
-                )
-            ]
-        return [
-            Check(
-                "journeys schedule", True, f"{schedule_name} enabled ({schedule.get('ScheduleExpression')})"
+            enabled = Check(
+                "journeys schedule",
+                False,
+                f"{schedule_name} is {schedule.get('State')}: nothing watches the site",
+                f"aws scheduler update-schedule --name {schedule_name} --state ENABLED "
+                "(with its other settings)",
             )
-        ]
+        else:
+            expression = schedule.get("ScheduleExpression")
+            enabled = Check("journeys schedule", True, f"{schedule_name} enabled ({expression})")
+        return [enabled, self.journey_runs()]
+
+    def journey_runs(self) -> Check:
+        from datetime import UTC, datetime
+
+        from incident_core.adapters.dynamo import Table
+        from incident_core.doctor import journey_runs_check
+        from incident_core.journeys.store import JourneyStore
+
+        store = JourneyStore(Table(self.stack.outputs.get("TableName") or self.settings.table_name))
+        last_runs, failing = {}, {}
+        for state in store.states():
+            latest = store.runs(state.journey, limit=1)
+            last_runs[state.journey] = latest[0].ran_at if latest else None
+            if state.status == "failing":
+                failing[state.journey] = state.reason or f"at {state.failing_step}"
+        return journey_runs_check(failing, last_runs, datetime.now(UTC), JOURNEY_RUN_MAX_AGE)
 
     def dead_letters(self) -> list[Check]:
         from incident_core.adapters.aws import client
