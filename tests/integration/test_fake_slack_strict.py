@@ -3,6 +3,7 @@ HTTP), and gives every message its own ts."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -126,3 +127,18 @@ def test_many_messages_in_one_instant_get_distinct_increasing_timestamps():
     assert len(set(stamps)) == 300
     assert stamps == sorted(stamps, key=lambda ts: tuple(map(int, ts.split("."))))
     assert stamps[0] == f"{int(instant.timestamp())}.000000" and stamps[-1].endswith(".000299")
+
+
+def test_the_slack_apps_acknowledgements_are_held_to_the_same_rules():
+    from stand_ins.slack_requests import _check_acknowledgement
+
+    def ack(body: dict) -> dict:
+        return {"statusCode": 200, "body": json.dumps(body)}
+
+    with pytest.raises(AssertionError, match=r"invalid_blocks.*cannot exceed 3000"):
+        _check_acknowledgement(ack({"text": "t", "blocks": [section("x" * 3001)]}))
+    with pytest.raises(AssertionError, match="no_text"):
+        _check_acknowledgement(ack({"response_type": "ephemeral", "blocks": [section("x")]}))
+    _check_acknowledgement(ack({"text": "t", "blocks": [section("x")]}))
+    _check_acknowledgement(ack({"response_action": "errors", "errors": {"title": "too long"}}))
+    _check_acknowledgement({"statusCode": 200, "body": ""})
