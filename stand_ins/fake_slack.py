@@ -257,8 +257,6 @@ class FakeSlack:
 
     def _reachable(self, channel_id: str) -> dict | None:
         """Slack's answer when the bot cannot use this channel, or None when it can."""
-        if channel_id.startswith("D") and channel_id in self.state.channels:
-            return None
         if channel_id not in self.state.channels:
             return {"ok": False, "error": "channel_not_found"}
         if channel_id not in self.state.members:
