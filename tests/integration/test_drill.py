@@ -141,3 +141,30 @@ def test_the_weekly_schedule_puts_the_same_drill_the_router_posts(stack, fake_sl
         "DRILL weekly-a1b2c3d4-0000-4000-8000-0123456789ab: the paging path works."
     )
     assert "requested by the weekly drill schedule" in json.dumps(posted["blocks"])
+
+
+def test_when_slack_refuses_the_drill_the_router_fails_so_the_suite_alarms_count_it(
+    stack, fake_slack, capsys
+):
+    # Lambda retries a raised error twice, then the dead-letter queue: AlertRouterErrorsAlarm and
+    # AlertRouterDeadLettersAlarm are the scheduled drill's failure signal.
+    fake_slack.add_channel(CHANNEL, bot_member=False)  # someone removed the bot from #incidents
+    client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": get_settings().bus_name,
+                "Source": "incident-suite",
+                "DetailType": "DrillRequested",
+                "Detail": json.dumps(
+                    {
+                        "drill_id": "weekly-1",
+                        "requested_by": "the weekly drill schedule",
+                        "requested_at": "2026-12-07T10:00:00Z",
+                    }
+                ),
+            }
+        ]
+    )
+    with pytest.raises(Exception, match="not_in_channel"):
+        stack.deliver()
+    assert fake_slack.messages(CHANNEL) == []

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from incident_core.doctor import (
+    alarm_email_check,
     checklist,
     exit_status,
     journey_runs_check,
@@ -84,3 +85,15 @@ def test_the_checklist_lists_fixes_and_the_exit_status_follows():
     assert "[ok] SMS pages" in text and "[FAIL] Slack scopes" in text and "fix: add the scopes" in text
     assert text.endswith("1 of 2 checks passed; 1 to fix")
     assert exit_status(checks) == 1 and exit_status(checks[:1]) == 0
+
+
+def test_the_alarm_email_must_be_set_and_confirmed():
+    assert "AlarmEmail is empty" in alarm_email_check("", []).detail
+    pending = [
+        {"Protocol": "email", "Endpoint": "team@example.com", "SubscriptionArn": "PendingConfirmation"}
+    ]
+    check = alarm_email_check("team@example.com", pending)
+    assert check.detail == "team@example.com waits for confirmation" and "click the link" in check.fix
+    assert alarm_email_check("team@example.com", []).detail == "team@example.com is not subscribed"
+    confirmed = [{**pending[0], "SubscriptionArn": "arn:aws:sns:eu-west-2:123456789012:watcher:1"}]
+    assert alarm_email_check("team@example.com", confirmed).ok

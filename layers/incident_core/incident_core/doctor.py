@@ -106,6 +106,24 @@ def prefix_overlap_check(
     return Check(name, True, f"{prefix!r} is this stack's alone")
 
 
+def alarm_email_check(address: str, subscriptions: Iterable[Mapping[str, str]]) -> Check:
+    """The AlarmEmail parameter's subscription to the watcher topic, confirmed (SNS lists an unconfirmed
+    one with SubscriptionArn "PendingConfirmation")."""
+    name = "alarm e-mail"
+    if not address:
+        return Check(
+            name,
+            False,
+            "AlarmEmail is empty: the suite's own alarms reach nobody outside Slack",
+            "sam deploy --parameter-overrides AlarmEmail=you@your-team, then confirm the e-mail AWS sends",
+        )
+    mine = [s for s in subscriptions if s.get("Protocol") == "email" and s.get("Endpoint") == address]
+    if mine and all(s.get("SubscriptionArn") != "PendingConfirmation" for s in mine):
+        return Check(name, True, f"{address} confirmed")
+    state = "waits for confirmation" if mine else "is not subscribed"
+    return Check(name, False, f"{address} {state}", f"click the link in the e-mail AWS sent to {address}")
+
+
 def journey_runs_check(
     failing: Mapping[str, str], last_runs: Mapping[str, datetime | None], now: datetime, max_age: timedelta
 ) -> Check:

@@ -212,28 +212,16 @@ class Doctor:
 
     def alarm_email(self) -> list[Check]:
         from incident_core.adapters.aws import client
+        from incident_core.doctor import alarm_email_check
 
-        name = "alarm e-mail"
         address = self.stack.parameters.get("AlarmEmail", "")
-        if not address:
-            return [
-                Check(
-                    name,
-                    False,
-                    "AlarmEmail is empty: the suite's own alarms reach nobody outside Slack",
-                    "sam deploy --parameter-overrides AlarmEmail=you@your-team, then confirm the e-mail "
-                    "AWS sends",
-                )
-            ]
-        topic = self.stack.physical("WatcherTopic") or self.stack.outputs.get("WatcherTopicArn", "")
-        subscriptions = client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
-        mine = [s for s in subscriptions if s["Protocol"] == "email" and s["Endpoint"] == address]
-        if mine and all(s["SubscriptionArn"] != "PendingConfirmation" for s in mine):
-            return [Check(name, True, f"{address} confirmed")]
-        state = "waits for confirmation" if mine else "is not subscribed"
-        return [
-            Check(name, False, f"{address} {state}", f"click the link in the e-mail AWS sent to {address}")
-        ]
+        subscriptions = []
+        if address:
+            topic = self.stack.physical("WatcherTopic") or self.stack.outputs.get("WatcherTopicArn", "")
+            paginator = client("sns").get_paginator("list_subscriptions_by_topic")
+            for page in paginator.paginate(TopicArn=topic):
+                subscriptions += page["Subscriptions"]
+        return [alarm_email_check(address, subscriptions)]
 
     # ------------------------------------------------------------------ schedules, queues, alarms
     def journeys_schedule(self) -> list[Check]:
