@@ -46,6 +46,29 @@ def channel_id_for_name(name: str) -> str:
     return "C0" + re.sub(r"[^A-Z0-9]", "", name.lstrip("#").upper())
 
 
+# The bot scope each Web API method needs (Slack's method reference), by the channel's kind where it
+# matters (C public, G private, D direct message). Methods not listed need none.
+METHOD_SCOPES: dict[str, str | dict[str, str]] = {
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "chat.delete": "chat:write",
+    "conversations.open": "im:write",
+    "conversations.list": "channels:read",
+    "conversations.info": {"C": "channels:read", "G": "groups:read", "D": "im:read"},
+    "conversations.history": {"C": "channels:history", "G": "groups:history", "D": "im:history"},
+    "conversations.replies": {"C": "channels:history", "G": "groups:history", "D": "im:history"},
+    "users.info": "users:read",
+}
+
+
+def required_scope(method: str, channel: str) -> str | None:
+    needed = METHOD_SCOPES.get(method)
+    if isinstance(needed, dict):
+        return needed.get(channel[:1])
+    return needed
+
+
 # The workspace every FakeSlack (and every reset()) starts with: the app installed from its manifest.
 MANIFEST_SCOPES = tuple(
     yaml.safe_load((Path(__file__).resolve().parent.parent / "slack" / "manifest.yaml").read_text())[
@@ -223,7 +246,12 @@ class FakeSlack:
             self._send(request, 200, {"ok": False, "error": "unknown_method"})
             return
         with self._lock:
-            body = handler(args)
+            needed = required_scope(method, str(args.get("channel") or ""))
+            if needed and needed not in self.state.scopes:
+                provided = ",".join(self.state.scopes)
+                body = {"ok": False, "error": "missing_scope", "needed": needed, "provided": provided}
+            else:
+                body = handler(args)
             scopes = ",".join(self.state.scopes)
         self._send(request, 200, body, headers={"x-oauth-scopes": scopes})
 

@@ -142,3 +142,14 @@ def test_the_slack_apps_acknowledgements_are_held_to_the_same_rules():
     _check_acknowledgement(ack({"text": "t", "blocks": [section("x")]}))
     _check_acknowledgement(ack({"response_action": "errors", "errors": {"title": "too long"}}))
     _check_acknowledgement({"statusCode": 200, "body": ""})
+
+
+def test_a_method_without_its_scope_is_missing_scope(client, fake_slack):
+    fake_slack.state.scopes.remove("chat:write")
+    body = refused(client.chat_postMessage, channel="#incidents", text="t")
+    assert (body["error"], body["needed"]) == ("missing_scope", "chat:write")
+    assert "chat:write" not in body["provided"]
+    fake_slack.state.scopes.remove("channels:history")
+    assert refused(client.conversations_history, channel="C0INCIDENTS")["needed"] == "channels:history"
+    # the scopes of slack/manifest.yaml are the token's by default: the rest of the suite runs with them
+    assert client.auth_test().headers["x-oauth-scopes"].split(",") == fake_slack.state.scopes
