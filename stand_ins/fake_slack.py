@@ -368,6 +368,8 @@ class FakeSlack:
             return refusal
         for message in self._channel(args["channel"]):
             if message["ts"] == args.get("ts"):
+                if message.get("bot_id") != self.BOT_ID:  # a bot token edits only its own messages
+                    return {"ok": False, "error": "cant_update_message"}
                 message["text"] = args.get("text", message.get("text"))
                 if "blocks" in args:
                     message["blocks"] = args["blocks"]
@@ -382,6 +384,8 @@ class FakeSlack:
         messages = self._channel(args["channel"])
         for index, message in enumerate(messages):
             if message["ts"] == args.get("ts"):
+                if message.get("bot_id") != self.BOT_ID:
+                    return {"ok": False, "error": "cant_delete_message"}
                 del messages[index]
                 return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
         return {"ok": False, "error": "message_not_found"}

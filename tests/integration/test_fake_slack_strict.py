@@ -153,3 +153,17 @@ def test_a_method_without_its_scope_is_missing_scope(client, fake_slack):
     assert refused(client.conversations_history, channel="C0INCIDENTS")["needed"] == "channels:history"
     # the scopes of slack/manifest.yaml are the token's by default: the rest of the suite runs with them
     assert client.auth_test().headers["x-oauth-scopes"].split(",") == fake_slack.state.scopes
+
+
+def test_the_bot_edits_and_deletes_only_its_own_messages(client, fake_slack):
+    theirs = fake_slack.add_user_message("#incidents", "my message", "U0ALASTAIR")
+    assert refused(client.chat_update, channel="C0INCIDENTS", ts=theirs["ts"], text="x")["error"] == (
+        "cant_update_message"
+    )
+    assert (
+        refused(client.chat_delete, channel="C0INCIDENTS", ts=theirs["ts"])["error"] == "cant_delete_message"
+    )
+    mine = client.chat_postMessage(channel="#incidents", text="t")["ts"]
+    client.chat_update(channel="C0INCIDENTS", ts=mine, text="edited")
+    client.chat_delete(channel="C0INCIDENTS", ts=mine)
+    assert [m["text"] for m in fake_slack.messages("#incidents")] == ["my message"]
