@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from incident_core.events import DrillRequested
+from incident_core.paging.messages import mrkdwn_escape
 from incident_core.policy.decide import PageDecision, decide
 from incident_core.policy.model import Policy
 
@@ -47,7 +48,8 @@ def drill_message(
     drill: DrillRequested, decision: PageDecision, policy: Policy, routed_at: datetime
 ) -> tuple[str, list[dict[str, Any]]]:
     outcome = policy_outcome(decision, policy)
-    paged = f"Only {drill.requested_by} was paged, as asked." if drill.page_me else "Nobody was paged."
+    who = mrkdwn_escape(drill.requested_by)  # a name from outside: never a mention or a link
+    paged = f"Only {who} was paged, as asked." if drill.page_me else "Nobody was paged."
     text = f"DRILL {drill.drill_id}: the paging path works. {outcome[0].upper()}{outcome[1:]}. {paged}"
     blocks = [
         {
@@ -60,7 +62,7 @@ def drill_message(
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": f"requested by {drill.requested_by} at {_iso_ms(drill.requested_at)} · "
+                    "text": f"requested by {who} at {_iso_ms(drill.requested_at)} · "
                     f"{ROUTED_AT_PREFIX}{_iso_ms(routed_at)} · {decision.reason}"[:3000],
                 }
             ],
