@@ -44,8 +44,9 @@ def check_message(args: dict[str, Any], *, text_required: bool = True) -> Refusa
         refusal = check_blocks(blocks, MAX_MESSAGE_BLOCKS, "/blocks")
         if refusal:
             return refusal
-    # Slack posts blocks without `text`, but notifications and screen readers then show nothing: the
-    # fake holds the product to the documented practice of always sending the fallback.
+    # Stricter than Slack on purpose: chat.postMessage's reference says `text` is "not enforced" with
+    # blocks but "highly recommended" (notifications then read "This content can't be displayed" and
+    # screen readers read only `text`), so the fake refuses it, as Slack refuses a message with neither.
     if text_required and not text:
         what = "blocks without a `text` fallback" if blocks else "neither text nor blocks"
         return Refusal("no_text", f"{what} [json-pointer:/text]")
