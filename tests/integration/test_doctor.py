@@ -28,6 +28,7 @@ TEMPLATE = {
         "IncidentsChannel": {"Type": "String", "Default": "#incidents"},
         "AlarmEmail": {"Type": "String", "Default": ""},
         "IncidentAlarmPrefix": {"Type": "String", "Default": "incident-"},
+        "WeeklyDrill": {"Type": "String", "Default": "on"},
         # moto's CloudFormation makes no secrets or alarms: the test makes them, the outputs name the secrets
         "SlackSecretArn": {"Type": "String", "Default": "-"},
         "ZoomSecretArn": {"Type": "String", "Default": "-"},
@@ -141,15 +142,28 @@ def doctor(capsys, tmp_path, phones: bool = False) -> tuple[int, dict]:
     return code, {check["name"]: check for check in report["checks"]}
 
 
-def test_a_healthy_stack_passes_every_check(deployed, capsys, tmp_path):
+def test_a_healthy_stack_passes_every_check(deployed, fake_slack, capsys, tmp_path):
+    last_monday = datetime.now(UTC) - timedelta(days=3)
+    weekly = {
+        "type": "message",
+        "ts": f"{last_monday.timestamp():.6f}",
+        "bot_id": fake_slack.BOT_ID,
+        "text": "DRILL weekly-1: the paging path works.",
+        "blocks": [
+            {"type": "section", "block_id": "drill-weekly-1", "text": {"type": "mrkdwn", "text": "x"}}
+        ],
+    }
+    fake_slack.load_messages("#incidents", [weekly])
     code, checks = doctor(capsys, tmp_path)
     assert [name for name, check in checks.items() if not check["ok"]] == []
     assert code == 0
+    assert checks["weekly drill"]["detail"] == f"the last one arrived {last_monday:%a %d %b %H:%M} UTC"
     assert set(checks) == {
         "Slack secret",
         "Slack token",
         "Slack scopes",
         "bot in the incidents channel",
+        "weekly drill",
         "policy people in Slack",
         "Zoom secret",
         "Zoom credentials",

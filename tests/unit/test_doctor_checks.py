@@ -16,6 +16,7 @@ from incident_core.doctor import (
     scopes_check,
     secret_check,
     sms_check,
+    weekly_drill_check,
 )
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
@@ -97,3 +98,12 @@ def test_the_alarm_email_must_be_set_and_confirmed():
     assert alarm_email_check("team@example.com", []).detail == "team@example.com is not subscribed"
     confirmed = [{**pending[0], "SubscriptionArn": "arn:aws:sns:eu-west-2:123456789012:watcher:1"}]
     assert alarm_email_check("team@example.com", confirmed).ok
+
+
+def test_the_weekly_drill_is_the_paging_paths_heartbeat():
+    deployed_long_ago = NOW - timedelta(days=30)
+    assert weekly_drill_check(False, None, deployed_long_ago, NOW).ok
+    assert weekly_drill_check(True, NOW - timedelta(days=7), deployed_long_ago, NOW).ok
+    assert "first runs on Monday" in weekly_drill_check(True, None, NOW - timedelta(days=2), NOW).detail
+    silent = weekly_drill_check(True, NOW - timedelta(days=9), deployed_long_ago, NOW)
+    assert not silent.ok and "8 days" in silent.detail and "incidentctl drill" in silent.fix

@@ -147,6 +147,30 @@ def journey_runs_check(
     return Check(name, True, f"all {len(last_runs)} ran in the last minutes and pass")
 
 
+WEEKLY_DRILL_MAX_AGE = timedelta(days=8)  # a week between drills, and a day's grace
+
+
+def weekly_drill_check(
+    enabled: bool, last_drill: datetime | None, deployed: datetime, now: datetime
+) -> Check:
+    """The weekly drill's DRILL message seen in the incidents channel: the paging path's heartbeat."""
+    name = "weekly drill"
+    if not enabled:
+        return Check(name, True, "off (WeeklyDrill=off): run incidentctl drill after each change")
+    if last_drill is not None and now - last_drill <= WEEKLY_DRILL_MAX_AGE:
+        return Check(name, True, f"the last one arrived {last_drill:%a %d %b %H:%M} UTC")
+    if now - deployed <= WEEKLY_DRILL_MAX_AGE:
+        return Check(name, True, "none yet: the first runs on Monday at 10:00 London")
+    return Check(
+        name,
+        False,
+        "no weekly drill arrived in the incidents channel in 8 days: the paging path or its schedule is "
+        "broken",
+        "run incidentctl drill; read the alert router's logs and dead-letter queue, and check the "
+        "weekly-drill schedule in the stack's pages schedule group",
+    )
+
+
 def exit_status(checks: Iterable[Check]) -> int:
     return 0 if all(check.ok for check in checks) else 1
 

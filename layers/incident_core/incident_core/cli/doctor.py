@@ -146,6 +146,8 @@ class Doctor:
                 f"in Slack, open {channel} and type /invite @incident-suite",
             )
         )
+        if member:
+            checks.append(self.weekly_drill(web, channel_id))
         unknown = []
         for key, person in self.policy.people.items():
             try:
@@ -164,6 +166,29 @@ class Doctor:
             )
         )
         return checks
+
+    def weekly_drill(self, web: Any, channel_id: str) -> Check:
+        from datetime import UTC, datetime
+
+        from incident_core.alerts.drill import block_id
+        from incident_core.doctor import WEEKLY_DRILL_MAX_AGE, weekly_drill_check
+
+        now = datetime.now(UTC)
+        weekly = block_id("weekly-")
+        last_drill, cursor = None, None
+        while last_drill is None:
+            history = web.conversations_history(
+                channel=channel_id, oldest=f"{(now - WEEKLY_DRILL_MAX_AGE).timestamp():.6f}", cursor=cursor
+            )
+            for message in history["messages"]:  # newest first
+                if any(str(b.get("block_id", "")).startswith(weekly) for b in message.get("blocks") or []):
+                    last_drill = datetime.fromtimestamp(float(message["ts"]), UTC)
+                    break
+            cursor = (history.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        enabled = self.stack.parameters.get("WeeklyDrill", "off") == "on"
+        return weekly_drill_check(enabled, last_drill, self.stack.created, now)
 
     # ------------------------------------------------------------------ Zoom
     def zoom(self) -> list[Check]:

@@ -28,6 +28,7 @@ class Stack:
         }
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
         self.resources = resources  # logical id -> (type, physical id)
+        self.created = description["CreationTime"]
 
     @classmethod
     def read(cls, name: str) -> Stack:
