@@ -77,6 +77,12 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
     from incident_core.incidents.store import IncidentStore
 
     r, n = rehearsal, narrator
+    n.step("The stack is deployed. `incidentctl drill` proves the paging path without waking anyone.")
+    drill = r.drill()
+    hops = "; ".join(f"{hop['hop']} {hop['seconds']:.1f} s" for hop in drill["hops"])
+    n.say(f"exit {drill['exit']}: the drill arrived ({hops}, on the rehearsal's clock).")
+    n.slack()
+
     n.step("The journeys run on their one-minute schedule against the bookshop.")
     outcome = r.tick()
     n.say(f"{outcome['passed']} of {outcome['ran']} journeys pass.")

@@ -231,6 +231,40 @@ class Rehearsal:
         self.suite.deliver()
         return outcome
 
+    def drill(self) -> dict[str, Any]:
+        """`incidentctl drill` against the rehearsal's stack: the command's own code, with the suite's
+        deliveries running while it waits (each pause lets the rehearsal's time pass)."""
+        import io
+
+        from incident_core.cli import drill as drill_cli
+        from incident_core.cli.main import build_parser
+
+        settings = get_settings()
+        client("cloudformation").create_stack(
+            StackName=NAME,
+            TemplateBody=json.dumps(
+                {
+                    "Parameters": {"IncidentsChannel": {"Type": "String"}},
+                    "Resources": {"AlertRouterDeadLetters": {"Type": "AWS::SQS::Queue"}},
+                    "Outputs": {
+                        "EventBusName": {"Value": settings.bus_name},
+                        "SlackSecretArn": {"Value": settings.slack_secret_id},
+                    },
+                }
+            ),
+            Parameters=[{"ParameterKey": "IncidentsChannel", "ParameterValue": self.channel}],
+        )
+        args = build_parser().parse_args(["drill", "--stack", NAME, "--json", "--timeout", "30"])
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):  # the router's own logs go there too
+            code = drill_cli.run_drill(args, wall=lambda: self.now, sleep=self._pause)
+        return {"exit": code, **json.loads(printed.getvalue().strip().splitlines()[-1])}
+
+    def _pause(self, seconds: float) -> None:
+        """A command's pause while it waits: the suite delivers what is on the bus, time passes."""
+        self.suite.deliver()
+        self.advance(seconds=seconds)
+
     # ------------------------------------------------------------------ people in Slack
     @property
     def _bot_token(self) -> str:

@@ -8,11 +8,18 @@ Channels are kept by id, as Slack does: chat.postMessage takes a name ("#inciden
 answers with the id (a name gets a stable id, "#incidents" -> "C0INCIDENTS"); chat.update, chat.delete,
 chat.getPermalink and conversations.replies/history take only ids (a name gets channel_not_found). The
 test controls (messages(), thread(), add_user_message(), ...) take either.
+
+It refuses what Slack refuses, with Slack's documented error codes: blocks and views are checked with
+slack_sdk's Block Kit models and Slack's limits (stand_ins/slack_rules.py: `invalid_blocks`,
+`msg_too_long`, `no_text`); a channel that does not exist is `channel_not_found` and one the bot is not
+in is `not_in_channel`; a user not in the workspace is `user_not_found`. The workspace starts with
+#incidents (the bot a member) and the placeholder people of config/policy.yaml; tests add the rest with
+add_channel() and add_user(). Test controls that make people post (add_user_message, load_messages)
+put the channel and the people into the workspace.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import threading
@@ -21,8 +28,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
+
+import yaml
+
+from stand_ins.slack_rules import check_message, check_view
 
 # What Slack's ids look like: C (public channel), G (private), D (direct message), U/W (a user: posting
 # to one opens the DM). Anything else given as a channel is a name ("#incidents" or "incidents").
@@ -32,6 +44,43 @@ CHANNEL_ID = re.compile(r"^[CGDUW][A-Z0-9]{2,}$")
 def channel_id_for_name(name: str) -> str:
     """The stable id the fake gives a channel named `name` ("#incidents" -> "C0INCIDENTS")."""
     return "C0" + re.sub(r"[^A-Z0-9]", "", name.lstrip("#").upper())
+
+
+# The bot scope each Web API method needs (Slack's method reference), by the channel's kind where it
+# matters (C public, G private, D direct message). Methods not listed need none.
+METHOD_SCOPES: dict[str, str | dict[str, str]] = {
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "chat.delete": "chat:write",
+    "conversations.open": "im:write",
+    "conversations.list": "channels:read",
+    "conversations.info": {"C": "channels:read", "G": "groups:read", "D": "im:read"},
+    "conversations.history": {"C": "channels:history", "G": "groups:history", "D": "im:history"},
+    "conversations.replies": {"C": "channels:history", "G": "groups:history", "D": "im:history"},
+    "users.info": "users:read",
+    "usergroups.users.list": "usergroups:read",
+}
+
+
+def required_scope(method: str, channel: str) -> str | None:
+    needed = METHOD_SCOPES.get(method)
+    if isinstance(needed, dict):
+        return needed.get(channel[:1])
+    return needed
+
+
+# The workspace every FakeSlack (and every reset()) starts with: the app installed from its manifest.
+MANIFEST_SCOPES = tuple(
+    yaml.safe_load((Path(__file__).resolve().parent.parent / "slack" / "manifest.yaml").read_text())[
+        "oauth_config"
+    ]["scopes"]["bot"]
+)
+DEFAULT_CHANNELS = ("#incidents",)
+DEFAULT_USERS = {
+    "U0ALASTAIR": {"real_name": "Alastair", "display_name": "Alastair"},
+    "U0WISEN": {"real_name": "Wisen", "display_name": "Wisen"},
+}
 
 
 @dataclass
@@ -57,8 +106,12 @@ class SlackState:
     # channel id -> name, for the channels first named rather than given by id
     names: dict[str, str] = field(default_factory=dict)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
-    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(DEFAULT_USERS))
     usergroups: dict[str, list[str]] = field(default_factory=dict)  # user group id -> member ids
+    # channel ids the bot is a member of (it may post and read there)
+    members: set[str] = field(default_factory=set)
+    # the bot token's scopes, answered in each response's x-oauth-scopes header (as Slack does)
+    scopes: list[str] = field(default_factory=lambda: list(MANIFEST_SCOPES))
 
 
 class FakeSlack:
@@ -66,13 +119,10 @@ class FakeSlack:
     BOT_ID = "B0BOT00001"
 
     def __init__(self, port: int = 0, clock: Callable[[], datetime] | None = None) -> None:
-        self.state = SlackState()
         self._lock = threading.Lock()
-        self._ts = itertools.count(1)
-        self._clock_base = int(time.time())
         # With a clock, message timestamps follow it (the demo's incident happens in its own time).
         self._clock = clock
-        self._last_ts = 0.0
+        self.reset()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -104,6 +154,11 @@ class FakeSlack:
     def reset(self) -> None:
         with self._lock:
             self.state = SlackState()
+            # The last ts given, in integer microseconds: a float steps by 1e-6 below its precision
+            # near 1.8e9 seconds, so two messages in one instant would share a ts.
+            self._last_us = 0
+            for channel in DEFAULT_CHANNELS:
+                self._join(self._resolve(channel))
 
     # ------------------------------------------------------------------ test controls
     def inject(self, method: str, *faults: Fault) -> None:
@@ -122,12 +177,23 @@ class FakeSlack:
     def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         return [m for m in self.messages(channel) if m["ts"] == thread_ts or m.get("thread_ts") == thread_ts]
 
-    def add_channel(self, channel: str) -> str:
-        """A channel that exists in the workspace (by name or id), even before anything is posted; its id."""
+    def add_channel(self, channel: str, bot_member: bool = True) -> str:
+        """A channel that exists in the workspace (by name or id), even before anything is posted; its id.
+        With bot_member=False the bot is not in it (Slack answers `not_in_channel`)."""
         with self._lock:
             channel_id = self._resolve(channel)
             self._channel(channel_id)
+            if bot_member:
+                self.state.members.add(channel_id)
+            else:
+                self.state.members.discard(channel_id)
             return channel_id
+
+    def add_user(self, user_id: str, real_name: str | None = None) -> None:
+        """A person in the workspace (users.info and conversations.open know them)."""
+        with self._lock:
+            name = real_name or user_id
+            self.state.users[user_id] = {"real_name": name, "display_name": name}
 
     def add_user_message(
         self, channel: str, text: str, user: str, thread_ts: str | None = None, **extra: Any
@@ -137,7 +203,8 @@ class FakeSlack:
             message = {"type": "message", "ts": self._next_ts(), "user": user, "text": text, **extra}
             if thread_ts:
                 message["thread_ts"] = thread_ts
-            self._channel(self._resolve(channel)).append(message)
+            self._join(self._resolve(channel)).append(message)
+            self.state.users.setdefault(user, {"real_name": user, "display_name": user})
             return dict(message)
 
     def add_usergroup(self, usergroup: str, users: list[str]) -> None:
@@ -147,10 +214,11 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ request handling
     def _next_ts(self) -> str:
-        if self._clock is None:
-            return f"{self._clock_base + next(self._ts)}.{next(self._ts):06d}"
-        self._last_ts = max(self._clock().timestamp(), self._last_ts + 0.000001)
-        return f"{self._last_ts:.6f}"
+        """Slack's ts: seconds and microseconds, unique in the workspace and increasing."""
+        now = self._clock() if self._clock is not None else datetime.now().astimezone()
+        self._last_us = max(round(now.timestamp() * 1_000_000), self._last_us + 1)
+        seconds, micros = divmod(self._last_us, 1_000_000)
+        return f"{seconds}.{micros:06d}"
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         method = request.path.rsplit("/", 1)[-1].split("?", 1)[0]
@@ -177,7 +245,7 @@ class FakeSlack:
                 request, fault.status, fault.body or {"ok": False, "error": "ratelimited"}, fault.retry_after
             )
             return
-        if not token:
+        if not token and method != "response_url":  # a response_url is its own credential
             self._send(request, 200, {"ok": False, "error": "not_authed"})
             return
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)
@@ -185,12 +253,22 @@ class FakeSlack:
             self._send(request, 200, {"ok": False, "error": "unknown_method"})
             return
         with self._lock:
-            body = handler(args)
-        self._send(request, 200, body)
+            needed = required_scope(method, str(args.get("channel") or ""))
+            if needed and needed not in self.state.scopes:
+                provided = ",".join(self.state.scopes)
+                body = {"ok": False, "error": "missing_scope", "needed": needed, "provided": provided}
+            else:
+                body = handler(args)
+            scopes = ",".join(self.state.scopes)
+        self._send(request, 200, body, headers={"x-oauth-scopes": scopes})
 
     @staticmethod
     def _send(
-        request: BaseHTTPRequestHandler, status: int, body: dict, retry_after: int | None = None
+        request: BaseHTTPRequestHandler,
+        status: int,
+        body: dict,
+        retry_after: int | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         payload = json.dumps(body).encode()
         request.send_response(status)
@@ -198,12 +276,27 @@ class FakeSlack:
         request.send_header("Content-Length", str(len(payload)))
         if retry_after is not None:
             request.send_header("Retry-After", str(retry_after))
+        for name, value in (headers or {}).items():
+            request.send_header(name, value)
         request.end_headers()
         request.wfile.write(payload)
 
     # ------------------------------------------------------------------ Web API methods
     def _channel(self, channel_id: str) -> list[dict[str, Any]]:
         return self.state.channels.setdefault(channel_id, [])
+
+    def _join(self, channel_id: str) -> list[dict[str, Any]]:
+        """The channel, created if need be, with the bot in it (a test control's workspace set-up)."""
+        self.state.members.add(channel_id)
+        return self._channel(channel_id)
+
+    def _reachable(self, channel_id: str) -> dict | None:
+        """Slack's answer when the bot cannot use this channel, or None when it can."""
+        if channel_id not in self.state.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel_id not in self.state.members:
+            return {"ok": False, "error": "not_in_channel"}
+        return None
 
     def _resolve(self, channel: str) -> str:
         """A channel's id from its id or its name, as chat.postMessage (and the test controls) take it."""
@@ -218,13 +311,24 @@ class FakeSlack:
         channel = str(args.get("channel") or "")
         return channel if CHANNEL_ID.match(channel) else None
 
+    def _usable_id(self, args: dict) -> tuple[str | None, dict | None]:
+        """(channel id, None) for a channel given by id that the bot may use, else (None, Slack's error)."""
+        channel = self._known_id(args)
+        if channel is None:
+            return None, {"ok": False, "error": "channel_not_found"}
+        refusal = self._reachable(channel)
+        return (None, refusal) if refusal else (channel, None)
+
     def _api_auth_test(self, args: dict) -> dict:
         return {"ok": True, "user_id": self.BOT_USER_ID, "bot_id": self.BOT_ID, "team_id": "T0FAKE0001"}
 
     def _api_chat_postMessage(self, args: dict) -> dict:
         if not args.get("channel"):
             return {"ok": False, "error": "channel_not_found"}
-        channel = self._resolve(args["channel"])
+        channel = self._post_target(str(args["channel"]))
+        refusal = self._reachable(channel) or self._refused(check_message(args))
+        if refusal:
+            return refusal
         message = {
             "type": "message",
             "ts": self._next_ts(),
@@ -243,14 +347,36 @@ class FakeSlack:
         self._channel(channel).append(message)
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
 
+    def _post_target(self, channel: str) -> str:
+        """chat.postMessage to a user id posts in the app's direct message with them."""
+        if channel.startswith(("U", "W")) and CHANNEL_ID.match(channel):
+            if channel not in self.state.users:
+                return channel  # not a channel: channel_not_found
+            return self._open_dm(channel)
+        return self._resolve(channel)
+
+    @staticmethod
+    def _refused(refusal: Any) -> dict | None:
+        return refusal.body() if refusal else None
+
     def _api_chat_postEphemeral(self, args: dict) -> dict:
-        return {"ok": True, "message_ts": self._next_ts()}
+        channel = self._resolve(str(args.get("channel") or ""))
+        if args.get("user") not in self.state.users:
+            return {"ok": False, "error": "user_not_found"}
+        refusal = self._reachable(channel) or self._refused(check_message(args))
+        return refusal or {"ok": True, "message_ts": self._next_ts()}
 
     def _api_chat_update(self, args: dict) -> dict:
-        if self._known_id(args) is None:
-            return {"ok": False, "error": "channel_not_found"}
+        _, refusal = self._usable_id(args)
+        if refusal is None and ("blocks" in args or args.get("text")):
+            # chat.update keeps the old text when only blocks change
+            refusal = self._refused(check_message(args, text_required=False))
+        if refusal:
+            return refusal
         for message in self._channel(args["channel"]):
             if message["ts"] == args.get("ts"):
+                if message.get("bot_id") != self.BOT_ID:  # a bot token edits only its own messages
+                    return {"ok": False, "error": "cant_update_message"}
                 message["text"] = args.get("text", message.get("text"))
                 if "blocks" in args:
                     message["blocks"] = args["blocks"]
@@ -259,29 +385,42 @@ class FakeSlack:
         return {"ok": False, "error": "message_not_found"}
 
     def _api_chat_delete(self, args: dict) -> dict:
-        if self._known_id(args) is None:
-            return {"ok": False, "error": "channel_not_found"}
+        _, refusal = self._usable_id(args)
+        if refusal:
+            return refusal
         messages = self._channel(args["channel"])
         for index, message in enumerate(messages):
             if message["ts"] == args.get("ts"):
+                if message.get("bot_id") != self.BOT_ID:
+                    return {"ok": False, "error": "cant_delete_message"}
                 del messages[index]
                 return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
         return {"ok": False, "error": "message_not_found"}
 
     def _api_chat_getPermalink(self, args: dict) -> dict:
-        if self._known_id(args) is None:
-            return {"ok": False, "error": "channel_not_found"}
+        _, refusal = self._usable_id(args)
+        if refusal:
+            return refusal
         ts = str(args.get("message_ts", "")).replace(".", "")
         return {"ok": True, "permalink": f"https://example.slack.com/archives/{args.get('channel')}/p{ts}"}
 
+    def _open_dm(self, user: str) -> str:
+        channel_id = "D" + user.removeprefix("U")[:10]
+        self._join(channel_id)
+        return channel_id
+
     def _api_conversations_open(self, args: dict) -> dict:
-        users = str(args.get("users", ""))
-        return {"ok": True, "channel": {"id": "D" + users.replace(",", "").removeprefix("U")[:10]}}
+        users = [user for user in str(args.get("users", "")).split(",") if user]
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        if any(user not in self.state.users for user in users):
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": self._open_dm("".join(users))}}
 
     def _api_conversations_replies(self, args: dict) -> dict:
-        channel, ts = self._known_id(args), args.get("ts")
-        if channel is None:
-            return {"ok": False, "error": "channel_not_found"}
+        (channel, refusal), ts = self._usable_id(args), args.get("ts")
+        if refusal:
+            return refusal
         thread = [m for m in self._channel(channel) if m["ts"] == ts or m.get("thread_ts") == ts]
         if not thread:
             return {"ok": False, "error": "thread_not_found"}
@@ -304,20 +443,31 @@ class FakeSlack:
 
     def _api_users_info(self, args: dict) -> dict:
         user = args.get("user", "")
-        profile = self.state.users.get(user, {"real_name": user, "display_name": user})
+        profile = self.state.users.get(user)
+        if profile is None:
+            return {"ok": False, "error": "user_not_found"}
         return {
             "ok": True,
             "user": {"id": user, "name": user.lower(), "real_name": profile["real_name"], "profile": profile},
         }
 
     def _api_views_open(self, args: dict) -> dict:
+        refusal = self._refused(check_view(args.get("view")))
+        if refusal:
+            return refusal
         return {
             "ok": True,
             "view": {"id": "V" + self._next_ts().replace(".", ""), **(args.get("view") or {})},
         }
 
     def _api_views_publish(self, args: dict) -> dict:
+        if args.get("user_id") not in self.state.users:
+            return {"ok": False, "error": "user_not_found"}
         return self._api_views_open(args)
+
+    def _api_response_url(self, args: dict) -> dict:
+        """A message sent to an interaction's response_url: the same rules as a message."""
+        return self._refused(check_message(args)) or {"ok": True}
 
     # ------------------------------------------------------------------ added for alert routing (issue 3)
     def _api_conversations_list(self, args: dict) -> dict:
@@ -329,14 +479,26 @@ class FakeSlack:
             }
             for channel_id in self.state.channels
             if channel_id.startswith(("C", "G"))
+            # with a bot token, private channels are listed only to their members
+            and (channel_id.startswith("C") or channel_id in self.state.members)
         ]
         return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
 
+    def _api_conversations_info(self, args: dict) -> dict:
+        channel = self._known_id(args)
+        if channel is None or channel not in self.state.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        name = self.state.names.get(channel, channel.lower())
+        return {
+            "ok": True,
+            "channel": {"id": channel, "name": name, "is_member": channel in self.state.members},
+        }
+
     def _api_conversations_history(self, args: dict) -> dict:
         """Newest first, top-level messages only, since `oldest`; paginated like Slack."""
-        channel = self._known_id(args)
-        if channel is None:
-            return {"ok": False, "error": "channel_not_found"}
+        channel, refusal = self._usable_id(args)
+        if refusal:
+            return refusal
         oldest = float(args.get("oldest") or 0)
         top_level = [
             m
@@ -358,9 +520,12 @@ class FakeSlack:
     def load_messages(self, channel: str, messages: list[dict[str, Any]]) -> None:
         """Put recorded messages (as conversations.replies returns them) in a channel, verbatim."""
         with self._lock:
-            stored = self._channel(self._resolve(channel))
+            stored = self._join(self._resolve(channel))
             stored.extend(dict(m) for m in messages)
             stored.sort(key=lambda m: float(m["ts"]))
+            for message in messages:
+                if message.get("user"):
+                    self.state.users.setdefault(message["user"], {"real_name": message["user"]})
 
     def edit_user_message(self, channel: str, ts: str, text: str) -> None:
         """A person editing their message: Slack keeps the ts and adds `edited`."""

@@ -367,7 +367,9 @@ class SlackAppClient:
         **header_options: Any,
     ) -> dict[str, Any]:
         headers = slack_headers(body, self.signing_secret, content_type, **header_options)
-        return self.invoke(slack_event(body, headers, envelope, base64_body))
+        response = self.invoke(slack_event(body, headers, envelope, base64_body))
+        _check_acknowledgement(response)
+        return response
 
     def command(
         self, text: str, user: str = ALASTAIR, team: str = TEAM, enterprise: str = "", **options: Any
@@ -389,6 +391,22 @@ class SlackAppClient:
 
     def event(self, callback: str, **options: Any) -> dict[str, Any]:
         return self.post(callback, content_type="application/json", **options)
+
+
+def _check_acknowledgement(response: dict[str, Any]) -> None:
+    """A message in the app's acknowledgement is held to what Slack accepts, as the fake Slack holds
+    every Web API payload (stand_ins/slack_rules.py); Slack would show the person an error instead."""
+    from stand_ins.slack_rules import check_message
+
+    try:
+        answer = json.loads(response.get("body") or "")
+    except ValueError:
+        return  # an empty or plain-text acknowledgement
+    if not isinstance(answer, dict) or "response_action" in answer or not ({"text", "blocks"} & set(answer)):
+        return
+    refusal = check_message(answer)
+    if refusal:
+        raise AssertionError(f"Slack would refuse this acknowledgement ({refusal.error}): {refusal.reason}")
 
 
 # ---------------------------------------------------------------------- re-signing an event

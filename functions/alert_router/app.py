@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from incident_core.alerts import intake
 from incident_core.alerts.intake import RejectedEvent
-from incident_core.events import JourneyFailed, JourneyRecovered, PageDue
+from incident_core.events import DrillRequested, JourneyFailed, JourneyRecovered, PageDue
 from incident_core.settings import get_settings
 
 logger = Logger()
@@ -75,6 +75,10 @@ class Runtime:
         """Runs once per notification id; a repeated delivery gets this result back without running."""
         if notification["type"] == "page-due":
             result = self.router.handle_page_due(PageDue.model_validate(notification["payload"]))
+        elif notification["type"] == "drill":
+            from incident_core.alerts.drill import run_drill
+
+            return run_drill(self.router, DrillRequested.model_validate(notification["payload"])).as_dict()
         else:
             result = self.router.handle_signal(intake.Signal.model_validate(notification["payload"]))
         if result.pages_sent:
@@ -171,6 +175,9 @@ def _eventbridge_input(event: dict[str, Any], current: Runtime) -> tuple[str, di
     elif parsed.source == settings.event_source and parsed.detail_type == PageDue.detail_type:
         due = _detail(PageDue, parsed)
         return f"page-due:{parsed.id}", {"type": "page-due", "payload": due.model_dump(mode="json")}
+    elif parsed.source == settings.event_source and parsed.detail_type == DrillRequested.detail_type:
+        drill = _detail(DrillRequested, parsed)
+        return f"drill:{parsed.id}", {"type": "drill", "payload": drill.model_dump(mode="json")}
     elif parsed.source == settings.event_source and parsed.detail_type == JourneyFailed.detail_type:
         signal = intake.from_journey_failed(_detail(JourneyFailed, parsed))
     elif parsed.source == settings.event_source and parsed.detail_type == JourneyRecovered.detail_type:
@@ -180,7 +187,9 @@ def _eventbridge_input(event: dict[str, Any], current: Runtime) -> tuple[str, di
     return signal.notification_id, {"type": "signal", "payload": signal.model_dump(mode="json")}
 
 
-def _detail[T: (PageDue, JourneyFailed, JourneyRecovered)](model: type[T], parsed: EventBridgeModel) -> T:
+def _detail[T: (PageDue, JourneyFailed, JourneyRecovered, DrillRequested)](
+    model: type[T], parsed: EventBridgeModel
+) -> T:
     try:
         return model.model_validate(parsed.detail)
     except ValidationError as error:

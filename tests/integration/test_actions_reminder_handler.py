@@ -30,6 +30,7 @@ def schedule_event(at: datetime) -> dict:
 @pytest.fixture
 def reminder(aws, fake_slack, monkeypatch):
     monkeypatch.setenv("INCIDENTS_CHANNEL", "C0INCIDENTS")
+    fake_slack.add_user("U0WISEN01", "Wisen")  # the owner of the second item, a person in the workspace
     get_settings.cache_clear()
     function = functions_from_template()["ActionReminderFunction"]
     function.module.dependencies.cache_clear()
@@ -147,3 +148,23 @@ def test_one_owner_unreachable_does_not_stop_the_others(reminder, store, fake_sl
     outcome = reminder.invoke(schedule_event(datetime(2026, 12, 29, 9, 30, tzinfo=UTC)))
     assert outcome["messaged"] == ["U0WISEN01"]
     assert "user_not_found" in outcome["failed"]["U0ALASTAIR"]
+
+
+def test_an_item_as_long_as_the_store_allows_is_still_accepted_by_slack(reminder, store, fake_slack):
+    # 3,000 characters (the store's limit), with "<" that escaping lengthens: Slack caps a section at 3,000.
+    longest = store.open(
+        "<" * 10 + "x" * 2990,
+        owner="U0ALASTAIR",
+        incident_id="INC-1",
+        alert_id=None,
+        source="manual",
+        by="U0ALASTAIR",
+        now=OPENED,
+    )
+    outcome = reminder.invoke(schedule_event(datetime(2026, 12, 29, 9, 30, tzinfo=UTC)))
+    assert outcome["failed"] == {} and outcome["messaged"] == ["U0ALASTAIR"]
+    [posted] = fake_slack.messages("C0INCIDENTS")
+    line = next(b for b in posted["blocks"] if b.get("block_id") == f"action-{longest.action_id}")
+    assert len(line["text"]["text"]) <= 3000
+    assert line["text"]["text"].startswith("*P0* " + "&lt;" * 10 + "xxx")
+    assert "…" in line["text"]["text"] and "<@U0ALASTAIR>" in line["text"]["text"]

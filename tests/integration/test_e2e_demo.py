@@ -39,6 +39,7 @@ def test_the_demo_plays_the_incident_and_ends_with_what_it_wrote(tmp_path: Path)
 
 def test_with_a_workspace_token_the_demo_posts_through_the_slack_web_api(tmp_path: Path) -> None:
     workspace = FakeSlack(clock=lambda: datetime.now(UTC)).start()
+    workspace.add_channel("C0TEAMCHAN")  # the team's channel, the bot in it (as the README asks)
     try:
         env = {
             "SLACK_BOT_TOKEN": "xoxb-placeholder",

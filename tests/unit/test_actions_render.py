@@ -2,13 +2,18 @@
 
 from datetime import UTC, date, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from incident_core.actions.render import (
     DONE_ACTION_ID,
     MAX_ITEMS_PER_MESSAGE,
     render_action_list,
     render_done,
 )
+from incident_core.actions.store import MAX_TEXT_LENGTH
 from incident_core.models import ActionItem, ActionStatus
+from stand_ins.slack_rules import MAX_MESSAGE_BLOCKS, check_blocks
 
 TODAY = date(2026, 1, 14)
 
@@ -72,3 +77,20 @@ def test_text_keeps_slack_mentions_shows_links_as_text_and_escapes_stray_angle_b
     _, blocks = render_action_list([special], today=TODAY)
     shown = blocks[1]["text"]["text"]
     assert "ask <@U0ALASTAIR> about x (https://x.example) when a &lt;b @channel" in shown
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    # near the store's limit, where the rest of the line (owner, due date, incident) pushes it over
+    text=st.text(
+        alphabet=st.sampled_from("ab <>&@#!|*_`\n…é"), min_size=MAX_TEXT_LENGTH - 40, max_size=MAX_TEXT_LENGTH
+    ),
+    done=st.booleans(),
+)
+def test_any_item_the_store_accepts_renders_blocks_slack_accepts(text, done):
+    extra = {"status": ActionStatus.DONE, "done_by": "U0ALASTAIR"} if done else {}
+    long_item = item(7, TODAY, **extra).model_copy(update={"text": text})
+    for _, blocks in (render_action_list([long_item], today=TODAY), render_done(long_item, TODAY)):
+        assert check_blocks(blocks, MAX_MESSAGE_BLOCKS, "/blocks") is None
+    line = render_done(long_item, TODAY)[1][0]["text"]["text"]
+    assert len(line) <= 3000 and line.startswith("*P0* ")

@@ -61,6 +61,18 @@ class PageDue(SuiteEvent):
     due_at: datetime
 
 
+class DrillRequested(SuiteEvent):
+    """A drill of the paging path (`incidentctl drill` or the weekly schedule): the router applies the
+    policy and posts a message marked DRILL in the incidents channel; it pages nobody, except the person
+    who asked to be paged (`page_me`, a Slack user id), by Slack only."""
+
+    detail_type: ClassVar[str] = "DrillRequested"
+    drill_id: str = Field(pattern=r"^[A-Za-z0-9._:-]{1,100}$")  # a block id part (Slack: 255)
+    requested_by: str = Field(min_length=1, max_length=100)
+    requested_at: datetime
+    page_me: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]{2,}$")
+
+
 class AlertRaised(SuiteEvent):
     detail_type: ClassVar[str] = "AlertRaised"
     alert_id: str
@@ -125,6 +137,7 @@ ALL_EVENTS: tuple[type[SuiteEvent], ...] = (
     JourneyFailed,
     JourneyRecovered,
     PageDue,
+    DrillRequested,
     AlertRaised,
     AlertResolved,
     IncidentDeclared,

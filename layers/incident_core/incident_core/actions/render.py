@@ -13,6 +13,8 @@ from incident_core.incidents.render import mrkdwn
 from incident_core.models import ActionItem, ActionStatus
 
 DONE_ACTION_ID = "action_done"
+# Slack refuses a section whose text is longer (invalid_blocks); an item's own text may be as long.
+MAX_SECTION_TEXT = 3000
 # Slack allows 50 blocks per message: a header, the items, and one closing note.
 MAX_ITEMS_PER_MESSAGE = 45
 
@@ -30,13 +32,31 @@ def due_phrase(item: ActionItem, today: date) -> str:
 
 
 def item_line(item: ActionItem, today: date) -> str:
+    """The item's line, its text shortened (…) when the whole would pass Slack's section limit."""
     owner = f"<@{item.owner}>" if item.owner else "_no owner yet_"
-    parts = [f"*{item.priority}* {_escape(item.text)}", owner, due_phrase(item, today)]
+    rest = [owner, due_phrase(item, today)]
     if item.incident_id:
-        parts.append(f"incident `{item.incident_id}`")
+        rest.append(f"incident `{item.incident_id}`")
     if item.status == ActionStatus.DONE:
-        parts.append(f"done by <@{item.done_by}>" if item.done_by else "done")
-    return " · ".join(parts)
+        rest.append(f"done by <@{item.done_by}>" if item.done_by else "done")
+    prefix = f"*{item.priority}* "
+    budget = MAX_SECTION_TEXT - len(prefix) - sum(len(part) + len(" · ") for part in rest)
+    return " · ".join([prefix + _fit(item.text, budget), *rest])
+
+
+def _fit(text: str, budget: int) -> str:
+    """The escaped text, or its longest escaped start that fits `budget` with an ellipsis."""
+    escaped = _escape(text)
+    if len(escaped) <= budget:
+        return escaped
+    low, high = 0, len(text)  # escaping only lengthens, so the longest fitting start is a bisection
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(_escape(text[:middle])) <= budget - 1:
+            low = middle
+        else:
+            high = middle - 1
+    return _escape(text[:low]) + "…"
 
 
 def item_block(item: ActionItem, today: date) -> dict:

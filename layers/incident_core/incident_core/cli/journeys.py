@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from incident_core.journeys.config import JourneysFile
 
-DEFAULT_FILE = "config/journeys.yaml"
+DEFAULT_FILE = "config/journeys.yaml, from this folder up"
 EXIT_OK, EXIT_FAILED, EXIT_BAD_FILE, EXIT_NOT_CHECKED = 0, 1, 2, 3
 
 
@@ -44,9 +44,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _file_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "file", nargs="?", default=DEFAULT_FILE, help=f"journeys file (default: {DEFAULT_FILE})"
-    )
+    from incident_core.cli.project import config_argument
+
+    parser.add_argument("file", nargs="?", help=f"journeys file (default: {DEFAULT_FILE})")
+    config_argument(parser)
     parser.add_argument(
         "--var",
         action="append",
@@ -67,11 +68,13 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
 
 
 def _load(args: argparse.Namespace) -> JourneysFile | None:
+    from incident_core.cli.project import ConfigNotFound, config_file
     from incident_core.journeys.loader import JourneyFileError, load_journeys_file
 
     try:
+        args.file = args.file or config_file(args, "journeys.yaml")
         return load_journeys_file(args.file, _overrides(args.var))
-    except JourneyFileError as error:
+    except (JourneyFileError, ConfigNotFound) as error:
         print(str(error), file=sys.stderr)
         return None
 

@@ -7,12 +7,25 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 
-# Command groups, in the order an incident flows through the suite.
-GROUPS = ("journeys", "policy", "traction", "silence", "incidents", "dashboard")
+# Command groups, in the order an incident flows through the suite, then the deployed stack's checks.
+GROUPS = ("journeys", "policy", "traction", "silence", "incidents", "dashboard", "doctor", "drill")
+
+DESCRIPTION = """\
+Run incident-suite from your machine: check journeys and the support-hours policy before deploying,
+set traction moments and silences, read the incident history, and check a deployed stack (doctor)
+or send a drill alert through it (drill).
+
+Files are read from the project's config/ folder, found from the current folder upwards (or --config).
+Commands that use the deployed stack need AWS credentials; `incidentctl COMMAND --help` for each."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="incidentctl", description=__doc__)
+    from incident_core.cli.project import config_argument
+
+    parser = argparse.ArgumentParser(
+        prog="incidentctl", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    config_argument(parser, top_level=True)
     commands = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     for group in GROUPS:
         import_module(f"incident_core.cli.{group}").register(commands)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-DEFAULT_POLICY = "config/policy.yaml"
+DEFAULT_POLICY = "config/policy.yaml (from this folder up)"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -57,14 +57,26 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _policy_argument(parser: argparse.ArgumentParser) -> None:
+    from incident_core.cli.project import config_argument
+
     parser.add_argument(
         "--policy", help=f"policy file (default: $POLICY_FILE if it exists, else {DEFAULT_POLICY})"
     )
+    config_argument(parser)
 
 
 def policy_path(args: argparse.Namespace) -> str:
+    """The policy file; raises PolicyFileError when there is none to find."""
+    from incident_core.cli.project import ConfigNotFound, config_file
+    from incident_core.policy.model import PolicyFileError
+
     from_env = os.environ.get("POLICY_FILE", "")
-    return args.policy or (from_env if from_env and Path(from_env).is_file() else DEFAULT_POLICY)
+    if args.policy or (from_env and Path(from_env).is_file()):
+        return args.policy or from_env
+    try:
+        return config_file(args, "policy.yaml")
+    except ConfigNotFound as error:
+        raise PolicyFileError(str(error)) from error
 
 
 # ---------------------------------------------------------------------- shared by traction and silence
@@ -214,8 +226,8 @@ def _stored_windows(at: datetime) -> list:
 def run_check(args: argparse.Namespace) -> int:
     from incident_core.policy.model import PolicyFileError, load_policy
 
-    path = policy_path(args)
     try:
+        path = policy_path(args)
         policy = load_policy(path)
     except PolicyFileError as error:
         return fail("policy check", str(error))

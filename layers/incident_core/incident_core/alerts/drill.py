@@ -1,0 +1,114 @@
+"""A drill of the paging path: the router applies the policy to a hypothetical incident alarm, as it would
+to a real one, and posts the outcome in the incidents channel marked DRILL. Nobody is mentioned, direct
+messaged or texted, except the person who asked with `page_me` (by Slack only).
+
+`drill_message` is pure; `run_drill` uses the router's own policy, windows and Slack, so a drill passes
+only where a real page would get through. The message's block id (`drill-<id>`) is how `incidentctl
+drill` finds it, and its context says when the router handled it, for the hop times.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from incident_core.events import DrillRequested
+from incident_core.paging.messages import mrkdwn_escape
+from incident_core.policy.decide import PageDecision, decide
+from incident_core.policy.model import Policy
+
+ROUTED_AT_PREFIX = "routed at "
+
+
+def block_id(drill_id: str) -> str:
+    return f"drill-{drill_id}"
+
+
+def _iso_ms(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def policy_outcome(decision: PageDecision, policy: Policy) -> str:
+    """What the policy would do for a real incident alarm now, naming people without mentioning them."""
+    if decision.silenced_by:
+        return f"a real alarm would be silenced ({decision.silenced_by})"
+    if decision.page:
+        names = ", ".join(policy.people[key].name for key in decision.page)
+        how = ", ".join(channel.value for channel in decision.channels)
+        return f"a real alarm would page {names} now, by {how}"
+    if decision.hold_until:
+        held = policy.calendar.local(decision.hold_until)
+        return f"a real alarm would be posted here unmentioned, its page held until {held:%a %d %b %H:%M %Z}"
+    return "a real alarm would page nobody"
+
+
+def drill_message(
+    drill: DrillRequested, decision: PageDecision, policy: Policy, routed_at: datetime
+) -> tuple[str, list[dict[str, Any]]]:
+    outcome = policy_outcome(decision, policy)
+    who = mrkdwn_escape(drill.requested_by)  # a name from outside: never a mention or a link
+    paged = f"Only {who} was paged, as asked." if drill.page_me else "Nobody was paged."
+    text = f"DRILL {drill.drill_id}: the paging path works. {outcome[0].upper()}{outcome[1:]}. {paged}"
+    blocks = [
+        {
+            "type": "section",
+            "block_id": block_id(drill.drill_id),
+            "text": {"type": "mrkdwn", "text": f"*DRILL* `{drill.drill_id}`: {text.split(': ', 1)[1]}"},
+        },
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"requested by {who} at {_iso_ms(drill.requested_at)} · "
+                    f"{ROUTED_AT_PREFIX}{_iso_ms(routed_at)} · {decision.reason}"[:3000],
+                }
+            ],
+        },
+    ]
+    return text, blocks
+
+
+def routed_at(message: dict[str, Any]) -> datetime | None:
+    """When the router handled the drill, read back from its message (None if not there)."""
+    for block in message.get("blocks") or []:
+        for element in block.get("elements") or []:
+            found = re.search(rf"{ROUTED_AT_PREFIX}(\S+Z)", str(element.get("text", "")))
+            if found:
+                return datetime.fromisoformat(found.group(1).replace("Z", "+00:00"))
+    return None
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    channel: str
+    ts: str
+    paged: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"action": "drill", "channel": self.channel, "ts": self.ts, "paged": self.paged}
+
+
+def run_drill(router: Any, drill: DrillRequested) -> DrillResult:
+    """Route a drill with the router's policy, windows, Slack and clock; raises (to be retried) when the
+    post fails, as a real page's failure would."""
+    now = router.clock()
+    policy = router.policy()
+    windows, silences = router.windows.current(now)
+    decision = decide(now, policy, windows, silences)
+    text, blocks = drill_message(drill, decision, policy, now)
+    slack = router.pager.slack
+    channel = slack.channel_id(router.pager.channel)
+    # A retried delivery whose first attempt had posted finds that post rather than posting twice.
+    oldest = f"{drill.requested_at.timestamp() - 1:.6f}"
+    ts = slack.find_block(channel, block_id(drill.drill_id), oldest) or slack.post(
+        channel, text, blocks=blocks
+    )
+    paged = []
+    if drill.page_me:
+        dm = slack.open_dm(drill.page_me)
+        slack.post(dm, f"DRILL {drill.drill_id}: you asked to be paged. This is what a page feels like.")
+        paged.append(drill.page_me)
+    return DrillResult(channel=channel, ts=ts, paged=paged)
