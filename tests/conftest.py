@@ -123,4 +123,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if guard is not None:
         terminalreporter.write_line(guard.summary())
         for function, actions in guard.unexercised().items():
-            terminalreporter.write_line(f"  {function} is allowed, but no test exercised: {', '.join(actions)}")
+            terminalreporter.write_line(
+                f"  {function} is allowed, but no test exercised: {', '.join(actions)}"
+            )

@@ -504,16 +504,20 @@ class Guard:
                 and model.service_model.service_name == "s3"
                 and model.name in ("GetObject", "HeadObject")
             ):
-                context["iam_guard_missing_is_403"] = not self._can_list(function, params, region)
+                if not self._can_list(function, params, region):
+                    context["iam_guard_missing_is_403"] = (params["Bucket"], params["Key"])
         if denial is not None:
             self.denials.append(denial)
             context["iam_guard_denial"] = denial
 
     def _can_list(self, function: str, params: dict[str, Any], region: str) -> bool:
-        listing = Request(
-            "s3:ListBucket", f"arn:aws:s3:::{params['Bucket']}", {"s3:prefix": (params["Key"],)}
+        # AWS does not document which s3:prefix (if any) its check of ListBucket for a GET/HEAD carries:
+        # the role must allow it both with the key as prefix and without one.
+        bucket = f"arn:aws:s3:::{params['Bucket']}"
+        statements = self.statements(function, region)
+        return allowed(statements, Request("s3:ListBucket", bucket)) and allowed(
+            statements, Request("s3:ListBucket", bucket, {"s3:prefix": (params["Key"],)})
         )
-        return allowed(self.statements(function, region), listing)
 
     def before_call(self, client: Any, model: Any, params: dict[str, Any], context: dict, **_: Any) -> Any:
         denial = context.get("iam_guard_denial")
@@ -523,17 +527,18 @@ class Guard:
                 "AccessDenied" if model.service_model.service_name == "s3" else "AccessDeniedException",
                 f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{denial.function}Role/{denial.function} is not authorized to perform: {denial.request.action} on resource: {denial.request.resource} because no identity-based policy allows the {denial.request.action} action",
             )
-        if context.get("iam_guard_missing_is_403") and not self._exists(client, model.name, params):
+        hidden = context.get("iam_guard_missing_is_403")
+        if hidden and not getattr(self._local, "unchecked", False) and not self._exists(client, *hidden):
             # S3 without s3:ListBucket does not say whether a key exists: 403 for a missing key.
             if model.name == "HeadObject":
                 return _error(403, "403", "Forbidden")
             return _error(403, "AccessDenied", "Access Denied")
         return None
 
-    def _exists(self, client: Any, operation: str, params: dict[str, Any]) -> bool:
+    def _exists(self, client: Any, bucket: str, key: str) -> bool:
         with self.unchecked():
             try:
-                client.head_object(Bucket=params["Bucket"], Key=params["Key"])
+                client.head_object(Bucket=bucket, Key=key)
             except client.exceptions.ClientError as error:
                 if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
                     return False
