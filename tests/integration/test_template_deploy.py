@@ -152,3 +152,20 @@ def test_the_browser_image_pins_a_playwright_that_knows_only_shell_and_uses_al20
     names = set(packages.group(1).replace("\\", " ").split())
     assert "mesa-libgbm" in names
     assert not names & {"libgbm", "libgbm1", "libnss3", "libasound2"}  # Debian's names, unknown to dnf
+
+
+def test_global_aws_health_events_reach_the_suite_from_us_east_1_through_the_forwarder() -> None:
+    from stand_ins.aws import load_template
+
+    forwarder = load_template(ROOT / "health" / "forwarder.yaml")
+    rule = forwarder["Resources"]["ForwardHealthEvents"]["Properties"]
+    router_health = sam_template()["Resources"]["AlertRouterFunction"]["Properties"]["Events"]["AwsHealth"]
+    # What it forwards is what the router's default-bus rule in the suite's region records.
+    assert rule["EventPattern"] == router_health["Properties"]["Pattern"]
+    assert "EventBusName" not in router_health["Properties"]  # the default bus, where forwarded events land
+    resolver = Resolver(forwarder, {"SuiteRegion": "eu-west-2"})
+    resolver.pseudo["AWS::Region"] = "us-east-1"
+    [target] = rule["Targets"]
+    assert resolver.resolve(target["Arn"]) == "arn:aws:events:eu-west-2:123456789012:event-bus/default"
+    assertions = forwarder["Rules"]["OnlyFromUsEast1ToAnotherRegion"]["Assertions"]
+    assert {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]} in [a["Assert"] for a in assertions]
