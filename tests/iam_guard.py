@@ -54,7 +54,7 @@ def function_dirs(template: dict[str, Any] | None = None) -> dict[str, str]:
 
 
 def _arn(kind: str, name: str, region: str) -> str:
-    """The ARN CloudFormation gives a resource of `kind` named `name` (GetAtt Arn, or Ref where Ref is one)."""
+    """The ARN CloudFormation gives a resource of `kind` named `name` (GetAtt Arn, or a Ref that is one)."""
     if name.startswith("arn:"):
         return normalise_secret(name) if kind == "AWS::SecretsManager::Secret" else name
     return {
@@ -392,7 +392,8 @@ class Denial:
     why: str
 
     def __str__(self) -> str:
-        return f"{self.function}: {self.request.action} on {self.request.resource} {self.request.context or ''} {self.why}"
+        request = self.request
+        return f"{self.function}: {request.action} on {request.resource} {request.context or ''} {self.why}"
 
 
 @dataclass
@@ -499,13 +500,12 @@ class Guard:
             )
         else:
             denial = self.check(function, requests, region)
-            if (
-                denial is None
-                and model.service_model.service_name == "s3"
-                and model.name in ("GetObject", "HeadObject")
-            ):
-                if not self._can_list(function, params, region):
-                    context["iam_guard_missing_is_403"] = (params["Bucket"], params["Key"])
+            reads_object = model.service_model.service_name == "s3" and model.name in (
+                "GetObject",
+                "HeadObject",
+            )
+            if denial is None and reads_object and not self._can_list(function, params, region):
+                context["iam_guard_missing_is_403"] = (params["Bucket"], params["Key"])
         if denial is not None:
             self.denials.append(denial)
             context["iam_guard_denial"] = denial
@@ -522,10 +522,13 @@ class Guard:
     def before_call(self, client: Any, model: Any, params: dict[str, Any], context: dict, **_: Any) -> Any:
         denial = context.get("iam_guard_denial")
         if denial is not None:
+            action, resource = denial.request.action, denial.request.resource
             return _error(
                 403,
                 "AccessDenied" if model.service_model.service_name == "s3" else "AccessDeniedException",
-                f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{denial.function}Role/{denial.function} is not authorized to perform: {denial.request.action} on resource: {denial.request.resource} because no identity-based policy allows the {denial.request.action} action",
+                f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{denial.function}Role/{denial.function} is not "
+                f"authorized to perform: {action} on resource: {resource} because no identity-based policy "
+                f"allows the {action} action",
             )
         hidden = context.get("iam_guard_missing_is_403")
         if hidden and not getattr(self._local, "unchecked", False) and not self._exists(client, *hidden):
@@ -571,8 +574,8 @@ class Guard:
         functions = sorted({f for f, _, _ in self.verified})
         actions = sorted({a for _, a, _ in self.verified})
         return (
-            f"IAM permission check: {len(self.verified)} distinct (function, action, resource) calls verified "
-            f"against each function's own role, {len(functions)} functions, {len(actions)} actions; "
+            f"IAM permission check: {len(self.verified)} distinct (function, action, resource) calls "
+            f"verified against each function's own role, {len(functions)} functions, {len(actions)} actions; "
             f"{len(self.denials)} denied"
         )
 

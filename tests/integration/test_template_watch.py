@@ -4,9 +4,8 @@ the dashboard custom resource (its body rendered from the template's own propert
 from __future__ import annotations
 
 import fnmatch
-import re
-
 import json
+import re
 from typing import Any
 
 import pytest

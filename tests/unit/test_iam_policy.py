@@ -55,8 +55,8 @@ def test_if_exists_passes_without_the_key_and_checks_it_when_present() -> None:
 
 
 def test_string_equals_and_negated_operators() -> None:
-    passing = statement(Action="iam:PassRole", Resource="*",
-                        Condition={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}})  # fmt: skip
+    service = {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+    passing = statement(Action="iam:PassRole", Resource="*", Condition=service)
     assert allowed(
         [passing], Request("iam:PassRole", "r", {"iam:PassedToService": ("scheduler.amazonaws.com",)})
     )

@@ -15,7 +15,7 @@ from incident_core.dashboard.params import parse_params
 from incident_core.dashboard.render import render_dashboard
 from incident_core.dashboard.validate import validate_dashboard_body
 
-# CloudFormation passes ServiceToken and ServiceTimeout among the properties; neither is a dashboard parameter.
+# CloudFormation passes ServiceToken and ServiceTimeout among the properties: not dashboard parameters.
 CFN_ONLY_PROPERTIES = ("ServiceToken", "ServiceTimeout")
 # The id answered when Create failed before a dashboard existed; Delete then has nothing to remove.
 NOT_CREATED = "dashboard-not-created"
