@@ -150,3 +150,13 @@ def test_every_zip_function_of_the_template_has_a_role_the_check_can_read() -> N
     )
     for function in guard.dirs.values():
         assert role_statements(guard.template, function)
+
+
+def test_the_slack_app_reads_only_its_own_items_of_the_table(world: Any) -> None:
+    guard = Guard()
+    dynamodb = checked(guard, "dynamodb")
+    with guard.inherited("SlackAppFunction"):
+        dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "INCIDENT#INC-1"}, "sk": {"S": "INCIDENT"}})
+        with pytest.raises(ClientError):  # journey runs are none of its business
+            dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "JOURNEY#shop"}, "sk": {"S": "STATE"}})
+    assert [d.request.context["dynamodb:LeadingKeys"] for d in guard.denials] == [("JOURNEY#shop",)]
