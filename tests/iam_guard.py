@@ -34,9 +34,10 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 
 from tests.iam_policy import Request, allowed
-from tests.template_translate import ACCOUNT, ROOT, as_list, translated
+from tests.template_translate import ACCOUNT, BROWSER_TEMPLATE, ROOT, as_list, translated
 
 FUNCTIONS_DIR = ROOT / "functions"
+BROWSER_RUNNER = "BrowserJourneyRunnerFunction"
 
 
 # ---------------------------------------------------------------------- the template, bound to the test
@@ -401,6 +402,8 @@ class Guard:
     """Checks attributed calls; keeps what it verified and what it denied."""
 
     template: dict[str, Any] = field(default_factory=translated)
+    # The browser runner: the same handler, deployed from browser/template.yaml with JOURNEY_KIND=browser.
+    browser_template: dict[str, Any] = field(default_factory=lambda: translated(BROWSER_TEMPLATE))
     verified: set[tuple[str, str, str]] = field(default_factory=set)
     denials: list[Denial] = field(default_factory=list)
     _local: threading.local = field(default_factory=threading.local)
@@ -410,6 +413,9 @@ class Guard:
     def __post_init__(self) -> None:
         self.dirs = function_dirs()
 
+    def template_of(self, function: str) -> dict[str, Any]:
+        return self.browser_template if function == BROWSER_RUNNER else self.template
+
     # -- attribution
     def current_function(self) -> str | None:
         frame = sys._getframe(1)
@@ -417,6 +423,8 @@ class Guard:
             path = frame.f_code.co_filename
             if path.startswith(str(FUNCTIONS_DIR)):
                 directory = Path(path).relative_to(FUNCTIONS_DIR).parts[0]
+                if directory == "journey_runner" and os.environ.get("JOURNEY_KIND") == "browser":
+                    return BROWSER_RUNNER
                 if directory in self.dirs:
                     return self.dirs[directory]
             frame = frame.f_back
@@ -446,7 +454,7 @@ class Guard:
         key = (function, tuple(sorted(os.environ.items())), region)
         if key not in self._bound:
             environ = code_defaults() | dict(os.environ)
-            self._bound[key] = bound_statements(self.template, function, environ, region)
+            self._bound[key] = bound_statements(self.template_of(function), function, environ, region)
         return self._bound[key]
 
     def check(self, function: str, requests: list[Request], region: str) -> Denial | None:
@@ -563,7 +571,7 @@ class Guard:
         for function in sorted(used):
             actions = {
                 a
-                for s in role_statements(self.template, function)
+                for s in role_statements(self.template_of(function), function)
                 if s["Effect"] == "Allow"
                 for a in as_list(s.get("Action", []))
             }

@@ -160,3 +160,17 @@ def test_the_slack_app_reads_only_its_own_items_of_the_table(world: Any) -> None
         with pytest.raises(ClientError):  # journey runs are none of its business
             dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "JOURNEY#shop"}, "sk": {"S": "STATE"}})
     assert [d.request.context["dynamodb:LeadingKeys"] for d in guard.denials] == [("JOURNEY#shop",)]
+
+
+def test_the_browser_runner_is_checked_against_its_own_stacks_role(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVIDENCE_BUCKET", BUCKET)
+    guard = Guard()
+    s3 = checked(guard, "s3")
+    screenshot = {"Bucket": BUCKET, "Key": "screenshots/book-viewing/run-1/step.png", "Body": b"png"}
+    with guard.inherited("BrowserJourneyRunnerFunction"):
+        s3.put_object(**screenshot)
+    with guard.inherited("JourneyRunnerFunction"), pytest.raises(ClientError):
+        s3.put_object(**screenshot)  # the HTTP runner keeps responses only
+    assert [d.function for d in guard.denials] == ["JourneyRunnerFunction"]
