@@ -512,8 +512,11 @@ class Guard:
                 "GetObject",
                 "HeadObject",
             )
-            if denial is None and reads_object and not self._can_list(function, params, region):
-                context["iam_guard_missing_is_403"] = (params["Bucket"], params["Key"])
+            if denial is None and reads_object:
+                if self._can_list(function, params, region):  # S3 checks it to answer 404 rather than 403
+                    self.verified.add((function, "s3:ListBucket", f"arn:aws:s3:::{params['Bucket']}"))
+                else:
+                    context["iam_guard_missing_is_403"] = (params["Bucket"], params["Key"])
         if denial is not None:
             self.denials.append(denial)
             context["iam_guard_denial"] = denial
