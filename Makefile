@@ -45,8 +45,8 @@ lint: setup
 validate: setup
 	sam validate --lint
 	sam validate --lint --template browser/template.yaml
-	cfn-lint template.yaml browser/template.yaml
-	checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml -f browser/template.yaml
+	cfn-lint template.yaml browser/template.yaml health/forwarder.yaml
+	checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml -f browser/template.yaml -f health/forwarder.yaml
 
 build: setup
 	sam build

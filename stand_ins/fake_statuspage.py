@@ -9,6 +9,9 @@ vendor sample: no example response from the vendor could be recovered (the pages
 One server hosts several vendors, each under its own path: `base_url("github")` is that vendor's page
 base, as a team would put it in STATUS_PAGES. Tests set each vendor's state, a delay (a slow page) or
 an HTTP error.
+
+Slack's own Status API (not a Statuspage) is served at `/slack-status/api/v2.0.0/current`, shaped after
+the documented v2.0.0 samples (https://docs.slack.dev/reference/slack-status-api).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class FakeStatusPages(LocalServer):
 
     def __init__(self, port: int = 0) -> None:
         self.vendors: dict[str, Vendor] = {}
+        self.slack: dict[str, Any] | None = None
         self.requests: list[str] = []
         self._lock = threading.Lock()
         super().__init__(port)
@@ -60,6 +64,7 @@ class FakeStatusPages(LocalServer):
     def reset(self) -> None:
         with self._lock:
             self.vendors.clear()
+            self.slack = None
             self.requests.clear()
 
     def set_vendor(
@@ -100,10 +105,41 @@ class FakeStatusPages(LocalServer):
             self.vendors[name] = Vendor(name, indicator, items, delay, http_status)
         return self.base_url(name)
 
+    def set_slack_status(self, incidents: list[tuple[str, str]] | None = None) -> str:
+        """Slack's status: (title, type) of each active incident (type incident, outage or maintenance).
+        Returns the URL a team puts in STATUS_PAGES."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        items = [
+            {
+                "id": str(index),
+                "date_created": now,
+                "date_updated": now,
+                "title": title,
+                "type": kind,
+                "status": "active",
+                "url": f"{self.base_url('slack-status')}/{now[:7]}/{index:016x}",
+                "services": ["Messaging"],
+                "notes": [{"date_created": now, "body": f"We're investigating: {title}"}],
+            }
+            for index, (title, kind) in enumerate(incidents or [], start=1)
+        ]
+        with self._lock:
+            self.slack = {
+                "status": "active" if items else "ok",
+                "active_incidents": items,
+                "date_created": now,
+                "date_updated": now,
+            }
+        return f"{self.base_url('slack-status')}/api/v2.0.0/current"
+
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         path = request.path.split("?", 1)[0]
         with self._lock:
             self.requests.append(path)
+            slack = self.slack
+        if path == "/slack-status/api/v2.0.0/current" and slack is not None:
+            self._send(request, 200, slack)
+            return
         vendor_name, _, rest = path.lstrip("/").partition("/")
         with self._lock:
             vendor = self.vendors.get(vendor_name)

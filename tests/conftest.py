@@ -100,3 +100,36 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
             "AWS_DEFAULT_REGION": "eu-west-2",
         }.items():
             monkeypatch.setenv(key, value)
+
+
+# ---------------------------------------------------------------------- least privilege, as a test
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.iam_guard import Guard, install
+
+    install(Guard())
+
+
+@pytest.fixture(autouse=True)
+def _within_each_functions_role() -> Iterator[None]:
+    """A test fails when a function made an AWS call its own role in template.yaml does not allow."""
+    from tests.iam_guard import installed
+
+    guard = installed()
+    assert guard is not None
+    before = len(guard.denials)
+    yield
+    denied = guard.denials[before:]
+    if denied:
+        pytest.fail("AWS would refuse:\n" + "\n".join(f"  {d}" for d in denied), pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.iam_guard import installed
+
+    guard = installed()
+    if guard is not None:
+        terminalreporter.write_line(guard.summary())
+        for function, actions in guard.unexercised().items():
+            terminalreporter.write_line(
+                f"  {function} is allowed, but no test exercised: {', '.join(actions)}"
+            )

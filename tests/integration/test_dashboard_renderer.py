@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -158,14 +159,15 @@ def test_a_rename_answers_a_new_id_so_cloudformation_deletes_the_old_dashboard(
     renderer: Any, bucket: ResponseBucket
 ) -> None:
     renderer.handler(request("create", bucket), LambdaContext())
-    renderer.handler(request("update", bucket, DashboardName="bookshop-golden-signals"), LambdaContext())
-    assert bucket.received[-1]["PhysicalResourceId"] == "bookshop-golden-signals"
-    assert sorted(dashboard_names()) == ["bookshop-golden-signals", "incident-suite-dev-golden-signals"]
+    renamed = "incident-suite-prod-golden-signals"  # the Environment parameter changed
+    renderer.handler(request("update", bucket, DashboardName=renamed), LambdaContext())
+    assert bucket.received[-1]["PhysicalResourceId"] == renamed
+    assert sorted(dashboard_names()) == ["incident-suite-dev-golden-signals", renamed]
 
     # CloudFormation's clean-up step: Delete with the old physical id.
     renderer.handler(request("delete", bucket), LambdaContext())
 
-    assert dashboard_names() == ["bookshop-golden-signals"]
+    assert dashboard_names() == [renamed]
 
 
 def test_delete_removes_the_dashboard_and_a_retried_delete_still_succeeds(
@@ -213,3 +215,97 @@ def test_the_answer_is_retried_when_the_response_url_fails_once(
 def test_an_event_that_is_not_a_custom_resource_request_is_refused(renderer: Any) -> None:
     with pytest.raises(ValueError, match="not a CloudFormation custom resource request"):
         renderer.handler({"RequestType": "Poke"}, LambdaContext())
+
+
+# ---------------------------------------------------------------------- an answer whatever fails
+def load_renderer(monkeypatch: pytest.MonkeyPatch, broken_module: str | None = None) -> Any:
+    if broken_module:
+        monkeypatch.setitem(sys.modules, broken_module, None)  # importing it raises ImportError
+    spec = importlib.util.spec_from_file_location(
+        f"dashboard_renderer_app_{broken_module}", ROOT / "functions/dashboard_renderer/app.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.responder = UrllibResponder(backoff=0)
+    return module
+
+
+def test_code_that_cannot_be_imported_still_answers_failed_with_the_reason(
+    aws: Any, bucket: ResponseBucket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renderer = load_renderer(monkeypatch, broken_module="incident_core.dashboard.resource")
+
+    with pytest.raises(ImportError):
+        renderer.handler(request("create", bucket), LambdaContext())
+
+    [answer] = bucket.received
+    assert answer["Status"] == "FAILED"
+    assert "incident_core.dashboard.resource" in answer["Reason"]
+    assert answer["PhysicalResourceId"] == "dashboard-not-created"  # a later Delete then touches nothing
+
+
+def test_a_request_that_cannot_be_parsed_still_answers_failed(
+    aws: Any, bucket: ResponseBucket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renderer = load_renderer(monkeypatch)
+    event = request("create", bucket)
+    del event["StackId"]
+
+    renderer.handler(event, LambdaContext())
+
+    [answer] = bucket.received
+    assert answer["Status"] == "FAILED"
+    assert "StackId" in answer["Reason"]
+
+
+@dataclass
+class StuckDashboards:
+    """CloudWatch that does not answer until released (a hung call)."""
+
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def put(self, name: str, body: dict[str, Any]) -> list[str]:
+        self.release.wait(10)
+        return []
+
+    def delete(self, name: str) -> None:
+        self.release.wait(10)
+
+
+@dataclass
+class ShortContext(LambdaContext):
+    remaining_ms: int = 0
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_a_request_about_to_time_out_answers_failed_once_before_lambda_stops_it(
+    aws: Any, bucket: ResponseBucket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renderer = load_renderer(monkeypatch)
+    stuck = StuckDashboards()
+    renderer.dashboards = stuck
+    # Lambda would stop it in 5.2 s; the renderer answers with its safety margin to spare.
+    context = ShortContext(remaining_ms=renderer.ANSWER_MARGIN_MS + 200)
+    finished = threading.Thread(target=renderer.handler, args=(request("create", bucket), context))
+    finished.start()
+    for _ in range(100):
+        if bucket.received:
+            break
+        threading.Event().wait(0.05)
+    assert [a["Status"] for a in bucket.received] == ["FAILED"]
+    assert "timeout" in bucket.received[0]["Reason"]
+
+    stuck.release.set()
+    finished.join(10)
+    assert [a["Status"] for a in bucket.received] == ["FAILED"]  # one answer: the late SUCCESS is not sent
+
+
+def test_service_timeout_is_not_taken_for_a_dashboard_parameter(
+    renderer: Any, bucket: ResponseBucket
+) -> None:
+    renderer.handler(request("create", bucket, ServiceTimeout="180"), LambdaContext())
+
+    assert [a["Status"] for a in bucket.received] == ["SUCCESS"]

@@ -84,3 +84,35 @@ def test_stacks_created_in_the_window_are_found_in_moto(aws):
     assert names["bookshop-prod"].status == "CREATE_COMPLETE"
     assert "stackId=arn%3Aaws%3Acloudformation%3Aeu-west-2" in names["bookshop-prod"].link
     assert CloudFormationDeploys().changed_between(now + timedelta(minutes=5), now + timedelta(hours=1)) == []
+
+
+# ---------------------------------------------------------------------- Slack's own status API
+def test_slacks_status_is_read_from_its_own_api_not_as_a_statuspage(pages):
+    url = pages.set_slack_status()
+    assert url.endswith("/api/v2.0.0/current")
+    calm = StatusPages(timeout=1).status(url)
+    assert (calm.name, calm.indicator, calm.operational) == ("Slack", "none", True)
+    assert calm.link == url.removesuffix("/api/v2.0.0/current")
+
+    pages.set_slack_status([("Messages are slow to send", "incident"), ("Login fails", "outage")])
+    troubled = StatusPages(timeout=1).status(url)
+    assert (troubled.indicator, troubled.operational) == ("major", False)
+    assert [(i.name, i.status, i.impact) for i in troubled.incidents] == [
+        ("Messages are slow to send", "active", "minor"),
+        ("Login fails", "active", "major"),
+    ]
+    assert troubled.incidents[0].link.startswith(calm.link)
+    assert pages.requests[-1] == "/slack-status/api/v2.0.0/current"
+
+
+def test_planned_slack_maintenance_is_maintenance(pages):
+    url = pages.set_slack_status([("Scheduled maintenance of search", "maintenance")])
+    assert StatusPages(timeout=1).status(url).indicator == "maintenance"
+
+
+def test_the_default_status_pages_are_each_read_with_an_api_they_speak():
+    from tests.template_translate import sam_template
+
+    default = sam_template()["Parameters"]["StatusPages"]["Default"]
+    assert "https://status.slack.com" not in parse_status_pages(default)  # not an Atlassian Statuspage
+    assert "https://slack-status.com/api/v2.0.0/current" in parse_status_pages(default)

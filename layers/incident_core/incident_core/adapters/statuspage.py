@@ -1,8 +1,12 @@
-"""Vendors' status pages through Atlassian Statuspage's public JSON API (no key needed).
+"""Vendors' status pages through their public JSON APIs (no key needed).
 
-For a page at <base>: `GET <base>/api/v2/status.json` (the overall indicator: none, minor, major,
-critical, maintenance) and `GET <base>/api/v2/incidents/unresolved.json` (incidents still
-investigating, identified or monitoring).
+Atlassian Statuspage, for a page at <base>: `GET <base>/api/v2/status.json` (the overall indicator:
+none, minor, major, critical, maintenance) and `GET <base>/api/v2/incidents/unresolved.json`
+(incidents still investigating, identified or monitoring).
+
+Slack is not a Statuspage: its own Status API is named by its URL, `.../api/v2.0.0/current`
+(https://docs.slack.dev/reference/slack-status-api): `status` "ok" or not, and `active_incidents`
+each with a `type` of incident, outage or maintenance.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 DEFAULT_TIMEOUT_SECONDS = 3.0
+SLACK_STATUS_API = "/api/v2.0.0/current"
+# Slack's incident types as Statuspage impacts, so both kinds of page read alike in the checklist.
+SLACK_IMPACT = {"outage": "major", "incident": "minor", "maintenance": "maintenance"}
 
 
 class StatusPageError(Exception):
@@ -90,6 +97,8 @@ class StatusPages:
 
     def status(self, base_url: str) -> VendorStatus:
         base_url = base_url.rstrip("/")
+        if base_url.endswith(SLACK_STATUS_API):
+            return slack_status(base_url, self._get(base_url))
         summary = self._get(f"{base_url}/api/v2/status.json")
         try:
             indicator = str(summary["status"]["indicator"])
@@ -112,3 +121,45 @@ class StatusPages:
         return VendorStatus(
             base_url=base_url, name=name, indicator=indicator, description=description, incidents=incidents
         )
+
+
+def slack_status(url: str, body: dict[str, Any]) -> VendorStatus:
+    """Slack's Status API answer as a VendorStatus; StatusPageError names what is wrong with it."""
+    state = body.get("status")
+    if not isinstance(state, str):
+        raise StatusPageError(f"{url} has no status")
+    incidents = []
+    for item in body.get("active_incidents") or []:
+        if not isinstance(item, dict) or not isinstance(item.get("title"), str):
+            raise StatusPageError(f"{url} lists an active incident without a title")
+        link, started = item.get("url"), item.get("date_created")
+        incidents.append(
+            VendorIncident(
+                name=item["title"],
+                status=str(item.get("status") or "active"),
+                impact=SLACK_IMPACT.get(str(item.get("type")), "minor"),
+                link=link if isinstance(link, str) else None,
+                started_at=_when(started),
+            )
+        )
+    impacts = {incident.impact for incident in incidents}
+    if state == "ok" and not incidents:
+        indicator = "none"
+    elif impacts == {"maintenance"}:
+        indicator = "maintenance"
+    else:
+        indicator = "major" if "major" in impacts else "minor"
+    return VendorStatus(
+        base_url=url.removesuffix(SLACK_STATUS_API),
+        name="Slack",
+        indicator=indicator,
+        description="All services operational" if indicator == "none" else f"Slack status: {state}",
+        incidents=incidents,
+    )
+
+
+def _when(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -15,8 +15,8 @@ from incident_core.dashboard.params import parse_params
 from incident_core.dashboard.render import render_dashboard
 from incident_core.dashboard.validate import validate_dashboard_body
 
-# CloudFormation adds ServiceToken to every custom resource's properties; it is not a dashboard parameter.
-CFN_ONLY_PROPERTIES = ("ServiceToken",)
+# CloudFormation passes ServiceToken and ServiceTimeout among the properties: not dashboard parameters.
+CFN_ONLY_PROPERTIES = ("ServiceToken", "ServiceTimeout")
 # The id answered when Create failed before a dashboard existed; Delete then has nothing to remove.
 NOT_CREATED = "dashboard-not-created"
 

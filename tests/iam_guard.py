@@ -1,0 +1,633 @@
+"""Local AWS as strict as AWS: every AWS call a suite function makes in the tests is checked against that
+function's own IAM statements in the translated template.
+
+How a call is attributed: the botocore client hooks below look for a frame of `functions/<dir>/app.py`
+on the calling thread's stack (whoever loaded the handler, however it is invoked); work the handler hands
+to a thread pool inherits its function (in Lambda the whole process is the function). Calls made by the
+tests themselves (setting up moto) are not a function's and are not checked.
+
+How a call is checked: the operation becomes the authorisations AWS makes for it (one per item of a
+transaction, one per table of a batch), with the condition keys AWS sets (`dynamodb:LeadingKeys`,
+`s3:prefix`, `iam:PassedToService`); the template's statements are resolved with the names the test
+really uses (each function's environment variables name its resources, so TABLE_NAME=<the test's
+table> binds `Table`). A call the role does not allow is answered as AWS answers it (403
+AccessDenied, never sent to moto) and recorded; the conftest fails the test. Where AWS's answer
+depends on a permission, the guard answers as AWS does: HeadObject/GetObject of a missing key without
+`s3:ListBucket` is 403, not 404. An operation the guard does not know is a denial too, so nothing
+passes unchecked.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+from tests.iam_policy import Request, allowed
+from tests.template_translate import ACCOUNT, BROWSER_TEMPLATE, ROOT, as_list, translated
+
+FUNCTIONS_DIR = ROOT / "functions"
+BROWSER_RUNNER = "BrowserJourneyRunnerFunction"
+
+
+# ---------------------------------------------------------------------- the template, bound to the test
+def function_dirs(template: dict[str, Any] | None = None) -> dict[str, str]:
+    """functions/<dir> -> logical id, for every zip function of the SAM template."""
+    from tests.template_translate import sam_template
+
+    template = template or sam_template()
+    dirs = {}
+    for logical_id, resource in template["Resources"].items():
+        code = resource.get("Properties", {}).get("CodeUri")
+        if resource["Type"] == "AWS::Serverless::Function" and isinstance(code, str):
+            dirs[Path(code).name] = logical_id
+    return dirs
+
+
+def _arn(kind: str, name: str, region: str) -> str:
+    """The ARN CloudFormation gives a resource of `kind` named `name` (GetAtt Arn, or a Ref that is one)."""
+    if name.startswith("arn:"):
+        return normalise_secret(name) if kind == "AWS::SecretsManager::Secret" else name
+    return {
+        "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}",
+        "AWS::Events::EventBus": f"arn:aws:events:{region}:{ACCOUNT}:event-bus/{name}",
+        "AWS::SQS::Queue": f"arn:aws:sqs:{region}:{ACCOUNT}:{name.rsplit('/', 1)[-1]}",
+        "AWS::SNS::Topic": f"arn:aws:sns:{region}:{ACCOUNT}:{name}",
+        "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
+        "AWS::SecretsManager::Secret": f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{name}",
+        "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+        "AWS::Lambda::Function": f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}",
+        "AWS::Logs::LogGroup": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{name}:*",
+        "AWS::Scheduler::ScheduleGroup": f"arn:aws:scheduler:{region}:{ACCOUNT}:schedule-group/{name}",
+        "AWS::KMS::Key": f"arn:aws:kms:{region}:{ACCOUNT}:key/{name}",
+    }.get(kind, f"arn:aws:{kind.split('::')[1].lower()}:{region}:{ACCOUNT}:{name}")
+
+
+def normalise_secret(arn: str) -> str:
+    """A secret's ARN without the six random characters Secrets Manager appends to its name."""
+    return re.sub(r"(:secret:.+)-[A-Za-z0-9]{6}$", r"\1", arn)
+
+
+_REF_IS_ARN = {"AWS::SNS::Topic", "AWS::SecretsManager::Secret"}
+_NAME_PROPERTIES = ("TableName", "Name", "QueueName", "TopicName", "FunctionName", "BucketName", "RoleName")
+
+
+class Binding:
+    """Resolves a translated template's intrinsics with the names of the resources the test uses."""
+
+    def __init__(self, template: dict[str, Any], function: str, environ: dict[str, str], region: str) -> None:
+        self.template, self.region = template, region
+        self.parameters: dict[str, Any] = {
+            name: spec.get("Default", "") for name, spec in template.get("Parameters", {}).items()
+        }
+        self.refs: dict[str, str] = {}
+        self.arns: dict[str, str] = {}
+        variables = template["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {})
+        for variable, value in variables.items():
+            if variable not in environ or not isinstance(value, dict):
+                continue
+            if "Fn::If" in value and environ[variable]:  # e.g. the webhook secret, only when there is one
+                value = next((v for v in value["Fn::If"][1:] if isinstance(v, dict) and "Ref" in v), {})
+            if "Ref" in value:
+                target = value["Ref"]
+                (self.parameters if target in self.parameters else self.refs)[target] = environ[variable]
+            elif "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
+                self.arns[value["Fn::GetAtt"][0]] = environ[variable]
+        self.pseudo = {
+            "AWS::Region": region,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
+            "AWS::StackName": "incident-suite-local",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+
+    def _kind(self, name: str) -> str:
+        return self.template["Resources"][name]["Type"]
+
+    def name(self, logical_id: str) -> str:
+        if logical_id in self.refs and self._kind(logical_id) not in _REF_IS_ARN:
+            return self.refs[logical_id]
+        properties = self.template["Resources"][logical_id].get("Properties", {})
+        for key in _NAME_PROPERTIES:
+            if isinstance(properties.get(key), (str, dict)):
+                return str(self.resolve(properties[key]))
+        return logical_id.lower()
+
+    def ref(self, name: str) -> Any:
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.parameters:
+            spec = self.template["Parameters"][name]
+            value = self.parameters[name]
+            if spec["Type"] == "CommaDelimitedList" and isinstance(value, str):
+                return value.split(",")
+            return value
+        kind = self._kind(name)
+        if kind in _REF_IS_ARN:
+            return self.arn(name)
+        return self.name(name)
+
+    def arn(self, name: str) -> str:
+        kind = self._kind(name)
+        if name in self.arns:
+            return _arn(kind, self.arns[name], self.region)
+        if name in self.refs:
+            return _arn(kind, self.refs[name], self.region)
+        return _arn(kind, self.name(name), self.region)
+
+    def get_att(self, name: str, attribute: str) -> Any:
+        if attribute == "Arn":
+            return self.arn(name)
+        return self.name(name)
+
+    def condition(self, name: str) -> bool:
+        return bool(self.resolve(self.template["Conditions"][name]))
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [v for v in (self.resolve(item) for item in value) if v is not _NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref":
+                return _NO_VALUE if argument == "AWS::NoValue" else self.ref(argument)
+            if key == "Fn::GetAtt":
+                name, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+                return self.get_att(name, attribute)
+            if key == "Fn::Sub":
+                return self._sub(argument)
+            if key == "Fn::If":
+                condition, yes, no = argument
+                return self.resolve(yes if self.condition(condition) else no)
+            if key == "Fn::Equals":
+                left, right = (self.resolve(a) for a in argument)
+                return left == right
+            if key == "Fn::Not":
+                return not self.resolve(argument[0])
+            if key == "Condition":
+                return self.condition(argument)
+            if key == "Fn::Join":
+                separator, items = argument
+                return separator.join(str(i) for i in self.resolve(items))
+        return {k: v for k, v in ((k, self.resolve(v)) for k, v in value.items()) if v is not _NO_VALUE}
+
+    def _sub(self, argument: Any) -> str:
+        text, names = (argument, {}) if isinstance(argument, str) else argument
+
+        def substitute(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key in names:
+                return str(self.resolve(names[key]))
+            if "." in key:
+                return str(self.get_att(*key.split(".", 1)))
+            return str(self.ref(key))
+
+        return re.sub(r"\$\{([^}!]+)\}", substitute, text)
+
+
+_NO_VALUE = object()
+
+
+def role_statements(template: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    """The unresolved statements of the inline policies of the function's execution role."""
+    role = template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    policies = template["Resources"][role]["Properties"].get("Policies", [])
+    return [s for policy in policies for s in as_list(policy["PolicyDocument"]["Statement"])]
+
+
+def bound_statements(
+    template: dict[str, Any], function: str, environ: dict[str, str], region: str
+) -> list[dict[str, Any]]:
+    binding = Binding(template, function, environ, region)
+    return [binding.resolve(s) for s in role_statements(template, function)]
+
+
+def code_defaults() -> dict[str, str]:
+    """What the code reads when a variable is not set (Settings' defaults): a test that leaves
+    SLACK_SECRET_ID unset makes the function ask for the default secret, so the role must bind to it."""
+    from incident_core.settings import Settings
+
+    return {
+        field.alias: str(field.default)
+        for field in Settings.model_fields.values()
+        if field.alias and field.default not in (None, "")
+    }
+
+
+# ---------------------------------------------------------------------- operations -> authorisations
+def _value(attribute: dict[str, Any]) -> str:
+    ((kind, value),) = attribute.items()
+    return str(value) if kind in ("S", "N") else json.dumps(value)
+
+
+def _leading(value: str | None) -> dict[str, tuple[str, ...]]:
+    return {"dynamodb:LeadingKeys": (value,)} if value is not None else {}
+
+
+_DYNAMO_ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+
+
+def dynamodb_requests(
+    operation: str, params: dict[str, Any], region: str, partition_key: Callable[[str, str | None], str]
+) -> list[Request]:
+    def table(name: str) -> str:
+        return _arn("AWS::DynamoDB::Table", name, region)
+
+    def key_of(name: str, item: dict[str, Any]) -> str | None:
+        attribute = partition_key(name, None)
+        return _value(item[attribute]) if attribute in item else None
+
+    if operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
+        item = params.get("Key") or params.get("Item") or {}
+        name = params["TableName"]
+        return [Request(f"dynamodb:{operation}", table(name), _leading(key_of(name, item)))]
+    if operation in ("Query", "Scan"):
+        name, index = params["TableName"], params.get("IndexName")
+        resource = table(name) + (f"/index/{index}" if index else "")
+        leading = None
+        if operation == "Query":
+            leading = _query_partition_value(params, partition_key(name, index))
+        return [Request(f"dynamodb:{operation}", resource, _leading(leading))]
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        requests = []
+        for name, entries in params["RequestItems"].items():
+            if operation == "BatchGetItem":
+                items = entries["Keys"]
+            else:
+                items = [e.get("PutRequest", {}).get("Item") or e["DeleteRequest"]["Key"] for e in entries]
+            keys = tuple(sorted({k for k in (key_of(name, i) for i in items) if k is not None}))
+            requests.append(
+                Request(f"dynamodb:{operation}", table(name), {"dynamodb:LeadingKeys": keys} if keys else {})
+            )
+        return requests
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        requests = []
+        for entry in params["TransactItems"]:
+            ((kind, item),) = entry.items()
+            name = item["TableName"]
+            requests.append(
+                Request(
+                    f"dynamodb:{_DYNAMO_ITEM_ACTIONS[kind]}",
+                    table(name),
+                    _leading(key_of(name, item.get("Key") or item.get("Item") or {})),
+                )
+            )
+        return requests
+    if operation == "DescribeTable":
+        return [Request("dynamodb:DescribeTable", table(params["TableName"]))]
+    raise KeyError(operation)
+
+
+def _query_partition_value(params: dict[str, Any], attribute: str) -> str | None:
+    names = params.get("ExpressionAttributeNames", {})
+    values = params.get("ExpressionAttributeValues", {})
+    expression = params.get("KeyConditionExpression", "")
+    for left, right in re.findall(r"([#:]?[\w.-]+)\s*=\s*([#:]?[\w.-]+)", expression):
+        for name, placeholder in ((left, right), (right, left)):
+            if names.get(name, name) == attribute and placeholder in values:
+                return _value(values[placeholder])
+    conditions = params.get("KeyConditions", {})
+    if attribute in conditions:
+        return _value(conditions[attribute]["AttributeValueList"][0])
+    return None
+
+
+def s3_requests(operation: str, params: dict[str, Any]) -> list[Request]:
+    bucket = params["Bucket"]
+    obj = f"arn:aws:s3:::{bucket}/{params.get('Key', '')}"
+    if operation in ("GetObject", "HeadObject"):
+        action = "s3:GetObjectVersion" if params.get("VersionId") else "s3:GetObject"
+        return [Request(action, obj)]
+    if operation in ("PutObject", "DeleteObject"):
+        return [Request(f"s3:{operation}", obj)]
+    if operation in ("ListObjects", "ListObjectsV2", "ListObjectVersions"):
+        action = "s3:ListBucketVersions" if operation == "ListObjectVersions" else "s3:ListBucket"
+        prefix = params.get("Prefix")
+        return [
+            Request(action, f"arn:aws:s3:::{bucket}", {"s3:prefix": (prefix,)} if prefix is not None else {})
+        ]
+    raise KeyError(operation)
+
+
+def other_requests(service: str, operation: str, params: dict[str, Any], region: str) -> list[Request]:
+    if service == "events" and operation == "PutEvents":
+        buses = {e.get("EventBusName") or "default" for e in params["Entries"]}
+        return [Request("events:PutEvents", _arn("AWS::Events::EventBus", b, region)) for b in sorted(buses)]
+    if service == "secretsmanager" and operation in ("GetSecretValue", "DescribeSecret"):
+        return [
+            Request(
+                f"secretsmanager:{operation}", _arn("AWS::SecretsManager::Secret", params["SecretId"], region)
+            )
+        ]
+    if service == "ssm" and operation == "GetParameter":
+        name = params["Name"]
+        resource = (
+            name
+            if name.startswith("arn:")
+            else f"arn:aws:ssm:{region}:{ACCOUNT}:parameter/{name.lstrip('/')}"
+        )
+        return [Request("ssm:GetParameter", resource)]
+    if service == "scheduler" and operation in (
+        "CreateSchedule",
+        "UpdateSchedule",
+        "DeleteSchedule",
+        "GetSchedule",
+    ):
+        group = params.get("GroupName") or "default"
+        schedule = f"arn:aws:scheduler:{region}:{ACCOUNT}:schedule/{group}/{params['Name']}"
+        requests = [Request(f"scheduler:{operation}", schedule)]
+        role = params.get("Target", {}).get("RoleArn")
+        if role:  # Scheduler is handed the role: iam:PassRole, to the scheduler service
+            requests.append(
+                Request("iam:PassRole", role, {"iam:PassedToService": ("scheduler.amazonaws.com",)})
+            )
+        return requests
+    if service == "sns" and operation == "Publish":
+        return [Request("sns:Publish", params.get("TopicArn") or params.get("TargetArn") or "*")]
+    if service == "cloudformation" and operation == "ListStacks":
+        return [Request("cloudformation:ListStacks", "*")]
+    if service == "cloudwatch" and operation == "PutDashboard":
+        return [
+            Request(
+                "cloudwatch:PutDashboard",
+                f"arn:aws:cloudwatch::{ACCOUNT}:dashboard/{params['DashboardName']}",
+            )
+        ]
+    if service == "cloudwatch" and operation == "DeleteDashboards":
+        return [
+            Request("cloudwatch:DeleteDashboards", f"arn:aws:cloudwatch::{ACCOUNT}:dashboard/{name}")
+            for name in params["DashboardNames"]
+        ]
+    if service == "cloudwatch" and operation == "PutMetricData":
+        return [Request("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": (params["Namespace"],)})]
+    if service == "lambda" and operation == "Invoke":
+        name = params["FunctionName"]
+        return [Request("lambda:InvokeFunction", _arn("AWS::Lambda::Function", name, region))]
+    if service == "sqs" and operation == "SendMessage":
+        return [Request("sqs:SendMessage", _arn("AWS::SQS::Queue", params["QueueUrl"], region))]
+    raise KeyError(f"{service}:{operation}")
+
+
+# ---------------------------------------------------------------------- the guard
+@dataclass
+class Denial:
+    function: str
+    request: Request
+    why: str
+
+    def __str__(self) -> str:
+        request = self.request
+        return f"{self.function}: {request.action} on {request.resource} {request.context or ''} {self.why}"
+
+
+@dataclass
+class Guard:
+    """Checks attributed calls; keeps what it verified and what it denied."""
+
+    template: dict[str, Any] = field(default_factory=translated)
+    # The browser runner: the same handler, deployed from browser/template.yaml with JOURNEY_KIND=browser.
+    browser_template: dict[str, Any] = field(default_factory=lambda: translated(BROWSER_TEMPLATE))
+    verified: set[tuple[str, str, str]] = field(default_factory=set)
+    denials: list[Denial] = field(default_factory=list)
+    _local: threading.local = field(default_factory=threading.local)
+    _schemas: dict[tuple[str, str, str | None], str] = field(default_factory=dict)
+    _bound: dict[Any, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.dirs = function_dirs()
+
+    def template_of(self, function: str) -> dict[str, Any]:
+        return self.browser_template if function == BROWSER_RUNNER else self.template
+
+    # -- attribution
+    def current_function(self) -> str | None:
+        frame = sys._getframe(1)
+        while frame is not None:
+            path = frame.f_code.co_filename
+            if path.startswith(str(FUNCTIONS_DIR)):
+                directory = Path(path).relative_to(FUNCTIONS_DIR).parts[0]
+                if directory == "journey_runner" and os.environ.get("JOURNEY_KIND") == "browser":
+                    return BROWSER_RUNNER
+                if directory in self.dirs:
+                    return self.dirs[directory]
+            frame = frame.f_back
+        return getattr(self._local, "inherited", None)
+
+    @contextmanager
+    def inherited(self, function: str | None) -> Iterator[None]:
+        previous = getattr(self._local, "inherited", None)
+        self._local.inherited = function
+        try:
+            yield
+        finally:
+            self._local.inherited = previous
+
+    @contextmanager
+    def unchecked(self) -> Iterator[None]:
+        """Calls the guard itself makes (a table's key schema, whether a key exists)."""
+        self._local.unchecked = True
+        try:
+            yield
+        finally:
+            self._local.unchecked = False
+
+    # -- checking
+    def statements(self, function: str, region: str) -> list[dict[str, Any]]:
+        # Bound afresh whenever the environment changes: each test names its own table, bus, bucket.
+        key = (function, tuple(sorted(os.environ.items())), region)
+        if key not in self._bound:
+            environ = code_defaults() | dict(os.environ)
+            self._bound[key] = bound_statements(self.template_of(function), function, environ, region)
+        return self._bound[key]
+
+    def check(self, function: str, requests: list[Request], region: str) -> Denial | None:
+        statements = self.statements(function, region)
+        for request in requests:
+            if not allowed(statements, request):
+                return Denial(function, request, "is not allowed by the function's role")
+            self.verified.add((function, request.action, request.resource))
+        return None
+
+    def requests_for(self, client: Any, operation: str, params: dict[str, Any]) -> list[Request]:
+        service, region = client.meta.service_model.service_name, client.meta.region_name
+        if service == "dynamodb":
+            return dynamodb_requests(
+                operation, params, region, lambda t, i: self._partition_key(client, t, i)
+            )
+        if service == "s3":
+            return s3_requests(operation, params)
+        return other_requests(service, operation, params, region)
+
+    def _partition_key(self, client: Any, table: str, index: str | None) -> str:
+        cache_key = (client.meta.endpoint_url, table, index)
+        if cache_key not in self._schemas:
+            with self.unchecked():
+                description = client.describe_table(TableName=table)["Table"]
+            schemas = {None: description["KeySchema"]} | {
+                i["IndexName"]: i["KeySchema"] for i in description.get("GlobalSecondaryIndexes", [])
+            }
+            for name, schema in schemas.items():
+                hash_key = next(k["AttributeName"] for k in schema if k["KeyType"] == "HASH")
+                self._schemas[(client.meta.endpoint_url, table, name)] = hash_key
+        return self._schemas[cache_key]
+
+    # -- botocore hooks
+    def before_parameter_build(
+        self, client: Any, params: dict[str, Any], model: Any, context: dict, **_: Any
+    ) -> None:
+        if getattr(self._local, "unchecked", False):
+            return
+        function = self.current_function()
+        if function is None:
+            return
+        region = client.meta.region_name
+        try:
+            requests = self.requests_for(client, model.name, params)
+        except KeyError as error:
+            denial = Denial(
+                function,
+                Request(f"{model.service_model.service_name}:{model.name}", "?"),
+                f"is an operation the permission check does not know ({error}); teach tests/iam_guard.py",
+            )
+        else:
+            denial = self.check(function, requests, region)
+            reads_object = model.service_model.service_name == "s3" and model.name in (
+                "GetObject",
+                "HeadObject",
+            )
+            if denial is None and reads_object:
+                if self._can_list(function, params, region):  # S3 checks it to answer 404 rather than 403
+                    self.verified.add((function, "s3:ListBucket", f"arn:aws:s3:::{params['Bucket']}"))
+                else:
+                    context["iam_guard_missing_is_403"] = (params["Bucket"], params["Key"])
+        if denial is not None:
+            self.denials.append(denial)
+            context["iam_guard_denial"] = denial
+
+    def _can_list(self, function: str, params: dict[str, Any], region: str) -> bool:
+        # AWS does not document which s3:prefix (if any) its check of ListBucket for a GET/HEAD carries:
+        # the role must allow it both with the key as prefix and without one.
+        bucket = f"arn:aws:s3:::{params['Bucket']}"
+        statements = self.statements(function, region)
+        return allowed(statements, Request("s3:ListBucket", bucket)) and allowed(
+            statements, Request("s3:ListBucket", bucket, {"s3:prefix": (params["Key"],)})
+        )
+
+    def before_call(self, client: Any, model: Any, params: dict[str, Any], context: dict, **_: Any) -> Any:
+        denial = context.get("iam_guard_denial")
+        if denial is not None:
+            action, resource = denial.request.action, denial.request.resource
+            return _error(
+                403,
+                "AccessDenied" if model.service_model.service_name == "s3" else "AccessDeniedException",
+                f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{denial.function}Role/{denial.function} is not "
+                f"authorized to perform: {action} on resource: {resource} because no identity-based policy "
+                f"allows the {action} action",
+            )
+        hidden = context.get("iam_guard_missing_is_403")
+        if hidden and not getattr(self._local, "unchecked", False) and not self._exists(client, *hidden):
+            # S3 without s3:ListBucket does not say whether a key exists: 403 for a missing key.
+            if model.name == "HeadObject":
+                return _error(403, "403", "Forbidden")
+            return _error(403, "AccessDenied", "Access Denied")
+        return None
+
+    def _exists(self, client: Any, bucket: str, key: str) -> bool:
+        with self.unchecked():
+            try:
+                client.head_object(Bucket=bucket, Key=key)
+            except client.exceptions.ClientError as error:
+                if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                    return False
+                raise
+        return True
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register(
+            "before-parameter-build", lambda **kw: self.before_parameter_build(client, **kw)
+        )
+        client.meta.events.register("before-call", lambda **kw: self.before_call(client, **kw))
+
+    def unexercised(self) -> dict[str, list[str]]:
+        """Per function seen, the actions its role allows that no call used in this run."""
+        used: dict[str, set[str]] = {}
+        for function, action, _ in self.verified:
+            used.setdefault(function, set()).add(action.lower())
+        granted: dict[str, list[str]] = {}
+        for function in sorted(used):
+            actions = {
+                a
+                for s in role_statements(self.template_of(function), function)
+                if s["Effect"] == "Allow"
+                for a in as_list(s.get("Action", []))
+            }
+            granted[function] = sorted(a for a in actions if a.lower() not in used[function])
+        return {f: a for f, a in granted.items() if a}
+
+    def summary(self) -> str:
+        functions = sorted({f for f, _, _ in self.verified})
+        actions = sorted({a for _, a, _ in self.verified})
+        return (
+            f"IAM permission check: {len(self.verified)} distinct (function, action, resource) calls "
+            f"verified against each function's own role, {len(functions)} functions, {len(actions)} actions; "
+            f"{len(self.denials)} denied"
+        )
+
+
+def _error(status: int, code: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
+    parsed = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}},
+    }
+    return AWSResponse("https://local-iam-guard", status, {}, None), parsed
+
+
+# ---------------------------------------------------------------------- installing it for a test run
+_INSTALLED: list[Guard] = []
+
+
+def install(guard: Guard) -> None:
+    """Every botocore client created from now on is checked by `guard`; thread pools pass on attribution."""
+    import botocore.session
+
+    original_create_client = botocore.session.Session.create_client
+    original_submit = concurrent.futures.ThreadPoolExecutor.submit
+
+    def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        made = original_create_client(self, *args, **kwargs)
+        guard.attach(made)
+        return made
+
+    def submit(self: Any, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        function = guard.current_function()
+
+        def run() -> Any:
+            with guard.inherited(function):
+                return fn(*args, **kwargs)
+
+        return original_submit(self, run)
+
+    botocore.session.Session.create_client = create_client
+    concurrent.futures.ThreadPoolExecutor.submit = submit
+    _INSTALLED.append(guard)
+
+
+def installed() -> Guard | None:
+    return _INSTALLED[0] if _INSTALLED else None
