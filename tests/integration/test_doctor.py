@@ -100,7 +100,7 @@ def deployed(aws, fake_slack, zoom, monkeypatch):
         },
     )
     client("cloudwatch").put_metric_alarm(  # named as the template names a suite alarm
-        AlarmName="incident-suite-dev-alert-router-errors",
+        AlarmName="incident-dev-suite-alert-router-errors",
         Namespace="AWS/Lambda",
         MetricName="Errors",
         Statistic="Sum",
@@ -110,7 +110,7 @@ def deployed(aws, fake_slack, zoom, monkeypatch):
         ComparisonOperator="GreaterThanOrEqualToThreshold",
     )
     client("cloudwatch").set_alarm_state(
-        AlarmName="incident-suite-dev-alert-router-errors", StateValue="OK", StateReason="healthy"
+        AlarmName="incident-dev-suite-alert-router-errors", StateValue="OK", StateReason="healthy"
     )
     record_run("book-viewing", datetime.now(UTC) - timedelta(seconds=40))
     return resources
@@ -187,7 +187,7 @@ def test_a_first_deploy_gets_a_fix_for_each_thing_left_to_do(deployed, fake_slac
     fake_slack.state.users.pop("U0WISEN")
     client("sqs").send_message(QueueUrl=deployed["AlertRouterDeadLetters"], MessageBody="{}")
     client("cloudwatch").set_alarm_state(
-        AlarmName="incident-suite-dev-alert-router-errors", StateValue="ALARM", StateReason="errors"
+        AlarmName="incident-dev-suite-alert-router-errors", StateValue="ALARM", StateReason="errors"
     )
     client("scheduler").update_schedule(
         Name="incident-suite-dev-journeys",
@@ -201,9 +201,9 @@ def test_a_first_deploy_gets_a_fix_for_each_thing_left_to_do(deployed, fake_slac
     )
     record_run("checkout", datetime.now(UTC) - timedelta(minutes=20))  # the runner stopped long ago
     client("cloudformation").create_stack(
-        StackName="incident-suite-prod",
+        StackName="incident-suite-dev-copy",  # a second stack of the same environment: same alarms
         TemplateBody=json.dumps(TEMPLATE),
-        Parameters=[{"ParameterKey": "Environment", "ParameterValue": "prod"}],
+        Parameters=[{"ParameterKey": "Environment", "ParameterValue": "dev"}],
     )
     code, checks = doctor(capsys, tmp_path, phones=True)
     assert code == 1
@@ -227,7 +227,7 @@ def test_a_first_deploy_gets_a_fix_for_each_thing_left_to_do(deployed, fake_slac
     assert "wisen (U0WISEN: user_not_found)" in failed["policy people in Slack"]["detail"]
     assert "AlertRouterDeadLetters (1)" in failed["dead-letter queues"]["detail"]
     assert "ALARM" in failed["suite alarms"]["detail"]
-    assert "incident-suite-prod (prod" in failed["alarm prefix"]["detail"]
+    assert "incident-suite-dev-copy (dev" in failed["alarm prefix"]["detail"]
     assert "DISABLED" in failed["journeys schedule"]["detail"]
     # moto has no GetSMSSandboxAccountStatus: doctor says it could not tell, rather than guessing
     assert "sandbox" in failed["SMS pages"]["detail"]

@@ -100,8 +100,8 @@ def prefix_overlap_check(
             name,
             False,
             f"{stack} ({environment}) pages for alarms named {prefix!r}*, and so does {', '.join(clashes)}",
-            "give each environment its own IncidentAlarmPrefix (e.g. incident-prod-, incident-dev-) and "
-            "rename the alarms; then sam deploy each stack",
+            "give each stack in this account and region its own Environment (alarms that page are named "
+            "<IncidentAlarmPrefix><Environment>-…) or its own IncidentAlarmPrefix; then sam deploy it",
         )
     return Check(name, True, f"{prefix!r} is this stack's alone")
 

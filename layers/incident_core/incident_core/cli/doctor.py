@@ -313,12 +313,10 @@ class Doctor:
     def alarms(self) -> list[Check]:
         from incident_core.adapters.aws import client
 
-        # The template names every suite alarm <IncidentAlarmPrefix>suite-<Environment>-...
-        prefix = self.stack.parameters.get("IncidentAlarmPrefix", "incident-")
-        environment = self.stack.parameters.get("Environment", "dev")
+        # The template names every suite alarm <IncidentAlarmPrefix><Environment>-suite-...
         found = []
         paginator = client("cloudwatch").get_paginator("describe_alarms")
-        for page in paginator.paginate(AlarmNamePrefix=f"{prefix}suite-{environment}-"):
+        for page in paginator.paginate(AlarmNamePrefix=f"{self.stack.alarm_prefix}suite-"):
             found += page["MetricAlarms"]
         not_ok = sorted(f"{a['AlarmName']} ({a['StateValue']})" for a in found if a["StateValue"] != "OK")
         if not_ok:
@@ -334,6 +332,7 @@ class Doctor:
 
     def prefix(self) -> list[Check]:
         from incident_core.adapters.aws import client
+        from incident_core.cli.stack import alarm_prefix
         from incident_core.doctor import prefix_overlap_check
 
         others = {}
@@ -343,13 +342,10 @@ class Doctor:
                     p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])
                 }
                 if "IncidentAlarmPrefix" in parameters:
-                    others[stack["StackName"]] = (
-                        parameters.get("Environment", "?"),
-                        parameters["IncidentAlarmPrefix"],
-                    )
-        prefix = self.stack.parameters.get("IncidentAlarmPrefix", "incident-")
+                    environment = parameters.get("Environment", "dev")
+                    others[stack["StackName"]] = (environment, alarm_prefix(parameters))
         environment = self.stack.parameters.get("Environment", "dev")
-        return [prefix_overlap_check(self.stack.name, environment, prefix, others)]
+        return [prefix_overlap_check(self.stack.name, environment, self.stack.alarm_prefix, others)]
 
 
 def manifest_scopes(config: str | None) -> list[str]:

@@ -10,6 +10,12 @@ from typing import Any
 DEFAULT_STACK = "incident-suite-dev"  # samconfig.toml's default stack
 
 
+def alarm_prefix(parameters: dict[str, str]) -> str:
+    """What a stack's alarm names start with when they page (and its own alarms: `<this>suite-…`): the
+    environment is part of it, so two environments in one account never page for each other's alarms."""
+    return f"{parameters.get('IncidentAlarmPrefix', 'incident-')}{parameters.get('Environment', 'dev')}-"
+
+
 def stack_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stack",
@@ -44,6 +50,10 @@ class Stack:
                     resource.get("PhysicalResourceId", ""),
                 )
         return cls(name, description, resources)
+
+    @property
+    def alarm_prefix(self) -> str:
+        return alarm_prefix(self.parameters)
 
     def of_type(self, resource_type: str) -> list[tuple[str, str]]:
         return sorted(
