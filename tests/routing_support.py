@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import re
 import sys
 import uuid
@@ -231,6 +232,17 @@ def urgent_inbox(routing_env: dict[str, str]) -> dict[str, Queue]:
         )
         inboxes[person] = queue
     return inboxes
+
+
+class Collect(logging.Handler):
+    """The log records of a logger (add it to the handler's service logger), to check what was logged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
 
 
 class ShortLivedContext(LambdaContext):
