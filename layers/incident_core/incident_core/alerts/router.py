@@ -382,12 +382,9 @@ class AlertRouter:
                 else decision.page
             )
             channels = [c.value for c in decision.channels]
-        # A page left `sending` by an attempt that died: check Slack for what that attempt posted.
-        recover_since = (
-            page.claimed_until - CLAIM_LEASE
-            if page.status == PageStatus.SENDING and page.claimed_until
-            else None
-        )
+        # Tried before (a lost answer, a timeout, a 5xx, a crash: the outcome may be unknown): look in
+        # Slack for what earlier attempts posted before posting again.
+        recover_since = _first_attempt(page) if page.attempts else None
         claimed = self.pages.claim(page, moment.now, people, channels)
         if claimed is None:
             latest = self.pages.get(page.alert_id, page.page_id)
@@ -569,6 +566,14 @@ def bounded_time(signal: Signal, now: datetime) -> Signal:
         return signal
     note = f"the source's time {iso(at)} {why}: the time of receipt is used"
     return signal.model_copy(update={"occurred_at": now, "details": {**signal.details, "time_clamped": note}})
+
+
+def _first_attempt(page: Page) -> datetime:
+    """When the page was first tried (pages written before `first_claimed_at` existed: their lease or
+    due time, the earliest we know)."""
+    if page.first_claimed_at:
+        return page.first_claimed_at
+    return page.claimed_until - CLAIM_LEASE if page.claimed_until else page.due_at
 
 
 def _resolved_meanwhile() -> RouteResult:

@@ -19,6 +19,10 @@ from incident_core.policy.model import Policy, load_policy
 from incident_core.policy.store import PolicyStore
 from incident_core.settings import Settings
 
+# Slack's answer to one call on the page path, bounded well inside the function's 30 s timeout (a page
+# makes a few calls; an unanswered one is an unknown outcome the next attempt checks in Slack).
+PAGE_SLACK_TIMEOUT = 5
+
 
 @cache
 def cached_policy(path: str) -> Policy:
@@ -32,7 +36,8 @@ def build_router(settings: Settings, clock: Callable[[], datetime] = utc_now) ->
     def slack():  # created on the first page, not for alerts that only get recorded
         from incident_core.adapters.slack import Slack
 
-        return Slack.from_settings(settings)
+        # A post whose answer is lost is not re-posted by the client: the next attempt looks in Slack.
+        return Slack.from_settings(settings, resend_unknown=False, timeout=PAGE_SLACK_TIMEOUT)
 
     urgent = None
     if settings.urgent_topic_arn:
