@@ -36,6 +36,8 @@ metrics = Metrics()
 
 ALARM_STATE_CHANGE = ("aws.cloudwatch", "CloudWatch Alarm State Change")
 HEALTH_EVENT = ("aws.health", "AWS Health Event")
+# The input of the page sweep's schedule (template.yaml, AlertRouterFunction's PageSweep event).
+SWEEP = {"sweep": "pages"}
 # What reading one input gives: a notification to route (its id, its typed payload), or a Health fact.
 type Built = tuple[str, dict[str, Any]] | "HealthFact"
 # Notifications are remembered this long: SNS and EventBridge redeliveries come well within it.
@@ -62,7 +64,7 @@ class Runtime:
             idempotent_function,
         )
 
-        from incident_core.alerts.wiring import build_router
+        from incident_core.alerts.wiring import build_router, page_path_config
 
         settings = get_settings()
         self.settings = settings
@@ -74,7 +76,9 @@ class Runtime:
         )
         self.route_once = idempotent_function(
             data_keyword_argument="notification",
-            persistence_store=DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name),
+            persistence_store=DynamoDBPersistenceLayer(
+                table_name=settings.idempotency_table_name, boto_config=page_path_config()
+            ),
             config=self.config,
         )(self._route)
 
@@ -103,6 +107,8 @@ def runtime() -> Runtime:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     current = runtime()
     current.config.register_lambda_context(context)
+    if event == SWEEP:
+        return _sweep(current, context)
     if isinstance(event, dict) and "Records" in event:
         records = event["Records"]
         if isinstance(records, list) and records:
@@ -131,6 +137,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if transient:
         raise transient[0]
     return {"results": results}
+
+
+def _sweep(current: Runtime, context: LambdaContext) -> dict[str, Any]:
+    """Pages that are due with nothing else to send them (a lost schedule, an outage that outlasted the
+    retries) are sent: the safety net under the schedules (AlertRouter.sweep)."""
+    result = current.router.sweep(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
+    logger.info("page sweep", extra=result.as_dict())
+    if result.pages_sent:
+        metrics.add_metric(name="PagesSent", unit=MetricUnit.Count, value=result.pages_sent)
+        metrics.add_metric(name="PagesSentBySweep", unit=MetricUnit.Count, value=result.pages_sent)
+    return {"results": [result.as_dict()]}
 
 
 def _read(build: Callable[[], Built]) -> Built:

@@ -7,7 +7,6 @@ target: lost = a page due but never posted, doubled = posted more than once. Bot
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -15,13 +14,11 @@ import pytest
 
 from incident_core.alerts import wiring
 from incident_core.alerts.store import AlertStore
-from incident_core.paging.pages import PageStatus
-from incident_core.paging.store import PageStore
 from incident_core.settings import get_settings
 from stand_ins.fake_slack import FakeSlack
 from stand_ins.lossy_proxy import LossyProxy
 from tests import routing_support
-from tests.routing_support import ALASTAIR, CHANNEL, RouterHarness, event
+from tests.routing_support import ALASTAIR, CHANNEL, RouterHarness, event, pages_lost_and_doubled, posted
 
 # Fixtures (pytest finds them by name in the module).
 router = routing_support.router
@@ -38,37 +35,13 @@ def lossy(
     router: RouterHarness, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[LossyProxy]:
     """The router talking to the fake Slack through the lossy proxy."""
-    proxy = LossyProxy(fake_slack.url, delay=LATE).start()
-    monkeypatch.setenv("SLACK_API_URL", proxy.url)
+    proxy = LossyProxy(fake_slack.url.removesuffix("/api/"), delay=LATE).start()
+    monkeypatch.setenv("SLACK_API_URL", proxy.origin + "/api/")
     monkeypatch.setattr(wiring, "PAGE_SLACK_TIMEOUT", CLIENT_TIMEOUT, raising=False)
     get_settings.cache_clear()
     router.module.Runtime.__init__(router.runtime, clock=router.clock)
     yield proxy
     proxy.stop()
-
-
-def posted(router: RouterHarness) -> Counter[str]:
-    """How many times each page's target was posted in Slack, by the block id naming it."""
-    found: Counter[str] = Counter()
-    for message in [*router.dms(ALASTAIR), *router.posts()]:
-        block_id = (message.get("blocks") or [{}])[0].get("block_id", "")
-        if block_id.startswith("page:"):
-            found[block_id] += 1
-    return found
-
-
-def lost_and_doubled(router: RouterHarness) -> tuple[int, int]:
-    [alert] = AlertStore.from_settings().list_open()
-    pages = PageStore(AlertStore.from_settings().table).for_alert(alert.alert_id)
-    counts = posted(router)
-    lost = doubled = 0
-    for page in pages:
-        due = page.due_at <= router.clock.now - timedelta(minutes=3)
-        targets = [f"page:{page.page_id}:dm:alastair", f"page:{page.page_id}:channel"]
-        if due:
-            lost += page.status != PageStatus.SENT or any(counts[t] == 0 for t in targets)
-        doubled += any(counts[t] > 1 for t in targets)
-    return lost, doubled
 
 
 @pytest.mark.parametrize("loss", ["reset", "timeout", "5xx"])
@@ -82,7 +55,8 @@ def test_a_post_whose_answer_is_lost_is_found_in_slack_not_posted_again(router, 
     router.run_until(router.clock.now + timedelta(minutes=12))  # the page, two re-pages, any retries
 
     assert lossy.lost == [("chat.postMessage", loss)]  # Slack did post it; its answer was lost
-    lost, doubled = lost_and_doubled(router)
+    [alert] = AlertStore.from_settings().list_open()
+    lost, doubled = pages_lost_and_doubled(router, alert.alert_id)
     print(f"\n{loss} after post #{which}: {lost} pages lost, {doubled} doubled")
     assert (lost, doubled) == (0, 0), posted(router)
     assert len(router.dms(ALASTAIR)) == len(router.posts()) == 3  # the page and two re-pages, once each

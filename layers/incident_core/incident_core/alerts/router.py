@@ -52,6 +52,9 @@ MAX_RETRY_DELAY = timedelta(minutes=10)
 # reported this long after anything was last heard of the open alert is a new problem whose previous
 # recovery was lost: the old alert is closed (as of when it was last heard of) and the new one pages.
 UNHEARD_FOR = timedelta(hours=24)
+# The sweep stops starting new alerts with this much of its invocation left (one alert's pages take a
+# few Slack and AWS calls, each bounded: alerts/wiring.py).
+SWEEP_RESERVE = timedelta(seconds=12)
 # A source's time is believed within these bounds around the time of receipt; outside them (a clock in
 # the year 2999, an ALARM stamped 2001) it is clamped to the time of receipt and the alert says so.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -478,18 +481,55 @@ class AlertRouter:
         self._ensure_schedule(released, retry_at, now)
 
     def _ensure_schedule(self, page: Page, at: datetime, now: datetime) -> None:
+        """A wake-up at `at` for the page. Scheduler (or the write noting it) failing is not fatal: the
+        page is recorded, and the sweep finds it when it is due (escalation never hangs on one call)."""
         if page.scheduled_for == at:
             return
         reason = {PageKind.HELD: "held", PageKind.REPAGE: "repage"}.get(page.kind, "retry")
         if page.attempts and page.last_error:
             reason = "retry"
-        self.scheduler.schedule(
-            f"page-{page.page_id}-{at:%Y%m%dT%H%M%S}",
-            at,
-            PageDue(alert_id=page.alert_id, page_id=page.page_id, reason=reason, due_at=at),
-            now,
-        )
-        self.pages.mark_scheduled(page, at)
+        try:
+            self.scheduler.schedule(
+                f"page-{page.page_id}-{at:%Y%m%dT%H%M%S}",
+                at,
+                PageDue(alert_id=page.alert_id, page_id=page.page_id, reason=reason, due_at=at),
+                now,
+            )
+            self.pages.mark_scheduled(page, at)
+        except Exception:
+            logger.warning(
+                "no schedule for the page; the sweep will send it when due",
+                exc_info=True,
+                extra={"page_id": page.page_id, "due_at": at.isoformat()},
+            )
+
+    # ------------------------------------------------------------------ the sweep
+    def sweep(self, time_left: Callable[[], float] = lambda: float("inf")) -> RouteResult:
+        """The safety net under the schedules: every open alert's unfinished pages are moved along (sent
+        when due, pending or stuck `sending` past their lease; a schedule made for later ones), with the
+        same claims, so nothing is sent twice. Runs on its own schedule; stops early when `time_left()`
+        (seconds of the invocation) runs low, and the next sweep goes on."""
+        moment = self._moment()
+        result = RouteResult("swept", detail="")
+        failed = 0
+        for alert in self.alerts.list_open():
+            if time_left() < SWEEP_RESERVE.total_seconds():
+                result.detail = "stopped early: the invocation is nearly out of time"
+                break
+            try:
+                unfinished = self._unfinished(alert.alert_id)
+                if unfinished:
+                    advanced = self._advance(alert, unfinished, moment)
+                    result.pages_sent += advanced.pages_sent
+                    result.delivery_failures += advanced.delivery_failures
+            except Exception:  # one alert's trouble does not stop the sweep of the others
+                failed += 1
+                logger.exception(
+                    "sweep: could not move an alert's pages along", extra={"alert_id": alert.alert_id}
+                )
+        if failed:
+            result.detail = (result.detail + f"; {failed} alerts failed, next sweep tries again").lstrip("; ")
+        return result
 
     # ------------------------------------------------------------------ internals
     def _unfinished(self, alert_id: str) -> list[Page]:
