@@ -22,6 +22,7 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
         ("bus", "default", ("aws.cloudwatch",), ("CloudWatch Alarm State Change",)),
         ("bus", "default", ("aws.health",), ("AWS Health Event",)),
         ("bus", "Bus", ("incident-suite",), ("JourneyFailed", "JourneyRecovered", "PageDue")),
+        ("schedule", "rate(2 minutes)", None),  # the page sweep
     },
     "SlackAppFunction": {("url", "NONE")},
     "IncidentThreadFunction": {
