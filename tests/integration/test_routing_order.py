@@ -103,6 +103,17 @@ def test_an_ok_delivered_before_its_alarm_means_the_late_alarm_opens_nothing(rou
     # Re-paging, 13 DMs in 65 minutes, is what the late ALARM used to start: nothing is scheduled.
     router.run_until(NOW + timedelta(minutes=65))
     assert pages_for(router, name) == 0
+    # An ALARM after that recovery is a new problem (the recovery closed no alert: no flapping) and pages.
+    router.invoke(alarm(name, "ALARM", router.clock.now - timedelta(minutes=1), "alarm-new"))
+    assert pages_for(router, name) == 1
+
+    # Likewise once a recovery arrives for no alert days after the last alert resolved.
+    router.invoke(alarm(name, "OK", router.clock.now, "ok-again"))
+    router.clock.advance(days=8)  # Tuesday 7 April (Monday the 6th is Easter Monday): business hours
+    router.invoke(alarm(name, "OK", router.clock.now - timedelta(minutes=5), "ok-stray"))
+    result = router.invoke(alarm(name, "ALARM", router.clock.now, "alarm-after-stray-ok"))
+    assert result["results"][0]["action"] == "opened"
+    assert pages_for(router, name) == 2
 
 
 def test_an_ok_older_than_a_newer_alarm_repeat_resolves_nothing(router):

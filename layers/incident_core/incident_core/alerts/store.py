@@ -231,12 +231,13 @@ class AlertStore:
 
     def record_recovery(self, fingerprint: str, at: datetime, now: datetime) -> bool:
         """A recovery with no open alert (it came before its ALARM, or after a newer recovery): keep the
-        newest, so an ALARM older than it opens nothing. True if it is now the newest recorded."""
+        newest, so an ALARM older than it opens nothing. True if it is now the newest recorded. It is no
+        alert's recovery, so an ALARM soon after it is no flapping of the last alert (that one is let go)."""
         try:
             self.table.dynamodb.update_item(
                 TableName=self.table.name,
                 Key=serialize({"pk": fingerprint_pk(fingerprint), "sk": LOCK_SK}),
-                UpdateExpression="SET resolved_at = :at, expires_at = :expires",
+                UpdateExpression="SET resolved_at = :at, expires_at = :expires REMOVE last_alert_id",
                 ConditionExpression="attribute_not_exists(alert_id) "
                 "AND (attribute_not_exists(resolved_at) OR resolved_at < :at)",
                 ExpressionAttributeValues=serialize(
