@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import re
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -126,6 +128,33 @@ class RouterHarness:
         return self.slack.messages("D" + user.removeprefix("U")[:10])
 
 
+def posted(router: RouterHarness) -> Counter[str]:
+    """How many times each page's target was posted in Slack, by the block id naming it."""
+    found: Counter[str] = Counter()
+    for message in [*router.dms(ALASTAIR), *router.posts()]:
+        block_id = (message.get("blocks") or [{}])[0].get("block_id", "")
+        if block_id.startswith("page:"):
+            found[block_id] += 1
+    return found
+
+
+def pages_lost_and_doubled(router: RouterHarness, alert_id: str) -> tuple[int, int]:
+    """An alert's pages (Alastair's, in business hours) counted in Slack: lost = due (3 minutes ago or
+    more) but not sent, or a target never posted; doubled = a target posted more than once."""
+    from incident_core.alerts.store import AlertStore
+    from incident_core.paging.pages import PageStatus
+    from incident_core.paging.store import PageStore
+
+    counts = posted(router)
+    lost = doubled = 0
+    for page in PageStore(AlertStore.from_settings().table).for_alert(alert_id):
+        targets = [f"page:{page.page_id}:dm:alastair", f"page:{page.page_id}:channel"]
+        if page.due_at <= router.clock.now - timedelta(minutes=3):
+            lost += page.status != PageStatus.SENT or any(counts[t] == 0 for t in targets)
+        doubled += any(counts[t] > 1 for t in targets)
+    return lost, doubled
+
+
 def _at(schedule: dict[str, Any]) -> datetime:
     match = re.fullmatch(r"at\((.+)\)", schedule["ScheduleExpression"])
     assert match, schedule["ScheduleExpression"]
@@ -231,6 +260,17 @@ def urgent_inbox(routing_env: dict[str, str]) -> dict[str, Queue]:
         )
         inboxes[person] = queue
     return inboxes
+
+
+class Collect(logging.Handler):
+    """The log records of a logger (add it to the handler's service logger), to check what was logged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
 
 
 class ShortLivedContext(LambdaContext):

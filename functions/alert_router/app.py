@@ -1,10 +1,12 @@
 """Alert router: CloudWatch alarms (SNS, EventBridge), journey events, PageDue and AWS Health events in;
 one alert per problem recorded, the support-hours policy applied, pages sent or scheduled.
 
-Thin: parse each input with Powertools parser models, make it a Signal, route it through the domain
-(incident_core.alerts.router) once per notification id (Powertools idempotency). A malformed or unknown
-input is logged and counted (RejectedEvents) and the rest of the batch goes on; a transient failure is
-raised after the batch, so Lambda retries (twice) and then hands the event to the dead-letter queue.
+Thin: parse each input with Powertools parser models into a typed model (a Signal, PageDue or an AWS
+Health fact) before any work, route it through the domain (incident_core.alerts.router) once per
+notification id (Powertools idempotency). Whatever does not fit is rejected once: logged with a bounded
+excerpt of the offending field, counted (RejectedEvents), never raised, and the rest of the batch goes
+on (reading is pure, so a retry could only fail the same way). Only a failure while routing is raised
+after the batch, so Lambda retries (twice) and then hands the event to the dead-letter queue.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -22,15 +24,22 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from incident_core.alerts import intake
-from incident_core.alerts.intake import RejectedEvent
+from incident_core.alerts.intake import PageDueIn, RejectedEvent, clip, excerpt, problems
 from incident_core.events import DrillRequested, JourneyFailed, JourneyRecovered, PageDue
 from incident_core.settings import get_settings
+
+if TYPE_CHECKING:  # the Health module (and boto3's serializer) loads on the first Health event only
+    from incident_core.alerts.health import HealthFact
 
 logger = Logger()
 metrics = Metrics()
 
 ALARM_STATE_CHANGE = ("aws.cloudwatch", "CloudWatch Alarm State Change")
 HEALTH_EVENT = ("aws.health", "AWS Health Event")
+# The input of the page sweep's schedule (template.yaml, AlertRouterFunction's PageSweep event).
+SWEEP = {"sweep": "pages"}
+# What reading one input gives: a notification to route (its id, its typed payload), or a Health fact.
+type Built = tuple[str, dict[str, Any]] | "HealthFact"
 # Notifications are remembered this long: SNS and EventBridge redeliveries come well within it.
 IDEMPOTENCY_SECONDS = 24 * 3600
 
@@ -55,7 +64,7 @@ class Runtime:
             idempotent_function,
         )
 
-        from incident_core.alerts.wiring import build_router
+        from incident_core.alerts.wiring import build_router, page_path_config
 
         settings = get_settings()
         self.settings = settings
@@ -67,7 +76,9 @@ class Runtime:
         )
         self.route_once = idempotent_function(
             data_keyword_argument="notification",
-            persistence_store=DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name),
+            persistence_store=DynamoDBPersistenceLayer(
+                table_name=settings.idempotency_table_name, boto_config=page_path_config()
+            ),
             config=self.config,
         )(self._route)
 
@@ -100,8 +111,14 @@ def runtime() -> Runtime:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     current = runtime()
     current.config.register_lambda_context(context)
+    if event == SWEEP:
+        return _sweep(current, context)
     if isinstance(event, dict) and "Records" in event:
-        inputs = [(f"record {i}", _sns_input(record, current)) for i, record in enumerate(event["Records"])]
+        records = event["Records"]
+        if isinstance(records, list) and records:
+            inputs = [(f"record {i}", _sns_input(record, current)) for i, record in enumerate(records)]
+        else:
+            inputs = [("event", lambda: _reject(f"Records is not a list of records: {excerpt(records)}"))]
     elif isinstance(event, dict) and "detail-type" in event:
         inputs = [("event", lambda: _eventbridge_input(event, current))]
     else:
@@ -110,11 +127,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     results, transient = [], []
     for label, build in inputs:
         try:
-            results.append(_run(build, current))
+            built = _read(build)
         except RejectedEvent as rejected:
             logger.warning("rejected event", extra={"input": label, "reason": str(rejected)})
             metrics.add_metric(name="RejectedEvents", unit=MetricUnit.Count, value=1)
             results.append({"action": "rejected", "detail": str(rejected)})
+            continue
+        try:
+            results.append(_run(built, current))
         except Exception as error:  # transient: retried by Lambda, then the dead-letter queue
             logger.exception("input failed; the invocation will be retried", extra={"input": label})
             transient.append(error)
@@ -123,9 +143,34 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return {"results": results}
 
 
-def _run(build: Callable[[], tuple[str, dict[str, Any]] | None], current: Runtime) -> dict[str, Any]:
-    built = build()
-    if built is None:
+def _sweep(current: Runtime, context: LambdaContext) -> dict[str, Any]:
+    """Pages that are due with nothing else to send them (a lost schedule, an outage that outlasted the
+    retries) are sent: the safety net under the schedules (AlertRouter.sweep)."""
+    result = current.router.sweep(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
+    logger.info("page sweep", extra=result.as_dict())
+    if result.pages_sent:
+        metrics.add_metric(name="PagesSent", unit=MetricUnit.Count, value=result.pages_sent)
+        metrics.add_metric(name="PagesSentBySweep", unit=MetricUnit.Count, value=result.pages_sent)
+    return {"results": [result.as_dict()]}
+
+
+def _read(build: Callable[[], Built]) -> Built:
+    """The input as a typed model. Reading touches nothing outside, so whatever fails here fails the same
+    way on every retry: it is rejected, never raised."""
+    try:
+        return build()
+    except RejectedEvent:
+        raise
+    except Exception as error:
+        raise RejectedEvent(
+            f"unreadable input: {type(error).__name__}: {excerpt(str(error), 200)}"
+        ) from error
+
+
+def _run(built: Built, current: Runtime) -> dict[str, Any]:
+    if not isinstance(built, tuple):
+        result = current.router.record_health(built)
+        logger.info("AWS Health event recorded", extra=result.as_dict())
         return {"action": "recorded-health"}
     notification_id, notification = built
     with current.router.policy_prefetched():  # overlaps the idempotency check
@@ -150,7 +195,7 @@ def _sns_input(record: Any, current: Runtime) -> Callable[[], tuple[str, dict[st
     return build
 
 
-def _eventbridge_input(event: dict[str, Any], current: Runtime) -> tuple[str, dict[str, Any]] | None:
+def _eventbridge_input(event: dict[str, Any], current: Runtime) -> Built:
     try:
         parsed = EventBridgeModel.model_validate(event)
     except ValidationError as error:
@@ -169,11 +214,9 @@ def _eventbridge_input(event: dict[str, Any], current: Runtime) -> tuple[str, di
     elif kind == HEALTH_EVENT:
         from incident_core.alerts.health import health_fact
 
-        result = current.router.record_health(health_fact(parsed.id, parsed.time, parsed.detail))
-        logger.info("AWS Health event recorded", extra=result.as_dict())
-        return None
+        return health_fact(parsed.id, parsed.time, parsed.detail)
     elif parsed.source == settings.event_source and parsed.detail_type == PageDue.detail_type:
-        due = _detail(PageDue, parsed)
+        due = _detail(PageDueIn, parsed)
         return f"page-due:{parsed.id}", {"type": "page-due", "payload": due.model_dump(mode="json")}
     elif parsed.source == settings.event_source and parsed.detail_type == DrillRequested.detail_type:
         drill = _detail(DrillRequested, parsed)
@@ -183,17 +226,19 @@ def _eventbridge_input(event: dict[str, Any], current: Runtime) -> tuple[str, di
     elif parsed.source == settings.event_source and parsed.detail_type == JourneyRecovered.detail_type:
         signal = intake.from_journey_recovered(_detail(JourneyRecovered, parsed))
     else:
-        raise RejectedEvent(f"unknown event: source {parsed.source!r}, detail-type {parsed.detail_type!r}")
+        raise RejectedEvent(
+            f"unknown event: source {excerpt(parsed.source)}, detail-type {excerpt(parsed.detail_type)}"
+        )
     return signal.notification_id, {"type": "signal", "payload": signal.model_dump(mode="json")}
 
 
-def _detail[T: (PageDue, JourneyFailed, JourneyRecovered, DrillRequested)](
+def _detail[T: (PageDueIn, JourneyFailed, JourneyRecovered, DrillRequested)](
     model: type[T], parsed: EventBridgeModel
 ) -> T:
     try:
         return model.model_validate(parsed.detail)
     except ValidationError as error:
-        raise RejectedEvent(f"{model.detail_type} {parsed.id}: {_first_problem(error)}") from error
+        raise RejectedEvent(f"{model.detail_type} {clip(parsed.id, 100)}: {problems(error)}") from error
 
 
 def _reject(reason: str) -> None:
@@ -201,5 +246,4 @@ def _reject(reason: str) -> None:
 
 
 def _first_problem(error: ValidationError) -> str:
-    first = error.errors()[0]
-    return f"{'.'.join(str(p) for p in first['loc']) or '(top level)'}: {first['msg']}"
+    return problems(error, limit=1)

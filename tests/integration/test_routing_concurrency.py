@@ -4,6 +4,7 @@ recovery and a button press landing together both count."""
 
 import copy
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
@@ -93,7 +94,7 @@ def test_a_recovery_racing_an_acknowledgement_still_resolves_and_frees_the_alarm
         return original_transact(items)
 
     store._transact = acknowledged_in_between
-    router.clock.advance(minutes=2)
+    router.clock.advance(minutes=12)  # the OK is stamped 08:41: a source time is believed up to receipt
     result = router.invoke(event("alert_router_sns_alarm_ok.json"))
     store._transact = original_transact
 
@@ -103,6 +104,7 @@ def test_a_recovery_racing_an_acknowledgement_still_resolves_and_frees_the_alarm
     assert resolved.status == AlertStatus.RESOLVED and resolved.acknowledged_by == ALASTAIR
     assert AlertStore.from_settings().open_alert_id(alert.fingerprint) is None
 
+    router.clock.now = datetime(2026, 3, 30, 9, 45, 1, tzinfo=UTC)  # after the flap window
     again = event("alert_router_sns_alarm.json")
     again["Records"][0]["Sns"]["MessageId"] = "fires-again"
     record = again["Records"][0]["Sns"]

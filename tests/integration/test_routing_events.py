@@ -12,7 +12,7 @@ from incident_core.alerts.store import AlertStore
 from incident_core.settings import get_settings
 from tests import routing_support
 from tests.helpers import documented
-from tests.routing_support import EVENTS, event
+from tests.routing_support import EVENTS, Collect, event
 
 # Fixtures (pytest finds them by name in the module).
 router = routing_support.router
@@ -51,15 +51,6 @@ def metric_lines(output: str, name: str) -> list[dict]:
     return [
         r for r in records if any(m["Name"] == name for m in r["_aws"]["CloudWatchMetrics"][0]["Metrics"])
     ]
-
-
-class Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 def test_a_malformed_record_is_rejected_counted_and_the_rest_of_the_batch_goes_on(router, capsys):

@@ -97,9 +97,12 @@ def test_one_open_alert_per_fingerprint_and_resolution_releases_it(stores):
     assert alerts.resolve("al-1", NOW + timedelta(minutes=10), "resolved") is None
     assert alerts.open_alert_id("journey-1") is None
     assert [a.alert_id for a in alerts.list_since(NOW - timedelta(days=1))] == ["al-1"]
-    # A notification older than that resolution does not reopen; a newer one opens a new alert.
+    # A notification older than that resolution does not reopen; one within the flap window is flapping
+    # (the router re-opens al-1); a newer one opens a new alert.
     assert alerts.open(second, AlertEvent(at=NOW, what="raised"), [], "n-3") == OpenOutcome.STALE
-    later = second.model_copy(update={"started_at": NOW + timedelta(minutes=20)})
+    soon = second.model_copy(update={"started_at": NOW + timedelta(minutes=20)})
+    assert alerts.open(soon, AlertEvent(at=NOW, what="raised"), [], "n-4") == OpenOutcome.FLAPPING
+    later = second.model_copy(update={"started_at": NOW + timedelta(minutes=30)})
     assert alerts.open(later, AlertEvent(at=NOW, what="raised"), [], "n-4") == OpenOutcome.OPENED
 
 

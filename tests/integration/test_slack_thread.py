@@ -92,7 +92,9 @@ def record_aws_health_issue(started: datetime) -> None:
     event = documented("aws_eventbridge_health_event_account_elb_issue.json")
     event["detail"]["startTime"] = started.strftime("%a, %d %b %Y %H:%M:%S GMT")
     event["detail"].pop("endTime")
-    HealthFacts(Table(get_settings().table_name)).record(health_fact(event["id"], started, event["detail"]))
+    HealthFacts(Table(get_settings().table_name)).record(
+        health_fact(event["id"], started, event["detail"]), started
+    )
 
 
 def root_of(fake_slack, incident) -> dict:

@@ -27,6 +27,7 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
             ("incident-suite",),
             ("JourneyFailed", "JourneyRecovered", "PageDue", "DrillRequested"),
         ),
+        ("schedule", "rate(2 minutes)", None),  # the page sweep
     },
     "SlackAppFunction": {("url", "NONE")},
     "IncidentThreadFunction": {

@@ -1,4 +1,7 @@
-"""Slack Web API through slack_sdk, with retries for rate limits (429 + Retry-After) and 5xx."""
+"""Slack Web API through slack_sdk, with retries for rate limits (429 + Retry-After), connection errors
+and 5xx. With `resend_unknown=False` (the router's pages) a call that creates something is never sent
+again by the client when its outcome is unknown (connection error, 5xx): Slack may have posted it, so
+the caller looks in the channel's history first (paging/delivery.py)."""
 
 from __future__ import annotations
 
@@ -21,13 +24,21 @@ class SlackPoster(Protocol):
     def open_dm(self, user_id: str) -> str: ...
 
 
-def web_client(settings: Settings, token: str | None) -> Any:
-    return slack_web_client(settings.slack_api_url, token)
+# Calls that create something: sent twice, they create it twice.
+NOT_IDEMPOTENT = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage"})
 
 
-def slack_web_client(api_url: str, token: str | None) -> Any:
+def web_client(settings: Settings, token: str | None, **options: Any) -> Any:
+    return slack_web_client(settings.slack_api_url, token, **options)
+
+
+def slack_web_client(
+    api_url: str, token: str | None, resend_unknown: bool = True, timeout: float = 10
+) -> Any:
     """slack_sdk's WebClient for Slack's API URL, with the suite's retry handlers. Without a token it is
-    the template Bolt copies for each request (and gives the bot token to)."""
+    the template Bolt copies for each request (and gives the bot token to). `resend_unknown=False`: no
+    NOT_IDEMPOTENT call is re-sent after a connection error or a 5xx (a 429 is always safe to re-send:
+    Slack did nothing)."""
     from slack_sdk import WebClient
     from slack_sdk.http_retry.builtin_handlers import (
         ConnectionErrorRetryHandler,
@@ -35,16 +46,31 @@ def slack_web_client(api_url: str, token: str | None) -> Any:
         ServerErrorRetryHandler,
     )
 
+    connection, server = (
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        ServerErrorRetryHandler(max_retry_count=2),
+    )
+    if not resend_unknown:
+        _skip_not_idempotent(connection)
+        _skip_not_idempotent(server)
     return WebClient(
         token=token,
         base_url=api_url,
-        timeout=10,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        timeout=timeout,
+        retry_handlers=[connection, RateLimitErrorRetryHandler(max_retry_count=3), server],
     )
+
+
+def _skip_not_idempotent(handler: Any) -> None:
+    """Make a retry handler decline NOT_IDEMPOTENT calls (reads and updates are still retried)."""
+    judge = handler._can_retry
+
+    def can_retry(*, request: Any, **rest: Any) -> bool:
+        if request.url.rstrip("/").rsplit("/", 1)[-1] in NOT_IDEMPOTENT:
+            return False
+        return judge(request=request, **rest)
+
+    handler._can_retry = can_retry
 
 
 @dataclass(frozen=True)
@@ -63,10 +89,11 @@ class Slack:
         self.client = client
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Slack:
+    def from_settings(cls, settings: Settings, **options: Any) -> Slack:
+        """`options`: slack_web_client's `resend_unknown` and `timeout`."""
         from incident_core.adapters.secrets import get_secret_field
 
-        return cls(web_client(settings, get_secret_field(settings.slack_secret_id, "bot_token")))
+        return cls(web_client(settings, get_secret_field(settings.slack_secret_id, "bot_token"), **options))
 
     def post(
         self, channel: str, text: str, blocks: list[dict] | None = None, thread_ts: str | None = None

@@ -11,14 +11,18 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from incident_core.adapters.dynamo import Table, model_item
-from incident_core.alerts.intake import RejectedEvent
+from incident_core.alerts.intake import NAME_LIMIT, RejectedEvent, clean_text, excerpt, problems, utc
 from incident_core.alerts.keys import iso
 
 PARTITION = "AWSHEALTH"
 KEEP_AFTER_END = timedelta(days=30)
+# An event's end beyond this is not believed for its expiry (the fact is kept from when it was heard of).
+LONGEST_EVENT = timedelta(days=365)
+ARN_LIMIT = 1024  # the sort key holds it; DynamoDB allows 1024 bytes for a sort key
+DESCRIPTION_LIMIT = 4000
 
 
 class HealthFact(BaseModel):
@@ -39,47 +43,76 @@ class HealthFact(BaseModel):
         return f"{iso(self.start_time)}#{self.event_arn}"
 
 
+class _Description(BaseModel):
+    language: str = ""
+    latestDescription: str = ""
+
+
+class HealthDetail(BaseModel):
+    """`detail` of an `AWS Health Event` (its documented EventBridge schema), the fields the suite uses."""
+
+    model_config = ConfigDict(extra="allow")
+
+    eventArn: str = Field(min_length=1, max_length=ARN_LIMIT)
+    service: str
+    eventTypeCode: str
+    eventTypeCategory: str = ""
+    eventScopeCode: str = ""
+    statusCode: str = ""
+    eventRegion: str = ""
+    startTime: str
+    endTime: str | None = None
+    lastUpdatedTime: str | None = None
+    eventDescription: list[_Description] = Field(default_factory=list)
+
+
 def health_fact(event_id: str, event_time: datetime, detail: Any) -> HealthFact:
-    """The fact in an `AWS Health Event` (its documented EventBridge schema)."""
+    """The fact in an `AWS Health Event`; RejectedEvent naming the field when it does not fit."""
     if not isinstance(detail, dict):
-        raise RejectedEvent(f"AWS Health event {event_id}: detail is not an object")
+        raise RejectedEvent(f"AWS Health event {excerpt(event_id)}: detail is not an object")
+    if "eventArn" not in detail:
+        raise RejectedEvent(f"AWS Health event {excerpt(event_id)}: detail has no eventArn")
     try:
-        descriptions = detail.get("eventDescription") or []
-        english = next((d for d in descriptions if d.get("language") == "en_US"), None)
+        parsed = HealthDetail.model_validate(detail)
+        english = next((d for d in parsed.eventDescription if d.language == "en_US"), None)
+        description = english or (parsed.eventDescription[0] if parsed.eventDescription else _Description())
         return HealthFact(
-            event_arn=detail["eventArn"],
-            service=detail["service"],
-            event_type_code=detail["eventTypeCode"],
-            category=detail.get("eventTypeCategory", ""),
-            scope=detail.get("eventScopeCode", ""),
-            status=detail.get("statusCode", ""),
-            region=detail.get("eventRegion", ""),
-            start_time=_rfc1123(detail["startTime"]),
-            end_time=_rfc1123(detail["endTime"]) if detail.get("endTime") else None,
-            updated_at=_rfc1123(detail["lastUpdatedTime"]) if detail.get("lastUpdatedTime") else event_time,
-            description=(english or (descriptions[0] if descriptions else {})).get("latestDescription", ""),
+            event_arn=clean_text(parsed.eventArn, ARN_LIMIT),
+            service=clean_text(parsed.service, NAME_LIMIT),
+            event_type_code=clean_text(parsed.eventTypeCode, NAME_LIMIT),
+            category=clean_text(parsed.eventTypeCategory, NAME_LIMIT),
+            scope=clean_text(parsed.eventScopeCode, NAME_LIMIT),
+            status=clean_text(parsed.statusCode, NAME_LIMIT),
+            region=clean_text(parsed.eventRegion, NAME_LIMIT),
+            start_time=_rfc1123("startTime", parsed.startTime),
+            end_time=_rfc1123("endTime", parsed.endTime) if parsed.endTime else None,
+            updated_at=_rfc1123("lastUpdatedTime", parsed.lastUpdatedTime)
+            if parsed.lastUpdatedTime
+            else utc(event_time),
+            description=clean_text(description.latestDescription, DESCRIPTION_LIMIT),
         )
-    except KeyError as error:
-        raise RejectedEvent(f"AWS Health event {event_id}: detail has no {error.args[0]}") from error
-    except (ValueError, TypeError, ValidationError) as error:
-        raise RejectedEvent(f"AWS Health event {event_id}: {error}") from error
+    except ValidationError as error:
+        raise RejectedEvent(f"AWS Health event {excerpt(event_id)}: {problems(error)}") from error
 
 
-def _rfc1123(text: str) -> datetime:
-    """AWS Health writes times like "Fri, 10 Jun 2022 05:01:10 GMT"."""
+def _rfc1123(field: str, text: str) -> datetime:
+    """AWS Health writes times like "Fri, 10 Jun 2022 05:01:10 GMT"; one without a zone is UTC."""
     try:
-        return parsedate_to_datetime(text)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"unreadable time {text!r}") from error
+        return utc(parsedate_to_datetime(text))
+    except (TypeError, ValueError, IndexError) as error:
+        raise RejectedEvent(f"AWS Health event: {field} is not a time: {excerpt(text)}") from error
 
 
 class HealthFacts:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def record(self, fact: HealthFact) -> bool:
-        """Store the fact; False if a newer update of the same event is already stored."""
-        expires_at = int(((fact.end_time or fact.start_time) + KEEP_AFTER_END).timestamp())
+    def record(self, fact: HealthFact, now: datetime) -> bool:
+        """Store the fact; False if a newer update of the same event is already stored. It expires
+        KEEP_AFTER_END after the event ends, counted from the time of receipt at the earliest and
+        within LONGEST_EVENT of it (AWS's times are not trusted to set a TTL in 2002 or 9999)."""
+        end = min(max(fact.end_time or fact.start_time, now), now + LONGEST_EVENT)
+        expires_at = int((end + KEEP_AFTER_END).timestamp())
         client = self.table.dynamodb
         try:
             client.put_item(

@@ -16,21 +16,69 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from incident_core.events import JourneyFailed, JourneyRecovered
+from incident_core.events import JourneyFailed, JourneyRecovered, PageDue
 from incident_core.models.alerts import AlertSource
 
 _REGION_CODE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Bounds on what a Signal carries into the alert item (DynamoDB refuses items over 400 KB): generous for
+# what CloudWatch and the journeys really send, and far below the limit together.
+TITLE_LIMIT = 300
+REASON_LIMIT = 2000
+NAME_LIMIT = 255
+DETAIL_TEXT_LIMIT = 1000
+DETAIL_ITEMS_LIMIT = 20
+ID_LIMIT = 200
+# A rejection names the offending field with a bounded excerpt of its value, never the whole event.
+EXCERPT_LIMIT = 80
+REJECTION_LIMIT = 600
 
 
 class RejectedEvent(ValueError):
-    """An event the router cannot use; the message says what is wrong with it."""
+    """An event the router cannot use; the message says what is wrong with it (bounded in length)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(clip(reason, REJECTION_LIMIT))
+
+
+def excerpt(value: Any, limit: int = EXCERPT_LIMIT) -> str:
+    """A value quoted in a rejection or a log line: its repr (escapes lone surrogates), clipped."""
+    return clip(repr(value), limit)
+
+
+def clean_text(text: str, limit: int) -> str:
+    """Text fit to store and send: lone surrogates (from JSON's \\udXXX escapes) replaced, length bounded."""
+    return clip(_SURROGATE.sub("\ufffd", text), limit)
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bounded(value: Any, depth: int = 0) -> Any:
+    """`details` bounded: strings clipped and cleaned, at most DETAIL_ITEMS_LIMIT items, three levels."""
+    if isinstance(value, str):
+        return clean_text(value, DETAIL_TEXT_LIMIT)
+    if depth >= 3 and isinstance(value, dict | list):
+        return excerpt(value, DETAIL_TEXT_LIMIT)
+    if isinstance(value, dict):
+        items = list(value.items())[:DETAIL_ITEMS_LIMIT]
+        return {clean_text(str(k), NAME_LIMIT): _bounded(v, depth + 1) for k, v in items}
+    if isinstance(value, list):
+        return [_bounded(v, depth + 1) for v in value[:DETAIL_ITEMS_LIMIT]]
+    return value
+
+
+def utc(at: datetime) -> datetime:
+    """AWS and the suite write UTC; a time without a zone is read as UTC (the router bounds it anyway)."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
 class SignalKind(StrEnum):
@@ -56,6 +104,29 @@ class Signal(BaseModel):
     links: dict[str, str] = Field(default_factory=dict)
     details: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _fit_to_store(self) -> Signal:
+        """Whatever the source sent, a Signal is safe to store, log and post: bounded, valid UTF-8, UTC."""
+        if len(self.notification_id) > ID_LIMIT:  # still unique per notification, and a sane key
+            digest = hashlib.sha256(self.notification_id.encode("utf-8", "surrogatepass")).hexdigest()
+            self.notification_id = f"{clean_text(self.notification_id, 100)}#{digest[:32]}"
+        self.notification_id = clean_text(self.notification_id, ID_LIMIT + 40)
+        self.title = clean_text(self.title, TITLE_LIMIT)
+        self.marking = clean_text(self.marking, REASON_LIMIT)
+        self.state_reason = clean_text(self.state_reason, REASON_LIMIT)
+        self.alarm_name = clean_text(self.alarm_name, NAME_LIMIT) if self.alarm_name is not None else None
+        self.journey = clean_text(self.journey, NAME_LIMIT) if self.journey is not None else None
+        self.links = {
+            clean_text(name, NAME_LIMIT): url
+            for name, url in list(self.links.items())[:DETAIL_ITEMS_LIMIT]
+            if len(url) <= DETAIL_TEXT_LIMIT and not _SURROGATE.search(url)
+        }
+        self.details = _bounded(self.details)
+        if self.occurred_at.tzinfo is None:
+            self.details["time_note"] = "the source's time had no zone: read as UTC"
+            self.occurred_at = utc(self.occurred_at)
+        return self
+
 
 # ---------------------------------------------------------------------- CloudWatch alarms over SNS
 class CloudWatchAlarmMessage(BaseModel):
@@ -72,7 +143,32 @@ class CloudWatchAlarmMessage(BaseModel):
     Region: str | None = None
     AlarmArn: str | None = None
     OldStateValue: str | None = None
-    Trigger: dict[str, Any] | None = None
+    Trigger: AlarmTrigger | None = None
+
+
+class TriggerDimension(BaseModel):
+    name: str
+    value: str
+
+
+class TriggerMetric(BaseModel):
+    """One query of a metric math alarm's Trigger.Metrics."""
+
+    model_config = ConfigDict(extra="allow")
+
+    Id: str | None = None
+    Expression: str | None = None
+
+
+class AlarmTrigger(BaseModel):
+    """The documented Trigger of an SNS alarm notification: one metric, or metric math queries."""
+
+    model_config = ConfigDict(extra="allow")
+
+    MetricName: str | None = None
+    Namespace: str | None = None
+    Dimensions: list[TriggerDimension] | None = None
+    Metrics: list[TriggerMetric] | None = None
 
 
 def from_sns_alarm(
@@ -88,7 +184,7 @@ def from_sns_alarm(
     try:
         alarm = CloudWatchAlarmMessage.model_validate(data)
     except ValidationError as error:
-        raise RejectedEvent(f"SNS message {message_id}: {_problems(error)}") from error
+        raise RejectedEvent(f"SNS message {message_id}: {problems(error)}") from error
     incident = bool(incident_topic_arn) and topic_arn == incident_topic_arn
     marking = (
         "sent to the incident alarm topic" if incident else f"sent to {topic_arn}, not the incident topic"
@@ -114,11 +210,11 @@ def from_sns_alarm(
     )
 
 
-def _sns_trigger_summary(trigger: dict[str, Any]) -> str:
-    if "MetricName" in trigger:
-        dimensions = ", ".join(f"{d.get('name')}={d.get('value')}" for d in trigger.get("Dimensions") or [])
-        return f"{trigger.get('Namespace')} {trigger['MetricName']} ({dimensions})".replace(" ()", "")
-    expressions = [m.get("Expression") for m in trigger.get("Metrics") or [] if m.get("Expression")]
+def _sns_trigger_summary(trigger: AlarmTrigger) -> str:
+    if trigger.MetricName is not None:
+        dimensions = ", ".join(f"{d.name}={d.value}" for d in trigger.Dimensions or [])
+        return f"{trigger.Namespace} {trigger.MetricName} ({dimensions})".replace(" ()", "")
+    expressions = [m.Expression for m in trigger.Metrics or [] if m.Expression]
     return f"metric math: {', '.join(expressions)}" if expressions else ""
 
 
@@ -130,6 +226,38 @@ class AlarmState(BaseModel):
     timestamp: datetime
 
 
+class MetricRef(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    namespace: str | None = None
+    name: str | None = None
+    dimensions: dict[str, str] = Field(default_factory=dict)
+
+
+class MetricStat(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    metric: MetricRef = Field(default_factory=MetricRef)
+
+
+class MetricQuery(BaseModel):
+    """One entry of `configuration.metrics`: a metric, or a metric math expression."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str | None = None
+    expression: str | None = None
+    metricStat: MetricStat | None = None
+
+
+class AlarmConfiguration(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    description: str | None = None
+    alarmRule: str | None = None  # composite alarms
+    metrics: list[MetricQuery] = Field(default_factory=list)
+
+
 class AlarmStateChange(BaseModel):
     """`detail` of a `CloudWatch Alarm State Change` event (single metric, metric math or composite)."""
 
@@ -138,7 +266,7 @@ class AlarmStateChange(BaseModel):
     alarmName: str = Field(min_length=1)
     state: AlarmState
     previousState: AlarmState | None = None
-    configuration: dict[str, Any] = Field(default_factory=dict)
+    configuration: AlarmConfiguration = Field(default_factory=AlarmConfiguration)
 
 
 def from_eventbridge_alarm(
@@ -147,7 +275,7 @@ def from_eventbridge_alarm(
     try:
         change = AlarmStateChange.model_validate(detail)
     except ValidationError as error:
-        raise RejectedEvent(f"CloudWatch Alarm State Change {event_id}: {_problems(error)}") from error
+        raise RejectedEvent(f"CloudWatch Alarm State Change {event_id}: {problems(error)}") from error
     incident = bool(prefix) and change.alarmName.startswith(prefix)
     marking = (
         f"its name starts with the incident prefix '{prefix}'"
@@ -160,16 +288,16 @@ def from_eventbridge_alarm(
         "identity": identity,
         "old_state": change.previousState.value if change.previousState else None,
     }
-    if configuration.get("alarmRule"):
-        details["alarm_rule"] = configuration["alarmRule"]
+    if configuration.alarmRule:
+        details["alarm_rule"] = configuration.alarmRule
         details["triggering_alarms"] = _triggering_alarms(change.state.reasonData)
-    elif configuration.get("metrics"):
-        details["metric"] = _eventbridge_metrics_summary(configuration["metrics"])
+    elif configuration.metrics:
+        details["metric"] = _eventbridge_metrics_summary(configuration.metrics)
     return _alarm_signal(
         notification_id=f"eventbridge:{event_id}",
         state=change.state.value,
         name=change.alarmName,
-        description=configuration.get("description"),
+        description=configuration.description,
         reason=change.state.reason,
         occurred_at=change.state.timestamp,
         identity=identity,
@@ -178,28 +306,38 @@ def from_eventbridge_alarm(
         incident=incident,
         marking=marking,
         details=details,
-        composite_rule=configuration.get("alarmRule"),
+        composite_rule=configuration.alarmRule,
     )
 
 
-def _eventbridge_metrics_summary(metrics: list[dict[str, Any]]) -> str:
-    expressions = [m["expression"] for m in metrics if m.get("expression")]
+def _eventbridge_metrics_summary(metrics: list[MetricQuery]) -> str:
+    expressions = [m.expression for m in metrics if m.expression]
     if expressions:
         return f"metric math: {', '.join(expressions)}"
     parts = []
     for metric in metrics:
-        stat = (metric.get("metricStat") or {}).get("metric") or {}
-        dimensions = ", ".join(f"{k}={v}" for k, v in (stat.get("dimensions") or {}).items())
-        parts.append(f"{stat.get('namespace')} {stat.get('name')} ({dimensions})".replace(" ()", ""))
+        stat = metric.metricStat.metric if metric.metricStat else MetricRef()
+        dimensions = ", ".join(f"{k}={v}" for k, v in stat.dimensions.items())
+        parts.append(f"{stat.namespace} {stat.name} ({dimensions})".replace(" ()", ""))
     return "; ".join(parts)
 
 
+class _TriggeringAlarm(BaseModel):
+    arn: str
+
+
+class _CompositeReasonData(BaseModel):
+    triggeringAlarms: list[_TriggeringAlarm] = Field(default_factory=list)
+
+
 def _triggering_alarms(reason_data: str | None) -> list[str]:
+    """The alarms a composite alarm names as its trigger; [] when reasonData says nothing usable (it is
+    informative only, never a reason to drop the alarm)."""
     try:
-        data = json.loads(reason_data or "{}")
-    except json.JSONDecodeError:
+        data = _CompositeReasonData.model_validate_json(reason_data or "{}")
+    except ValidationError:
         return []
-    return [t["arn"].rsplit(":alarm:", 1)[-1] for t in data.get("triggeringAlarms", []) if "arn" in t]
+    return [t.arn.rsplit(":alarm:", 1)[-1] for t in data.triggeringAlarms]
 
 
 # ---------------------------------------------------------------------- both alarm paths
@@ -222,12 +360,10 @@ def _alarm_signal(
     kinds = {"ALARM": SignalKind.RAISE, "OK": SignalKind.RESOLVE, "INSUFFICIENT_DATA": SignalKind.NOTE}
     if state not in kinds:
         raise RejectedEvent(
-            f"alarm {name}: unknown state {state!r} (expected ALARM, OK or INSUFFICIENT_DATA)"
+            f"alarm {excerpt(name)}: unknown state {excerpt(state)} (expected ALARM, OK or INSUFFICIENT_DATA)"
         )
     what = description or (f"composite rule {composite_rule}" if composite_rule else "")
     title = f"Alarm {name}: {what}" if what else f"Alarm {name} is in ALARM"
-    if occurred_at.tzinfo is None:
-        raise RejectedEvent(f"alarm {name}: state change time {occurred_at} has no time zone")
     return Signal(
         notification_id=notification_id,
         kind=kinds[state],
@@ -302,7 +438,31 @@ def _fingerprint(kind: str, identity: str) -> str:
     return f"{kind}-{hashlib.sha256(identity.encode()).hexdigest()[:20]}"
 
 
-def _problems(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in error.errors()
-    )
+def problems(error: ValidationError, limit: int = 3) -> str:
+    """What is wrong, field by field (the first few), each field named and its value excerpted."""
+    found = [
+        f"{clip('.'.join(str(p) for p in e['loc']), 120) or '(top level)'}: {clip(e['msg'], 200)}"
+        + (f" (got {excerpt(e['input'])})" if "input" in e and not isinstance(e["input"], dict) else "")
+        for e in error.errors()[:limit]
+    ]
+    more = error.error_count() - limit
+    return "; ".join(found) + (f"; and {more} more" if more > 0 else "")
+
+
+# ---------------------------------------------------------------------- PageDue (the router's own schedules)
+class PageDueIn(PageDue):
+    """PageDue as the router reads it back: ids it made itself (sane DynamoDB keys), a time with a zone."""
+
+    alert_id: str = Field(pattern=r"^al-[0-9a-f]{1,40}$")
+    page_id: str = Field(max_length=60)
+
+    @field_validator("due_at")
+    @classmethod
+    def _zone(cls, value: datetime) -> datetime:
+        return utc(value)
+
+    @model_validator(mode="after")
+    def _page_of_its_alert(self) -> PageDueIn:
+        if not re.fullmatch(rf"{re.escape(self.alert_id)}-p\d{{1,6}}", self.page_id):
+            raise ValueError(f"page_id {excerpt(self.page_id)} is not a page of alert {self.alert_id}")
+        return self

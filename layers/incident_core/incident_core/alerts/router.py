@@ -29,7 +29,8 @@ from incident_core.adapters.bus import EventBus
 from incident_core.adapters.scheduler import Scheduler
 from incident_core.alerts.health import HealthFact, HealthFacts
 from incident_core.alerts.intake import Signal, SignalKind
-from incident_core.alerts.store import AlertStore, OpenOutcome, alert_expires_at
+from incident_core.alerts.keys import iso
+from incident_core.alerts.store import FLAP_WINDOW, AlertStore, OlderThanAlarm, OpenOutcome, alert_expires_at
 from incident_core.clock import utc_now
 from incident_core.events import AlertRaised, AlertResolved, PageDue
 from incident_core.ids import new_id
@@ -51,6 +52,13 @@ MAX_RETRY_DELAY = timedelta(minutes=10)
 # reported this long after anything was last heard of the open alert is a new problem whose previous
 # recovery was lost: the old alert is closed (as of when it was last heard of) and the new one pages.
 UNHEARD_FOR = timedelta(hours=24)
+# The sweep stops starting new alerts with this much of its invocation left (one alert's pages take a
+# few Slack and AWS calls, each bounded: alerts/wiring.py).
+SWEEP_RESERVE = timedelta(seconds=12)
+# A source's time is believed within these bounds around the time of receipt; outside them (a clock in
+# the year 2999, an ALARM stamped 2001) it is clamped to the time of receipt and the alert says so.
+CLOCK_SKEW = timedelta(minutes=5)
+OLDEST_BELIEVED = timedelta(days=7)  # longer than any AWS redelivery or a dead-letter redrive soon after
 
 
 class PolicyWindows(Protocol):
@@ -122,6 +130,7 @@ class AlertRouter:
     # ------------------------------------------------------------------ inputs
     def handle_signal(self, signal: Signal) -> RouteResult:
         moment = self._moment()
+        signal = bounded_time(signal, moment.now)
         if signal.kind == SignalKind.RAISE:
             return self._raise(signal, moment)
         if signal.kind == SignalKind.RESOLVE:
@@ -138,14 +147,16 @@ class AlertRouter:
         return result
 
     def record_health(self, fact: HealthFact) -> RouteResult:
-        stored = self.health.record(fact)
+        stored = self.health.record(fact, self.clock())
         detail = f"{fact.service} {fact.event_type_code} ({fact.status})" + (
             "" if stored else ", older update"
         )
         return RouteResult("health", detail=detail)
 
     # ------------------------------------------------------------------ raise, repeat, resolve, note
-    def _raise(self, signal: Signal, moment: _Moment, close_unheard: bool = True) -> RouteResult:
+    def _raise(
+        self, signal: Signal, moment: _Moment, close_unheard: bool = True, retry: bool = True
+    ) -> RouteResult:
         # No look-up first: the transaction's lock says whether the alert exists (a repeat) or not.
         alert = Alert(
             alert_id=new_id("al", moment.now),
@@ -180,24 +191,59 @@ class AlertRouter:
         outcome = self.alerts.open(alert, raised, pages, signal.notification_id)
         if outcome == OpenOutcome.EXISTS:  # already open: a concurrent delivery, or a repeat
             winner = self.alerts.open_alert_id(signal.fingerprint)
-            if winner is None:
-                return RouteResult("ignored", detail="the alert was resolved while this arrived")
-            if close_unheard:
-                unheard = self.alerts.get(winner)
-                if unheard is not None and unheard_of(unheard, signal):
-                    self._close_unrecovered(unheard, signal, moment)
-                    result = self._raise(signal, moment, close_unheard=False)
-                    result.detail = f"closed {winner}: unheard of since {unheard.last_seen.isoformat()}"
-                    return result
-            return self._repeat(winner, signal, moment)
+            if winner is None:  # resolved meanwhile: judged again against that recovery
+                return self._raise(signal, moment, close_unheard) if retry else _resolved_meanwhile()
+            existing = self.alerts.get(winner)
+            if existing is None:  # the lock outlived its alert (expired): repair it, then open anew
+                logger.warning("released a lock whose alert is gone", extra={"alert_id": winner})
+                self.alerts.release_dangling(signal.fingerprint, winner, moment.now)
+                return (
+                    self._raise(signal, moment, close_unheard, retry=False)
+                    if retry
+                    else _resolved_meanwhile()
+                )
+            if close_unheard and unheard_of(existing, signal):
+                self._close_unrecovered(existing, signal, moment)
+                result = self._raise(signal, moment, close_unheard=False)
+                result.detail = f"closed {winner}: unheard of since {existing.last_seen.isoformat()}"
+                return result
+            return self._repeat(winner, signal, moment, retry)
         if outcome == OpenOutcome.STALE:
-            return RouteResult("ignored", detail="older than the last resolution of this alarm")
+            return RouteResult("ignored", detail="older than the last recovery of this alarm")
+        if outcome == OpenOutcome.FLAPPING:
+            return self._reopen(signal, moment, close_unheard, retry)
         result = self._advance(alert, pages, moment, claimed={p.page_id for p in pages if p.claim_token})
         self._announce(alert)
         result.action = "opened"
         return result
 
-    def _repeat(self, alert_id: str, signal: Signal, moment: _Moment) -> RouteResult:
+    def _reopen(self, signal: Signal, moment: _Moment, close_unheard: bool, retry: bool) -> RouteResult:
+        """Back in ALARM within FLAP_WINDOW of its last recovery: that alert re-opens, noted in its history
+        and its thread; its page was sent already, so nothing pages again."""
+        resolved_at = self.alerts.lock(signal.fingerprint).get("resolved_at", "")
+        line = AlertEvent(
+            at=moment.now,
+            what=f"re-opened: back in ALARM within {_minutes(FLAP_WINDOW)} of its recovery at "
+            f"{resolved_at} (flapping); not paged again",
+        )
+        reopened = self.alerts.reopen(signal.fingerprint, signal.occurred_at, line)
+        if reopened is None:  # changed meanwhile: judged again
+            return self._raise(signal, moment, close_unheard, retry=False) if retry else _resolved_meanwhile()
+        if reopened.slack_ts:
+            try:
+                title = mrkdwn_escape(reopened.title)
+                text = f":repeat: Back in ALARM (flapping): re-opened, not paged again. {title}"
+                self.pager.post_resolution(reopened.slack_ts, text)
+            except Exception:  # the re-opening is recorded; the thread reply is a courtesy
+                logger.exception(
+                    "could not reply the re-opening in Slack", extra={"alert_id": reopened.alert_id}
+                )
+        return RouteResult("reopened", reopened.alert_id, detail="flapping: re-opened, not paged again")
+
+    def _repeat(self, alert_id: str, signal: Signal, moment: _Moment, retry: bool = True) -> RouteResult:
+        if not self.alerts.record_alarm(signal.fingerprint, alert_id, signal.occurred_at):
+            # Resolved between our open attempt and now: this ALARM is judged against that recovery.
+            return self._raise(signal, moment, retry=False) if retry else _resolved_meanwhile()
         alert = self.alerts.record_repeat(alert_id, moment.now, signal.notification_id)
         if signal.incident_alarm and not alert.incident_alarm:
             alert = self._promote(alert, signal, moment)
@@ -228,14 +274,25 @@ class AlertRouter:
 
     def _resolve(self, signal: Signal, moment: _Moment) -> RouteResult:
         alert_id = self.alerts.open_alert_id(signal.fingerprint)
-        if alert_id is None:
-            return RouteResult("ignored", detail="resolves nothing: no open alert for it")
-        alert = self.alerts.get(alert_id)
-        if alert is None or signal.occurred_at < alert.started_at:
+        alert = self.alerts.get(alert_id) if alert_id else None
+        if alert_id and alert is None:  # the lock outlived its alert (expired): repair it
+            self.alerts.release_dangling(signal.fingerprint, alert_id, moment.now)
+            alert_id = None
+        if alert_id is None or alert is None:
+            # Perhaps it came before its ALARM: remembered, so that older ALARM opens nothing.
+            newest = self.alerts.record_recovery(signal.fingerprint, signal.occurred_at, moment.now)
+            detail = (
+                "no open alert for it; recorded" if newest else "no open alert; a newer recovery is recorded"
+            )
+            return RouteResult("ignored", detail=f"resolves nothing: {detail}")
+        if signal.occurred_at < alert.started_at:
             return RouteResult("ignored", alert_id, detail="older than the open alert: a late delivery")
-        resolved = self.alerts.resolve(
-            alert_id, signal.occurred_at, f"resolved: {mrkdwn_escape(signal.state_reason)}"
-        )
+        try:
+            resolved = self.alerts.resolve(
+                alert_id, signal.occurred_at, f"resolved: {mrkdwn_escape(signal.state_reason)}", moment.now
+            )
+        except OlderThanAlarm:
+            return RouteResult("ignored", alert_id, detail="older than the newest ALARM: resolves nothing")
         if resolved is None:
             return RouteResult("ignored", alert_id, detail="already resolved")
         if resolved.slack_ts:
@@ -255,7 +312,7 @@ class AlertRouter:
             what=f"closed without a recovery: nothing heard of it for {_hours(silent)} until it failed again "
             f"at {_local(signal.occurred_at, moment.policy)}; that is a new alert",
         )
-        closed = self.alerts.close_unrecovered(alert.alert_id, alert.last_seen, line)
+        closed = self.alerts.close_unrecovered(alert.alert_id, alert.last_seen, line, moment.now)
         if closed is None:  # a concurrent delivery closed it first
             return
         logger.warning(
@@ -328,12 +385,9 @@ class AlertRouter:
                 else decision.page
             )
             channels = [c.value for c in decision.channels]
-        # A page left `sending` by an attempt that died: check Slack for what that attempt posted.
-        recover_since = (
-            page.claimed_until - CLAIM_LEASE
-            if page.status == PageStatus.SENDING and page.claimed_until
-            else None
-        )
+        # Tried before (a lost answer, a timeout, a 5xx, a crash: the outcome may be unknown): look in
+        # Slack for what earlier attempts posted before posting again.
+        recover_since = _first_attempt(page) if page.attempts else None
         claimed = self.pages.claim(page, moment.now, people, channels)
         if claimed is None:
             latest = self.pages.get(page.alert_id, page.page_id)
@@ -427,18 +481,55 @@ class AlertRouter:
         self._ensure_schedule(released, retry_at, now)
 
     def _ensure_schedule(self, page: Page, at: datetime, now: datetime) -> None:
+        """A wake-up at `at` for the page. Scheduler (or the write noting it) failing is not fatal: the
+        page is recorded, and the sweep finds it when it is due (escalation never hangs on one call)."""
         if page.scheduled_for == at:
             return
         reason = {PageKind.HELD: "held", PageKind.REPAGE: "repage"}.get(page.kind, "retry")
         if page.attempts and page.last_error:
             reason = "retry"
-        self.scheduler.schedule(
-            f"page-{page.page_id}-{at:%Y%m%dT%H%M%S}",
-            at,
-            PageDue(alert_id=page.alert_id, page_id=page.page_id, reason=reason, due_at=at),
-            now,
-        )
-        self.pages.mark_scheduled(page, at)
+        try:
+            self.scheduler.schedule(
+                f"page-{page.page_id}-{at:%Y%m%dT%H%M%S}",
+                at,
+                PageDue(alert_id=page.alert_id, page_id=page.page_id, reason=reason, due_at=at),
+                now,
+            )
+            self.pages.mark_scheduled(page, at)
+        except Exception:
+            logger.warning(
+                "no schedule for the page; the sweep will send it when due",
+                exc_info=True,
+                extra={"page_id": page.page_id, "due_at": at.isoformat()},
+            )
+
+    # ------------------------------------------------------------------ the sweep
+    def sweep(self, time_left: Callable[[], float] = lambda: float("inf")) -> RouteResult:
+        """The safety net under the schedules: every open alert's unfinished pages are moved along (sent
+        when due, pending or stuck `sending` past their lease; a schedule made for later ones), with the
+        same claims, so nothing is sent twice. Runs on its own schedule; stops early when `time_left()`
+        (seconds of the invocation) runs low, and the next sweep goes on."""
+        moment = self._moment()
+        result = RouteResult("swept", detail="")
+        failed = 0
+        for alert in self.alerts.list_open():
+            if time_left() < SWEEP_RESERVE.total_seconds():
+                result.detail = "stopped early: the invocation is nearly out of time"
+                break
+            try:
+                unfinished = self._unfinished(alert.alert_id)
+                if unfinished:
+                    advanced = self._advance(alert, unfinished, moment)
+                    result.pages_sent += advanced.pages_sent
+                    result.delivery_failures += advanced.delivery_failures
+            except Exception:  # one alert's trouble does not stop the sweep of the others
+                failed += 1
+                logger.exception(
+                    "sweep: could not move an alert's pages along", extra={"alert_id": alert.alert_id}
+                )
+        if failed:
+            result.detail = (result.detail + f"; {failed} alerts failed, next sweep tries again").lstrip("; ")
+        return result
 
     # ------------------------------------------------------------------ internals
     def _unfinished(self, alert_id: str) -> list[Page]:
@@ -503,6 +594,32 @@ def _pages_for(alert: Alert, decision: PageDecision, now: datetime, first_seq: i
     return []
 
 
+def bounded_time(signal: Signal, now: datetime) -> Signal:
+    """The signal with its source time believed only within CLOCK_SKEW ahead of and OLDEST_BELIEVED behind
+    the time of receipt; outside that, the time of receipt, and its details say so."""
+    at = signal.occurred_at
+    if at > now + CLOCK_SKEW:
+        why = "is in the future"
+    elif at < now - OLDEST_BELIEVED:
+        why = "is implausibly old"
+    else:
+        return signal
+    note = f"the source's time {iso(at)} {why}: the time of receipt is used"
+    return signal.model_copy(update={"occurred_at": now, "details": {**signal.details, "time_clamped": note}})
+
+
+def _first_attempt(page: Page) -> datetime:
+    """When the page was first tried (pages written before `first_claimed_at` existed: their lease or
+    due time, the earliest we know)."""
+    if page.first_claimed_at:
+        return page.first_claimed_at
+    return page.claimed_until - CLAIM_LEASE if page.claimed_until else page.due_at
+
+
+def _resolved_meanwhile() -> RouteResult:
+    return RouteResult("ignored", detail="the alert changed while this arrived; judged once already")
+
+
 def unheard_of(alert: Alert, signal: Signal) -> bool:
     """Is `signal` a failure reported UNHEARD_FOR or more after the open `alert` was last heard of? Then
     the alert's recovery was lost and this is a new problem. Source time against the last notification,
@@ -534,6 +651,10 @@ def _sent_line(page: Page, policy: Policy) -> str:
 def _local(at: datetime, policy: Policy) -> str:
     local = policy.calendar.local(at)
     return f"{local:%a %d %b %H:%M} {local.tzname()}"
+
+
+def _minutes(span: timedelta) -> str:
+    return f"{span.total_seconds() / 60:.0f} minutes"
 
 
 def _hours(span: timedelta) -> str:

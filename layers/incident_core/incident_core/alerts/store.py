@@ -31,19 +31,26 @@ from incident_core.paging.pages import Page
 from incident_core.paging.store import page_item
 from incident_core.settings import Settings, get_settings
 
-__all__ = ["AlertEvent", "AlertNotFound", "AlertStore", "OpenOutcome", "alert_expires_at"]
+__all__ = ["AlertEvent", "AlertNotFound", "AlertStore", "OlderThanAlarm", "OpenOutcome", "alert_expires_at"]
 
 # Alerts and their history are kept long enough for post-mortems and yearly reviews.
 KEEP_ALERTS = timedelta(days=400)
 KEEP_LAST_RESOLVED = timedelta(days=30)
+# An alarm back in ALARM this soon after its alert resolved re-opens that alert instead of paging again.
+FLAP_WINDOW = timedelta(minutes=15)
 _TRANSACTION_ATTEMPTS = 6
 # The fingerprint's lock item: `alert_id` while an alert is open, `resolved_at` of its last alert.
 LOCK_SK = "OPEN"
 
 
 def alert_expires_at(alert: Alert) -> int:
-    """When the alert's items (the alert, its history, its pages) expire: TTL `expires_at`, epoch seconds."""
-    return int((alert.started_at + KEEP_ALERTS).timestamp())
+    """When the alert's items (the alert, its history, its pages) and its fingerprint's lock expire: TTL
+    `expires_at`, epoch seconds, from when the suite first heard of it (never the source's own time)."""
+    return int((alert.first_seen + KEEP_ALERTS).timestamp())
+
+
+class OlderThanAlarm(RuntimeError):
+    """A recovery older than the newest ALARM seen for the fingerprint: it resolves nothing."""
 
 
 class AlertNotFound(LookupError):
@@ -56,6 +63,7 @@ class OpenOutcome(StrEnum):
     OPENED = "opened"  # this call created the alert
     EXISTS = "exists"  # an alert for the fingerprint is already open: a repeat
     STALE = "stale"  # the notification is older than the fingerprint's last resolution: ignore
+    FLAPPING = "flapping"  # its last alert resolved less than FLAP_WINDOW before: re-open that one
 
 
 class AlertStore:
@@ -83,8 +91,12 @@ class AlertStore:
         return sorted(events, key=lambda e: e.at)
 
     def open_alert_id(self, fingerprint: str) -> str | None:
-        item = self.table.get(fingerprint_pk(fingerprint), LOCK_SK)
-        return item.get("alert_id") if item else None
+        return self.lock(fingerprint).get("alert_id")
+
+    def lock(self, fingerprint: str) -> dict[str, Any]:
+        """The fingerprint's lock: `alert_id` (open alert), `alarm_at` (newest ALARM time seen while it is
+        open), `resolved_at` (newest recovery seen), `last_alert_id` (the alert it last resolved)."""
+        return self.table.get(fingerprint_pk(fingerprint), LOCK_SK) or {}
 
     def list_open(self) -> list[Alert]:
         return [Alert.model_validate(item) for item in self.table.query(OPEN_ALERTS, index="gsi1")]
@@ -170,12 +182,21 @@ class AlertStore:
                 "Update": {
                     "TableName": self.table.name,
                     "Key": serialize({"pk": fingerprint_pk(alert.fingerprint), "sk": LOCK_SK}),
-                    "UpdateExpression": "SET alert_id = :id, opened_at = :started REMOVE expires_at",
-                    # One open alert per fingerprint; and nothing older than its last resolution reopens.
+                    # The lock expires with its alert, never after it (a lock pointing at nothing).
+                    "UpdateExpression": "SET alert_id = :id, opened_at = :started, alarm_at = :started, "
+                    "expires_at = :expires",
+                    # One open alert per fingerprint; nothing older than its last recovery opens one; back
+                    # in ALARM within FLAP_WINDOW of that recovery re-opens the last alert (FLAPPING).
                     "ConditionExpression": "attribute_not_exists(alert_id) "
-                    "AND (attribute_not_exists(resolved_at) OR resolved_at < :started)",
+                    "AND (attribute_not_exists(resolved_at) OR resolved_at < :started) "
+                    "AND (attribute_not_exists(last_alert_id) OR resolved_at < :flap_from)",
                     "ExpressionAttributeValues": serialize(
-                        {":id": alert.alert_id, ":started": iso(alert.started_at)}
+                        {
+                            ":id": alert.alert_id,
+                            ":started": iso(alert.started_at),
+                            ":flap_from": iso(alert.started_at - FLAP_WINDOW),
+                            ":expires": expires_at,
+                        }
                     ),
                 }
             },
@@ -186,7 +207,104 @@ class AlertStore:
             return OpenOutcome.OPENED
         if reasons[1] != "ConditionalCheckFailed":
             raise RuntimeError(f"creating alert {alert.alert_id} was refused: {reasons}")
-        return OpenOutcome.EXISTS if self.open_alert_id(alert.fingerprint) else OpenOutcome.STALE
+        lock = self.lock(alert.fingerprint)
+        if lock.get("alert_id"):
+            return OpenOutcome.EXISTS
+        if lock.get("resolved_at", "") >= iso(alert.started_at):
+            return OpenOutcome.STALE
+        return OpenOutcome.FLAPPING
+
+    def record_alarm(self, fingerprint: str, alert_id: str, at: datetime) -> bool:
+        """Note a newer ALARM time on the open alert's lock (a recovery older than it resolves nothing).
+        False if the lock no longer belongs to `alert_id` (it was resolved meanwhile)."""
+        try:
+            self.table.dynamodb.update_item(
+                TableName=self.table.name,
+                Key=serialize({"pk": fingerprint_pk(fingerprint), "sk": LOCK_SK}),
+                UpdateExpression="SET alarm_at = :at",
+                ConditionExpression="alert_id = :id AND (attribute_not_exists(alarm_at) OR alarm_at < :at)",
+                ExpressionAttributeValues=serialize({":id": alert_id, ":at": iso(at)}),
+            )
+        except self.table.dynamodb.exceptions.ConditionalCheckFailedException:
+            return self.open_alert_id(fingerprint) == alert_id
+        return True
+
+    def record_recovery(self, fingerprint: str, at: datetime, now: datetime) -> bool:
+        """A recovery with no open alert (it came before its ALARM, or after a newer recovery): keep the
+        newest, so an ALARM older than it opens nothing. True if it is now the newest recorded. It is no
+        alert's recovery, so an ALARM soon after it is no flapping of the last alert (that one is let go)."""
+        try:
+            self.table.dynamodb.update_item(
+                TableName=self.table.name,
+                Key=serialize({"pk": fingerprint_pk(fingerprint), "sk": LOCK_SK}),
+                UpdateExpression="SET resolved_at = :at, expires_at = :expires REMOVE last_alert_id",
+                ConditionExpression="attribute_not_exists(alert_id) "
+                "AND (attribute_not_exists(resolved_at) OR resolved_at < :at)",
+                ExpressionAttributeValues=serialize(
+                    {":at": iso(at), ":expires": int((now + KEEP_LAST_RESOLVED).timestamp())}
+                ),
+            )
+        except self.table.dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release_dangling(self, fingerprint: str, alert_id: str, now: datetime) -> None:
+        """The lock names an alert that no longer exists (expired): release it, so the fingerprint can
+        open alerts again. Conditional on it still naming that alert."""
+        with contextlib.suppress(self.table.dynamodb.exceptions.ConditionalCheckFailedException):
+            self.table.dynamodb.update_item(
+                TableName=self.table.name,
+                Key=serialize({"pk": fingerprint_pk(fingerprint), "sk": LOCK_SK}),
+                UpdateExpression="REMOVE alert_id, alarm_at SET expires_at = :expires",
+                ConditionExpression="alert_id = :id",
+                ExpressionAttributeValues=serialize(
+                    {":id": alert_id, ":expires": int((now + KEEP_LAST_RESOLVED).timestamp())}
+                ),
+            )
+
+    def reopen(self, fingerprint: str, alarm_at: datetime, line: AlertEvent) -> Alert | None:
+        """Back in ALARM within FLAP_WINDOW of its last recovery: the fingerprint's last alert is open again
+        (no new alert, no new page), with `line` in its history; in one transaction over the lock and the
+        alert as read. None if that is no longer possible (a concurrent change): the caller opens anew."""
+        for _ in range(_TRANSACTION_ATTEMPTS):
+            lock = self.lock(fingerprint)
+            last = lock.get("last_alert_id")
+            alert = self.get(last) if last and not lock.get("alert_id") else None
+            if alert is None or alert.resolved_at is None:
+                return None
+            status = (
+                AlertStatus.FALSE_ALARM
+                if alert.status == AlertStatus.FALSE_ALARM
+                else (AlertStatus.ACKNOWLEDGED if alert.acknowledged_at else AlertStatus.OPEN)
+            )
+            items = [
+                _update_alert(self.table.name, alert, {"status": status.value, "gsi1pk": OPEN_ALERTS}),
+                {
+                    "Update": {
+                        "TableName": self.table.name,
+                        "Key": serialize({"pk": fingerprint_pk(fingerprint), "sk": LOCK_SK}),
+                        "UpdateExpression": "SET alert_id = :id, alarm_at = :at, expires_at = :expires",
+                        "ConditionExpression": "attribute_not_exists(alert_id) AND resolved_at = :read",
+                        "ExpressionAttributeValues": serialize(
+                            {
+                                ":id": alert.alert_id,
+                                ":at": iso(alarm_at),
+                                ":read": lock["resolved_at"],
+                                ":expires": alert_expires_at(alert),
+                            }
+                        ),
+                    }
+                },
+                _put(
+                    self.table.name,
+                    _event_item(alert_pk(alert.alert_id), line, alert_expires_at(alert)),
+                    condition=None,
+                ),
+            ]
+            items[0]["Update"]["UpdateExpression"] += " REMOVE resolved_at"
+            if self._transact(items) is None:
+                return alert.model_copy(update={"status": status, "resolved_at": None})
+        return None
 
     def record_repeat(self, alert_id: str, seen_at: datetime, notification_id: str) -> Alert:
         """Count another notification of an open alert; the same notification is counted once."""
@@ -217,15 +335,17 @@ class AlertStore:
                 continue
         return self._require(alert_id)  # already counted (or the alert vanished: _require says so)
 
-    def resolve(self, alert_id: str, at: datetime, what: str) -> Alert | None:
+    def resolve(self, alert_id: str, at: datetime, what: str, now: datetime | None = None) -> Alert | None:
         """Close the alert (its recovery came at `at`) and release its fingerprint. None if it was already
-        resolved."""
-        return self._close(alert_id, at, AlertEvent(at=at, what=what))
+        resolved; OlderThanAlarm if the fingerprint saw an ALARM newer than `at`."""
+        return self._close(alert_id, at, AlertEvent(at=at, what=what), now or at, after_alarm=True)
 
-    def close_unrecovered(self, alert_id: str, last_heard: datetime, line: AlertEvent) -> Alert | None:
+    def close_unrecovered(
+        self, alert_id: str, last_heard: datetime, line: AlertEvent, now: datetime | None = None
+    ) -> Alert | None:
         """Close an alert whose recovery never arrived (see AlertRouter's staleness rule): resolved as of
         the last time it was heard of, with `line` saying so. None if it was already resolved."""
-        return self._close(alert_id, last_heard, line)
+        return self._close(alert_id, last_heard, line, now or last_heard, after_alarm=False)
 
     def promote(self, promoted: Alert, line: AlertEvent, pages: Iterable[Page]) -> bool:
         """A recorded-only alert turns out to be an incident alarm (its incident-topic notification came
@@ -313,7 +433,9 @@ class AlertStore:
                 return self._require(alert_id)
         raise RuntimeError(f"alert {alert_id} kept changing while updating it; try again")
 
-    def _close(self, alert_id: str, resolved_at: datetime, line: AlertEvent) -> Alert | None:
+    def _close(
+        self, alert_id: str, resolved_at: datetime, line: AlertEvent, now: datetime, after_alarm: bool
+    ) -> Alert | None:
         """Resolve the alert and release its fingerprint's lock, with its history line, in one transaction
         over the alert as read. An acknowledgement or false-alarm mark landing in between makes the
         transaction fail: read again and retry (a few times, then give up loudly: Lambda retries), so a
@@ -322,6 +444,12 @@ class AlertStore:
             alert = self._require(alert_id)
             if alert.resolved_at is not None:
                 return None
+            condition, values = "alert_id = :id", {":id": alert_id}
+            if after_alarm:
+                alarm_at = self.lock(alert.fingerprint).get("alarm_at")
+                if alarm_at and alarm_at >= iso(resolved_at):
+                    raise OlderThanAlarm(f"recovery at {iso(resolved_at)} is older than ALARM at {alarm_at}")
+                condition += " AND (attribute_not_exists(alarm_at) OR alarm_at < :at)"
             status = alert.status if alert.status == AlertStatus.FALSE_ALARM else AlertStatus.RESOLVED
             items = [
                 _update_alert(
@@ -333,13 +461,14 @@ class AlertStore:
                     "Update": {
                         "TableName": self.table.name,
                         "Key": serialize({"pk": fingerprint_pk(alert.fingerprint), "sk": LOCK_SK}),
-                        "UpdateExpression": "REMOVE alert_id SET resolved_at = :at, expires_at = :expires",
-                        "ConditionExpression": "alert_id = :id",
+                        "UpdateExpression": "REMOVE alert_id, alarm_at "
+                        "SET resolved_at = :at, expires_at = :expires, last_alert_id = :id",
+                        "ConditionExpression": condition,
                         "ExpressionAttributeValues": serialize(
                             {
-                                ":id": alert_id,
+                                **values,
                                 ":at": iso(resolved_at),
-                                ":expires": int((resolved_at + KEEP_LAST_RESOLVED).timestamp()),
+                                ":expires": int((now + KEEP_LAST_RESOLVED).timestamp()),
                             }
                         ),
                     }

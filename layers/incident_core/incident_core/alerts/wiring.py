@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from incident_core.adapters.bus import EventBridgeBus
 from incident_core.adapters.dynamo import Table
@@ -19,6 +20,42 @@ from incident_core.policy.model import Policy, load_policy
 from incident_core.policy.store import PolicyStore
 from incident_core.settings import Settings
 
+# Slack's answer to one call on the page path, bounded well inside the function's 30 s timeout (a page
+# makes a few calls; an unanswered one is an unknown outcome the next attempt checks in Slack).
+PAGE_SLACK_TIMEOUT = 5
+PAGE_PATH_CONNECT_TIMEOUT = 2  # seconds, per AWS call attempt
+PAGE_PATH_READ_TIMEOUT = 3
+PAGE_PATH_ATTEMPTS = 2  # the first try and one retry
+
+
+def page_path_config() -> Any:
+    """botocore settings for every AWS call the router makes (the page path): short timeouts and few
+    retries, so an invocation with DynamoDB or Scheduler unreachable gives up within about 10 s, well
+    inside the function's 30 s timeout, and the page is left for the next attempt or the sweep."""
+    from botocore.config import Config
+
+    return Config(
+        connect_timeout=PAGE_PATH_CONNECT_TIMEOUT,
+        read_timeout=PAGE_PATH_READ_TIMEOUT,
+        retries={"max_attempts": PAGE_PATH_ATTEMPTS, "mode": "standard"},
+    )
+
+
+class PagePathClient:
+    """A boto3 client with page_path_config(), made on first use (an invocation pays only for the clients
+    it needs, as with adapters.aws.client)."""
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client(self._service, config=page_path_config())
+        return getattr(self._client, name)
+
 
 @cache
 def cached_policy(path: str) -> Policy:
@@ -27,18 +64,19 @@ def cached_policy(path: str) -> Policy:
 
 
 def build_router(settings: Settings, clock: Callable[[], datetime] = utc_now) -> AlertRouter:
-    table = Table(settings.table_name)
+    table = Table(settings.table_name, PagePathClient("dynamodb"))
 
     def slack():  # created on the first page, not for alerts that only get recorded
         from incident_core.adapters.slack import Slack
 
-        return Slack.from_settings(settings)
+        # A post whose answer is lost is not re-posted by the client: the next attempt looks in Slack.
+        return Slack.from_settings(settings, resend_unknown=False, timeout=PAGE_SLACK_TIMEOUT)
 
     urgent = None
     if settings.urgent_topic_arn:
         from incident_core.adapters.urgent import SnsUrgentNotifier
 
-        urgent = SnsUrgentNotifier(settings.urgent_topic_arn)
+        urgent = SnsUrgentNotifier(settings.urgent_topic_arn, PagePathClient("sns"))
     return AlertRouter(
         alerts=AlertStore(table),
         pages=PageStore(table),
@@ -51,8 +89,9 @@ def build_router(settings: Settings, clock: Callable[[], datetime] = utc_now) ->
             bus_arn=settings.bus_arn,
             source=settings.event_source,
             dead_letter_arn=settings.scheduler_dlq_arn,
+            scheduler_client=PagePathClient("scheduler"),
         ),
-        bus=EventBridgeBus(settings.bus_name, settings.event_source),
+        bus=EventBridgeBus(settings.bus_name, settings.event_source, PagePathClient("events")),
         health=HealthFacts(table),
         clock=clock,
     )

@@ -1,7 +1,8 @@
 """Journey results and states in the suite's single DynamoDB table.
 
 Keys (docs/architecture-journeys.md):
-- JOURNEY#<name> / RUN#<iso>#<run_id>: one run's steps, timings and outcome; expires (TTL expires_at).
+- JOURNEY#<name> / RUN#<iso>#<run_id>: one run's steps, timings and outcome; expires (TTL expires_at):
+  passing runs after RESULT_TTL_DAYS, failures and state changes after KEEP_FOR_POSTMORTEM.
 - JOURNEY#<name> / STATE: passing or failing since when, and an announcement waiting for the bus.
   gsi1: JOURNEYS / <name> lists every journey's state.
 
@@ -30,6 +31,8 @@ RUN_PREFIX = "RUN#"
 LISTING_PK = "JOURNEYS"
 MAX_RACES = 3
 MAX_BATCH_TRIES = 5
+# As long as alerts (alerts/store.py KEEP_ALERTS) and the incidents that refer to them.
+KEEP_FOR_POSTMORTEM = timedelta(days=400)
 
 
 def journey_pk(name: str) -> str:
@@ -160,8 +163,12 @@ class JourneyStore:
                 ExpressionAttributeValues=serialize({":version": version}),
             )
 
-    def _run_item(self, result: JourneyResult) -> dict[str, Any]:
+    def _run_item(self, result: JourneyResult, changes_state: bool = False) -> dict[str, Any]:
         failed = result.failed_step
+        # What a post-mortem reads (the failures, the run that changed the state: first failure, time to
+        # detect, recovery) is kept as long as the alerts and incidents that refer to it; the many
+        # passing runs only for the usual window.
+        keep = KEEP_FOR_POSTMORTEM if changes_state or not result.ok else self.ttl
         return serialize(
             {
                 "pk": journey_pk(result.journey),
@@ -177,7 +184,7 @@ class JourneyStore:
                 "runner_fault": result.runner_fault is not None,
                 # The whole result (both attempts, every step) as JSON: one attribute, read back whole.
                 "result": result.model_dump_json(),
-                "expires_at": int((result.ran_at + self.ttl).timestamp()),
+                "expires_at": int((result.ran_at + keep).timestamp()),
             }
         )
 
@@ -205,7 +212,8 @@ class JourneyStore:
             }
         self.table.dynamodb.transact_write_items(
             TransactItems=[
-                {"Put": {"TableName": self.table.name, "Item": self._run_item(result)}},
+                # A change of a known state (a failure, a recovery) is what a post-mortem reads.
+                {"Put": {"TableName": self.table.name, "Item": self._run_item(result, current is not None)}},
                 {"Put": {"TableName": self.table.name, "Item": state_item, **condition}},
             ]
         )

@@ -45,6 +45,9 @@ class Page(BaseModel):
     attempts: int = 0
     claim_token: str | None = None
     claimed_until: datetime | None = None
+    # When it was first claimed: any later attempt looks in Slack from then on (an earlier attempt's
+    # outcome may be unknown: a lost answer, a timeout, a crash).
+    first_claimed_at: datetime | None = None
     delivered: dict[str, str] = Field(default_factory=dict)  # target -> Slack ts or SNS message id
     scheduled_for: datetime | None = None  # the due time a wake-up schedule exists for
     last_error: str | None = None
@@ -66,6 +69,7 @@ def claimed_now(page: Page, now: datetime) -> Page:
             "status": PageStatus.SENDING,
             "claim_token": secrets.token_hex(8),
             "claimed_until": now + CLAIM_LEASE,
+            "first_claimed_at": page.first_claimed_at or now,
             "attempts": page.attempts + 1,
         }
     )

@@ -52,6 +52,7 @@ class PageStore:
             "claim_token = :token",
             "claimed_until = :until",
             "attempts = attempts + :one",
+            "first_claimed_at = if_not_exists(first_claimed_at, :now)",
         ]
         values: dict[str, Any] = {
             ":sending": PageStatus.SENDING.value,
@@ -210,6 +211,8 @@ def page_item(page: Page, expires_at: int) -> dict[str, Any]:
     times = {"due_at": iso(page.due_at)}
     if page.claimed_until:
         times["claimed_until"] = iso(page.claimed_until)
+    if page.first_claimed_at:
+        times["first_claimed_at"] = iso(page.first_claimed_at)
     return model_item(
         page, pk=alert_pk(page.alert_id), sk=PAGE_PREFIX + page.page_id, expires_at=expires_at, **times
     )
