@@ -36,6 +36,8 @@ INCIDENT_METRIC_HOURS = 10.0  # assumed: hours a month in which alerts or incide
 PLATFORM_LOG_BYTES = 500.0  # assumed: Lambda's platform.start and platform.report JSON records per run
 KMS_REQUESTS_PER_MONTH = 20_000.0  # assumed: data keys for the table, log group and secrets (~every 5 min)
 RUNNER_COLD_STARTS_PER_MONTH = 720.0  # assumed: the runner's execution environment renewed about hourly
+SNAPSTART_RESTORES_PER_MONTH = 300.0  # assumed: new execution environments of each SnapStart function
+SNAPSTART_FUNCTIONS = ("slack_app", "alert_router")  # the template's SnapStart parameter covers these
 
 
 def _step(title: str) -> float:
@@ -128,30 +130,76 @@ def measure(build_dir: Path, runs: int) -> dict[str, Any]:
             dashboards=len(counts["dashboards"]),
         ),
     )
+    results["cost"]["snapstart_option"] = snapstart_option(results["cold_start"])
     results["assumptions"] = {
         "site_latency_ms": SITE_LATENCY_MS,
         "incident_metric_hours_per_month": INCIDENT_METRIC_HOURS,
         "platform_log_bytes_per_run": PLATFORM_LOG_BYTES,
         "kms_requests_per_month": KMS_REQUESTS_PER_MONTH,
         "runner_cold_starts_per_month": RUNNER_COLD_STARTS_PER_MONTH,
+        "snapstart_restores_per_month": SNAPSTART_RESTORES_PER_MONTH,
     }
     _done(started)
     return results
 
 
-def measure_cold_starts(runs: int) -> dict[str, Any]:
+def snapstart_option(cold: dict[str, Any]) -> dict[str, Any]:
+    """The template's SnapStart option priced beside the cold-start figures it would change."""
+    from dataclasses import asdict
+
+    from bench import cost
+
+    measured = {name: cold["functions"][name] for name in SNAPSTART_FUNCTIONS}
+    memory = {name: f["memory_mb"] for name, f in measured.items() if "memory_mb" in f}
+    lines = cost.snapstart_cost(memory, SNAPSTART_RESTORES_PER_MONTH)
+    return {
+        "default": "Off",
+        "measured_here": False,
+        "why_not_measured": (
+            "a snapshot is taken and restored by Lambda's Firecracker microVMs: nothing on this machine "
+            "does either, so its effect on these cold starts is not measured here"
+        ),
+        "would_change": {
+            name: {k: f[k] for k in ("import_median_s", "first_median_s", "cold_overhead_median_s") if k in f}
+            for name, f in measured.items()
+        },
+        "lines": [asdict(line) for line in lines],
+        "monthly_usd": round(sum(line.monthly_usd for line in lines), 2),
+        "prices_recorded_on": "2026-12-05",
+    }
+
+
+def measure_cold_starts(runs: int, against: str | None) -> dict[str, Any]:
+    import subprocess
+    import tempfile
+
     from bench import cold_starts
     from bench.world import LocalWorld
 
     world = LocalWorld().start()
     try:
-        started = _step(f"cold starts: every function and the baseline, {runs} fresh processes each")
-        cold = cold_starts.measure(world, runs=runs)
-        cold.pop("emf_records")
-        _done(started)
+        with tempfile.TemporaryDirectory() as older:
+            if against:  # the functions and layer of that commit, beside the working tree's
+                archive = subprocess.run(
+                    ["git", "archive", against, "functions", "layers"],
+                    cwd=ROOT,
+                    capture_output=True,
+                    check=True,
+                ).stdout
+                subprocess.run(["tar", "-x", "-C", older], input=archive, check=True)
+            started = _step(f"cold starts: every function and the baseline, {runs} fresh processes each")
+            cold = cold_starts.measure(world, runs=runs, against=Path(older) if against else None)
+            cold.pop("emf_records")
+            _done(started)
     finally:
         world.stop()
-    return {"when": datetime.now(UTC).isoformat(timespec="seconds"), "cold_start": cold}
+    if against:
+        cold["against"] = against
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cold_start": cold,
+        "snapstart_option": snapstart_option(cold),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,18 +218,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--output", type=Path, help=f"default {RESULTS} ({COLD_RESULTS.name} for cold_starts alone)"
     )
+    parser.add_argument(
+        "--against",
+        metavar="GIT_REF",
+        help="cold_starts only: also measure that commit's functions and layer, each beside today's",
+    )
     args = parser.parse_args(argv)
     if args.runs < 10:
         parser.error("--runs: the cold-start figures need at least 10 fresh processes per function")
-    from bench.report import cold_start_section, render
+    from bench.report import cold_start_section, render, snapstart_section
 
     # The router's resolutions publish no metric; Powertools warns about that each time.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     began = time.monotonic()
     if args.part == "cold_starts":
         output = args.output or COLD_RESULTS
-        results = measure_cold_starts(args.runs)
-        shown = cold_start_section(results["cold_start"])
+        results = measure_cold_starts(args.runs, args.against)
+        shown = (
+            cold_start_section(results["cold_start"])
+            + "\n\n"
+            + snapstart_section(results["snapstart_option"])
+        )
     else:
         output = args.output or RESULTS
         results = measure(args.build_dir, args.runs)

@@ -38,6 +38,7 @@ EVENTS = ROOT / "events"
 GOAL_RATIO = 1.3  # cold overhead (b - c) over the baseline's
 SLACK_ACK_GOAL_RATIO = 1.2  # the Slack app's cold acknowledgement (b) over the baseline's (b)
 SLACK_BUTTON = "slack_app:button_click"  # the Slack app's second acknowledgement, reported with slack_app
+BEFORE = "@before"  # suffix of an older version of a function measured beside it (--against)
 # Tue 9 Jun 2026 10:00 London (BST): business hours, so the router pages at once.
 BUSINESS_HOURS = datetime(2026, 6, 9, 9, 0, tzinfo=UTC)
 RESULT_MARK = "BENCH-RESULT "
@@ -473,40 +474,75 @@ def _figures(taken: dict[str, list[float]]) -> dict[str, Any]:
     }
 
 
-def measure(world: LocalWorld, runs: int = 10) -> dict[str, Any]:
+def before_variants(scenarios: list[Scenario], old_root: Path) -> list[Scenario]:
+    """Each scenario again, for the functions and layer of an older tree (`git archive` of a commit):
+    its handler file, and its layer package first on the path."""
+    return [
+        replace(
+            scenario,
+            name=scenario.name + BEFORE,
+            handler_path=old_root / scenario.handler_path.relative_to(ROOT),
+            extra_env={**scenario.extra_env, "PYTHONPATH": str(old_root / "layers" / "incident_core")},
+        )
+        for scenario in scenarios
+    ]
+
+
+def measure(world: LocalWorld, runs: int = 10, against: Path | None = None) -> dict[str, Any]:
     """For each function and the baseline, over `runs` fresh processes after one discarded warm-up round:
     (a) the import, (b) import + first invocation, (c) a warm invocation in the same process, and the cold
     overhead (b) - (c), each a median (the overhead's is the median of each process's own difference).
-    A function that fails is reported as failed (with why) and the others go on; the baseline failing
-    stops the benchmark (nothing to compare with)."""
+
+    The baseline runs right before each function, and the ratios are the medians of each function's
+    figure over the baseline's just before it: other work on a shared machine comes and goes in
+    seconds, and a ratio of two medians taken minutes apart follows it. A function that fails is
+    reported as failed (with why) and the others go on; the baseline failing stops the benchmark.
+
+    With `against` (an older tree), each function's older version runs right after it, against the same
+    baseline process, and is reported as `<name>@before`."""
     all_scenarios = scenarios(world)
-    samples: dict[str, dict[str, list[float]]] = {
-        s.name: {"import": [], "first": [], "warm": [], "overhead": []} for s in all_scenarios
-    }
+    baseline_scenario, measured = all_scenarios[0], all_scenarios[1:]
+    if against is not None:
+        older = before_variants(measured, against)
+        measured = [variant for pair in zip(measured, older, strict=True) for variant in pair]
+        all_scenarios = [baseline_scenario, *measured]
+    keys = ("import", "first", "warm", "overhead", "overhead_ratio", "first_ratio")
+    samples: dict[str, dict[str, list[float]]] = {s.name: {k: [] for k in keys} for s in all_scenarios}
     emf: dict[str, list[dict[str, Any]]] = {s.name: [] for s in all_scenarios}
     failed: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as folder:
+
+        def once(scenario: Scenario, round_number: int, memo: dict[str, Any]) -> ChildRun:
+            run = _measure_once(scenario, round_number, memo, _environment(world, scenario), Path(folder))
+            emf[scenario.name].extend(run.emf)
+            if round_number > 0:  # round 0 is the warm-up
+                taken = samples[scenario.name]
+                taken["import"].append(run.import_s)
+                taken["first"].append(run.total_s)
+                taken["warm"].append(run.invocations_s[1])
+                taken["overhead"].append(run.total_s - run.invocations_s[1])
+            return run
+
         for round_number in range(runs + 1):
             memo: dict[str, Any] = {}
-            for scenario in (s for s in all_scenarios if s.name not in failed):
-                env = _environment(world, scenario)
+            base: ChildRun | None = None
+            for scenario in (s for s in measured if s.name not in failed):
+                if base is None or not scenario.name.endswith(BEFORE):  # an older version shares its pair's
+                    base = once(baseline_scenario, round_number, memo)
                 try:
-                    run = _measure_once(scenario, round_number, memo, env, Path(folder))
+                    run = once(scenario, round_number, memo)
                 except Exception as error:
-                    if scenario.name == "baseline":
-                        raise
                     failed[scenario.name] = f"{type(error).__name__}: {error}"
                     continue
-                emf[scenario.name].extend(run.emf)
-                if round_number > 0:  # round 0 is the warm-up
-                    taken = samples[scenario.name]
-                    taken["import"].append(run.import_s)
-                    taken["first"].append(run.total_s)
-                    taken["warm"].append(run.invocations_s[1])
-                    taken["overhead"].append(run.total_s - run.invocations_s[1])
+                if round_number > 0:
+                    warm, base_warm = run.invocations_s[1], base.invocations_s[1]
+                    samples[scenario.name]["overhead_ratio"].append(
+                        (run.total_s - warm) / (base.total_s - base_warm)
+                    )
+                    samples[scenario.name]["first_ratio"].append(run.total_s / base.total_s)
     baseline = _figures(samples["baseline"])
     functions: dict[str, Any] = {}
-    for scenario in all_scenarios[1:]:
+    for scenario in measured:
         if scenario.name in failed:
             functions[scenario.name] = {
                 "event": scenario.event_file,
@@ -515,19 +551,21 @@ def measure(world: LocalWorld, runs: int = 10) -> dict[str, Any]:
                 "failed": failed[scenario.name][-3000:],
             }
             continue
-        figures = _figures(samples[scenario.name])
-        ratio = figures["cold_overhead_median_s"] / baseline["cold_overhead_median_s"]
+        taken = samples[scenario.name]
+        ratio = statistics.median(taken["overhead_ratio"])
         functions[scenario.name] = {
             "event": scenario.event_file,
             "memory_mb": scenario.memory_mb,
-            **figures,
-            "import_ratio": round(figures["import_median_s"] / baseline["import_median_s"], 3),
+            **_figures(taken),
             "cold_overhead_ratio": round(ratio, 3),
+            "first_ratio": round(statistics.median(taken["first_ratio"]), 3),
             "goal_ratio": scenario.goal_ratio,
             "meets_goal": ratio <= (scenario.goal_ratio or 0),
-            "first_samples_s": [round(s, 4) for s in samples[scenario.name]["first"]],
+            "first_samples_s": [round(s, 4) for s in taken["first"]],
+            "cold_overhead_ratio_samples": [round(r, 3) for r in taken["overhead_ratio"]],
         }
-    _fold_slack_acknowledgements(functions, baseline)
+    for suffix in ("", BEFORE) if against is not None else ("",):
+        _fold_slack_acknowledgements(functions, suffix)
     return {
         "runs": runs,
         "how": __doc__.strip(),
@@ -535,24 +573,25 @@ def measure(world: LocalWorld, runs: int = 10) -> dict[str, Any]:
         "functions": functions,
         "goal_judged_on": (
             f"cold overhead (b) - (c) <= {GOAL_RATIO}x the baseline's; the Slack app's cold acknowledgement"
-            f" (b) <= {SLACK_ACK_GOAL_RATIO}x the baseline's (b)"
+            f" (b) <= {SLACK_ACK_GOAL_RATIO}x the baseline's (b); each the median of the ratios to the"
+            " baseline measured just before"
         ),
         "emf_records": emf,
     }
 
 
-def _fold_slack_acknowledgements(functions: dict[str, Any], baseline: dict[str, Any]) -> None:
+def _fold_slack_acknowledgements(functions: dict[str, Any], suffix: str) -> None:
     """The Slack app's two acknowledgements (slash command, button click) under slack_app, judged on the
     slower: `cold_ack_ratio` is its (b) over the baseline's (b)."""
-    slash, button = functions["slack_app"], functions.pop(SLACK_BUTTON)
+    slash, button = functions["slack_app" + suffix], functions.pop(SLACK_BUTTON + suffix)
     if "failed" in slash or "failed" in button:
         slash.update(failed=slash.get("failed") or f"button click: {button['failed']}", meets_goal=False)
         return
     acks = {"slash_command": slash["first_median_s"], "button_click": button["first_median_s"]}
-    ack_ratio = max(acks.values()) / baseline["first_median_s"]
+    ack_ratio = max(slash["first_ratio"], button["first_ratio"])
     slash.update(
         cold_ack_median_s=acks,
-        cold_ack_ratio=round(ack_ratio, 3),
+        cold_ack_ratio=ack_ratio,
         ack_goal_ratio=SLACK_ACK_GOAL_RATIO,
         button_click=button,
         meets_goal=slash["meets_goal"] and button["meets_goal"] and ack_ratio <= SLACK_ACK_GOAL_RATIO,

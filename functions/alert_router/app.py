@@ -16,13 +16,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser.models.event_bridge import EventBridgeModel
-from aws_lambda_powertools.utilities.parser.models.sns import SnsNotificationModel, SnsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from incident_core.alerts import intake
 from incident_core.alerts.intake import RejectedEvent
+from incident_core.envelopes import EventBridgeModel, SnsNotificationModel, SnsRecordModel
 from incident_core.events import JourneyFailed, JourneyRecovered, PageDue
 from incident_core.settings import get_settings
 
@@ -49,12 +48,9 @@ class Runtime:
     """What one container keeps between invocations: the router and its idempotent entry point."""
 
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
-        from aws_lambda_powertools.utilities.idempotency import (
-            DynamoDBPersistenceLayer,
-            IdempotencyConfig,
-            idempotent_function,
-        )
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
+        from incident_core.adapters.aws import idempotency_store
         from incident_core.alerts.wiring import build_router
 
         settings = get_settings()
@@ -67,7 +63,7 @@ class Runtime:
         )
         self.route_once = idempotent_function(
             data_keyword_argument="notification",
-            persistence_store=DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name),
+            persistence_store=idempotency_store(settings.idempotency_table_name),
             config=self.config,
         )(self._route)
 
