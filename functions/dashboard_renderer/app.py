@@ -8,17 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models.cloudformation_custom_resource import (
-    CloudFormationCustomResourceCreateModel,
-    CloudFormationCustomResourceDeleteModel,
-    CloudFormationCustomResourceUpdateModel,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from incident_core.adapters.cfn_response import Responder, UrllibResponder, response_body
 from incident_core.adapters.dashboards import CloudWatchDashboards, Dashboards
 from incident_core.dashboard.resource import NOT_CREATED, delete_dashboard, put_dashboard
+from incident_core.envelopes import (
+    CloudFormationCustomResourceCreateModel,
+    CloudFormationCustomResourceDeleteModel,
+    CloudFormationCustomResourceUpdateModel,
+)
 
 logger = Logger()
 MODELS = {
@@ -37,7 +36,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         raise ValueError(
             f"not a CloudFormation custom resource request: RequestType={event.get('RequestType')!r}"
         )
-    request = parse(event=event, model=model)
+    request = model.model_validate(event)
     physical_id = getattr(request, "physical_resource_id", NOT_CREATED)
     try:
         if request.request_type == "Delete":

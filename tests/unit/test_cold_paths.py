@@ -21,7 +21,13 @@ from hypothesis import strategies as st
 from incident_core.policy.calendar import country_holidays
 
 ROOT = Path(__file__).resolve().parents[2]
-EVENTBRIDGE_FUNCTIONS = ("journey_runner", "alert_router", "incident_thread", "postmortem_compiler")
+PARSED_FUNCTIONS = (
+    "journey_runner",
+    "alert_router",
+    "incident_thread",
+    "postmortem_compiler",
+    "dashboard_renderer",
+)
 
 
 def fresh_process(code: str, cwd: Path = ROOT) -> dict:
@@ -44,7 +50,7 @@ def fresh_process(code: str, cwd: Path = ROOT) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("function", EVENTBRIDGE_FUNCTIONS)
+@pytest.mark.parametrize("function", PARSED_FUNCTIONS)
 def test_a_handler_module_loads_no_powertools_parser(function: str) -> None:
     loaded = fresh_process(
         "import json, sys; import app; parser = 'aws_lambda_powertools.utilities.parser';"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.parser.models import cloudformation_custom_resource as powertools_cfn
 from aws_lambda_powertools.utilities.parser.models.event_bridge import (
     EventBridgeModel as PowertoolsEventBridge,
 )
@@ -16,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
+from incident_core import envelopes
 from incident_core.envelopes import EventBridgeModel, SnsRecordModel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +26,9 @@ EVENTBRIDGE_SAMPLES = sorted(DOCUMENTED.glob("aws_eventbridge_*.json")) + sorted
     path for path in (ROOT / "events").glob("*.json") if "detail-type" in json.loads(path.read_text())
 )
 SNS_SAMPLES = sorted(DOCUMENTED.glob("aws_sns_*.json"))
+CFN_SAMPLES = sorted((ROOT / "events").glob("dashboard_renderer_*.json"))
+# Each custom resource request kind's model, by the same name here and in Powertools.
+CFN_MODELS = [f"CloudFormationCustomResource{kind}Model" for kind in ("Create", "Update", "Delete")]
 
 
 def outcome(model: type[BaseModel], value: Any) -> tuple[str, Any]:
@@ -128,3 +133,38 @@ def test_any_eventbridge_envelope_is_accepted_or_refused_as_powertools_does(even
 @given(sns_records)
 def test_any_sns_record_is_accepted_or_refused_as_powertools_does(record: dict[str, Any]) -> None:
     assert alike(outcome(SnsRecordModel, record), outcome(PowertoolsSnsRecord, record))
+
+
+@pytest.mark.parametrize("path", CFN_SAMPLES, ids=lambda path: path.name)
+@pytest.mark.parametrize("name", CFN_MODELS)
+def test_documented_custom_resource_requests_read_as_powertools_reads_them(path: Path, name: str) -> None:
+    request = json.loads(path.read_text())
+    ours, theirs = getattr(envelopes, name), getattr(powertools_cfn, name)
+    assert alike(outcome(ours, request), outcome(theirs, request))
+
+
+custom_resource_requests = st.fixed_dictionaries(
+    {
+        "RequestType": maybe(st.sampled_from(["Create", "Update", "Delete", "Other"])),
+        "ServiceToken": maybe(texts),
+        "ResponseURL": maybe(
+            st.sampled_from(["https://cloudformation-custom-resource-response.example/x", "x"])
+        ),
+        "StackId": maybe(texts),
+        "RequestId": maybe(texts),
+        "LogicalResourceId": maybe(texts),
+        "ResourceType": maybe(texts),
+        "PhysicalResourceId": maybe(texts),
+        "ResourceProperties": maybe(st.dictionaries(texts, json_values, max_size=3)),
+        "OldResourceProperties": maybe(st.dictionaries(texts, json_values, max_size=3)),
+    }
+).map(lambda request: {key: value for key, value in request.items() if value is not None})
+
+
+@settings(max_examples=300, deadline=None)
+@given(custom_resource_requests, st.sampled_from(CFN_MODELS))
+def test_any_custom_resource_request_is_accepted_or_refused_as_powertools_does(
+    request: dict[str, Any], name: str
+) -> None:
+    ours, theirs = getattr(envelopes, name), getattr(powertools_cfn, name)
+    assert alike(outcome(ours, request), outcome(theirs, request))

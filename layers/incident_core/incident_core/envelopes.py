@@ -1,9 +1,10 @@
-"""The AWS envelopes the functions read: an EventBridge event, an SNS record.
+"""The AWS envelopes the functions read: an EventBridge event, an SNS record, a CloudFormation custom
+resource request.
 
 The same fields, aliases and validators as Powertools' parser models (aws_lambda_powertools.utilities.
-parser.models.event_bridge / .sns), defined here because importing those loads the parser utility
-(its envelopes, TypeAdapter machinery and network types): about 0.1-0.2 s of every cold start, for two
-small models. tests/unit/test_envelopes.py holds them to Powertools' behaviour.
+parser.models: event_bridge, sns, cloudformation_custom_resource), defined here because importing those
+loads the parser utility (its envelopes, TypeAdapter machinery and network types): about 0.1-0.2 s of
+every cold start, for a few small models. tests/unit/test_envelopes.py holds them to Powertools' behaviour.
 """
 
 from __future__ import annotations
@@ -69,3 +70,29 @@ class SnsRecordModel(BaseModel):
     EventVersion: str
     EventSubscriptionArn: str
     Sns: SnsNotificationModel
+
+
+class CloudFormationCustomResourceBaseModel(BaseModel):
+    request_type: str = Field(alias="RequestType")
+    service_token: str = Field(alias="ServiceToken")
+    response_url: HttpUrl = Field(alias="ResponseURL")
+    stack_id: str = Field(alias="StackId")
+    request_id: str = Field(alias="RequestId")
+    logical_resource_id: str = Field(alias="LogicalResourceId")
+    resource_type: str = Field(alias="ResourceType")
+    resource_properties: dict[str, Any] | BaseModel | None = Field(None, alias="ResourceProperties")
+
+
+class CloudFormationCustomResourceCreateModel(CloudFormationCustomResourceBaseModel):
+    request_type: Literal["Create"] = Field(alias="RequestType")
+
+
+class CloudFormationCustomResourceDeleteModel(CloudFormationCustomResourceBaseModel):
+    request_type: Literal["Delete"] = Field(alias="RequestType")
+    physical_resource_id: str = Field(alias="PhysicalResourceId")
+
+
+class CloudFormationCustomResourceUpdateModel(CloudFormationCustomResourceBaseModel):
+    request_type: Literal["Update"] = Field(alias="RequestType")
+    physical_resource_id: str = Field(alias="PhysicalResourceId")
+    old_resource_properties: dict[str, Any] | BaseModel | None = Field(None, alias="OldResourceProperties")
