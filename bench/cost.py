@@ -84,7 +84,20 @@ PRICES: dict[str, tuple[float, str, str]] = {
     ),
     "kms_request": (0.03 / 1e4, "per request (20,000 a month free)", "aws.amazon.com/kms/pricing"),
     "synthetics_canary_run": (0.0012, "per canary run", "aws.amazon.com/cloudwatch/pricing"),
+    # Recorded 2026-12-05 from copies of the Lambda pricing page's SnapStart section (Python and .NET)
+    # quoted in stored third-party pages (that page renders its rates client-side); not read live.
+    "snapstart_cache_gb_second": (
+        0.0000015046,
+        "per GB-second a SnapStart version's snapshot is cached (at least 3 hours), GB = memory set",
+        "aws.amazon.com/lambda/pricing (SnapStart)",
+    ),
+    "snapstart_restore_gb": (
+        0.0001397998,
+        "per GB restored (each execution environment resumed from the snapshot), GB = memory set",
+        "aws.amazon.com/lambda/pricing (SnapStart)",
+    ),
 }
+SECONDS_PER_MONTH = MINUTES_PER_MONTH * 60
 SCHEDULER_FREE_INVOCATIONS = 14_000_000
 # The always-free tiers, per account and month, shared with whatever else the account runs (sources: the
 # pricing pages above). Shown beside the totals, never instead of them.
@@ -303,6 +316,30 @@ def synthetics_cost(journeys: int) -> list[LineItem]:
             "synthetics_canary_run",
         ),
     ]
+
+
+def snapstart_cost(functions: dict[str, int], restores_per_month: float) -> list[LineItem]:
+    """The SnapStart stack option for `functions` ({name: memory MB}): one live version's snapshot cached
+    all month, and a restore for each new execution environment. Off by default, so in no total."""
+    lines = []
+    for name, memory_mb in functions.items():
+        gb = memory_mb / 1024
+        lines += [
+            _line(
+                f"SnapStart cache, {name}",
+                SECONDS_PER_MONTH * gb,
+                "snapstart_cache_gb_second",
+                f"one published version cached all month x {memory_mb} MB (older versions cost the same"
+                " until deleted)",
+            ),
+            _line(
+                f"SnapStart restores, {name}",
+                restores_per_month * gb,
+                "snapstart_restore_gb",
+                f"assumed {restores_per_month:.0f} new execution environments a month x {memory_mb} MB",
+            ),
+        ]
+    return lines
 
 
 def _total(lines: list[LineItem]) -> float:

@@ -32,43 +32,77 @@ def cold_start_section(cold: dict[str, Any]) -> str:
     base = cold["baseline"]
     rows = [
         [
-            "baseline (Powertools + 1 boto3 client)",
-            f"{base['import_only_median_s']:.3f} s",
-            "1.00",
-            f"{base['real_cold_start_median_s']:.3f} s",
-            f"{base['real_first_invocation_median_s']:.3f} s",
+            "baseline (Powertools, 1 GetItem)",
+            f"{base['import_median_s']:.3f} s",
+            f"{base['first_median_s']:.3f} s",
+            f"{base['warm_median_s'] * 1000:.1f} ms",
+            f"{base['cold_overhead_median_s']:.3f} s",
             "1.00",
             "",
             "",
         ]
     ]
+    acks = []
     for name, f in cold["functions"].items():
         if "failed" in f:
             reason = f["failed"].strip().splitlines()[-1][:60]
-            rows.append([name, "FAILED", "", reason, "", "", f"<= {f['goal_ratio']}", "NOT MET"])
+            rows.append([name, "FAILED", reason, "", "", "", f"<= {f['goal_ratio']}", "NOT MET"])
             continue
         rows.append(
             [
                 name,
-                f"{f['import_only_median_s']:.3f} s",
-                f"{f['import_only_ratio']:.2f}",
-                f"{f['real_cold_start_median_s']:.3f} s",
-                f"{f['real_first_invocation_median_s']:.3f} s",
-                f"{f['real_ratio']:.2f}",
+                f"{f['import_median_s']:.3f} s",
+                f"{f['first_median_s']:.3f} s",
+                f"{f['warm_median_s'] * 1000:.1f} ms",
+                f"{f['cold_overhead_median_s']:.3f} s",
+                f"{f['cold_overhead_ratio']:.2f}",
                 f"<= {f['goal_ratio']}",
-                _met(f["meets_goal"]),
+                _met(f["cold_overhead_ratio"] <= f["goal_ratio"]),
             ]
         )
+        if "cold_ack_ratio" in f:
+            acks.append(
+                f"  {name} cold acknowledgement (b), fresh process to the 200 response: slash command"
+                f" {f['cold_ack_median_s']['slash_command']:.3f} s, button click"
+                f" {f['cold_ack_median_s']['button_click']:.3f} s; the slower over the baseline's (b):"
+                f" {f['cold_ack_ratio']:.2f} (goal <= {f['ack_goal_ratio']}:"
+                f" {_met(f['cold_ack_ratio'] <= f['ack_goal_ratio'])})"
+            )
     return (
         f"COLD START (median of {cold['runs']} fresh processes each; baseline measured in the same run)\n"
-        "  (a) import only, as the issue defines it; (b) real: import + first invocation with a documented\n"
-        "  event against moto and the local fakes (the baseline's first invocation: one GetItem).\n"
-        "  Goals judged on (b): our handlers defer boto3 and set-up to the first invocation, so (a)\n"
-        "  flatters them.\n"
+        "  (a) import; (b) import + first invocation with a documented event against moto and the local\n"
+        "  fakes; (c) a warm invocation of the same kind of event in the same process. Cold overhead =\n"
+        "  (b) - (c), per process; its ratio to the baseline's (import + first GetItem - a warm GetItem).\n"
         + _table(
-            ["function", "(a) import", "ratio", "(b) real", "of which 1st call", "ratio", "goal", "(b) goal"],
+            ["function", "(a) import", "(b) first", "(c) warm", "(b)-(c)", "ratio", "goal", ""],
             rows,
         )
+        + ("\n" + "\n".join(acks) if acks else "")
+    )
+
+
+def snapstart_section(option: dict[str, Any]) -> str:
+    rows = [
+        [
+            line["item"],
+            f"{line['quantity']:,.0f}",
+            f"${line['unit_price']:.10f}".rstrip("0"),
+            _usd(line["monthly_usd"]),
+        ]
+        for line in option["lines"]
+    ]
+    changed = "; ".join(
+        f"{name} (a) {f['import_median_s']:.3f} s, (b) {f['first_median_s']:.3f} s"
+        for name, f in option["would_change"].items()
+        if "import_median_s" in f
+    )
+    return (
+        f"SNAPSTART (template parameter SnapStart, default {option['default']}; prices of"
+        f" {option['prices_recorded_on']})\n"
+        f"  It would change these cold starts: {changed}.\n"
+        f"  NOT MEASURED: {option['why_not_measured']}.\n"
+        + _table(["if turned on", "quantity", "unit price", "a month"], rows)
+        + f"\n  {_usd(option['monthly_usd'])} a month, in no total above (off by default)"
     )
 
 
@@ -213,10 +247,19 @@ def cost_section(cost: dict[str, Any]) -> str:
 
 
 def goals(results: dict[str, Any]) -> list[tuple[str, bool]]:
-    found = [
-        (f"cold start (b) {name} <= {f['goal_ratio']}x baseline", f["meets_goal"])
-        for name, f in results["cold_start"]["functions"].items()
-    ]
+    found = []
+    for name, f in results["cold_start"]["functions"].items():
+        if name.endswith("@before"):
+            continue
+        found.append((f"cold overhead (b)-(c) {name} <= {f['goal_ratio']}x baseline's", f["meets_goal"]))
+        if "cold_ack_ratio" in f:
+            found[-1] = (found[-1][0], f["cold_overhead_ratio"] <= f["goal_ratio"])
+            found.append(
+                (
+                    f"cold acknowledgement {name} <= {f['ack_goal_ratio']}x baseline's (b)",
+                    f["cold_ack_ratio"] <= f["ack_goal_ratio"],
+                )
+            )
     suite = results["detection"]["suite"]
     found.append(("detection to page: median <= 40 s and worst <= 75 s", suite["meets_goal"]))
     for label, f in results["per_issue"].items():
@@ -245,6 +288,7 @@ def render(results: dict[str, Any]) -> str:
             detection_section(results["detection"]),
             per_issue_section(results["per_issue"]),
             cost_section(results["cost"]),
+            snapstart_section(results["cost"]["snapstart_option"]),
             f"GOALS: {met} of {len(listed)} met\n{summary}",
         ]
     )

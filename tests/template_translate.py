@@ -105,6 +105,15 @@ def ref_name(value: Any) -> str | None:
     return None
 
 
+def function_of(template: dict[str, Any], value: Any) -> str | None:
+    """The function a trigger or permission points at: through an alias (AutoPublishAlias) to its function."""
+    name = ref_name(value)
+    resource = template["Resources"].get(name or "", {})
+    if resource.get("Type") == "AWS::Lambda::Alias":
+        return ref_name(resource["Properties"]["FunctionName"])
+    return name
+
+
 class Resolver:
     """Resolves Ref / Fn::Sub / Fn::GetAtt (Arn, QueueName) against parameter values, enough for the tests."""
 

@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser.models.event_bridge import EventBridgeModel
-from aws_lambda_powertools.utilities.parser.models.sns import SnsNotificationModel, SnsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from incident_core.alerts import intake
 from incident_core.alerts.intake import PageDueIn, RejectedEvent, clip, excerpt, problems
+from incident_core.envelopes import EventBridgeModel, SnsNotificationModel, SnsRecordModel
 from incident_core.events import DrillRequested, JourneyFailed, JourneyRecovered, PageDue
 from incident_core.settings import get_settings
 
@@ -58,13 +57,10 @@ class Runtime:
     """What one container keeps between invocations: the router and its idempotent entry point."""
 
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
-        from aws_lambda_powertools.utilities.idempotency import (
-            DynamoDBPersistenceLayer,
-            IdempotencyConfig,
-            idempotent_function,
-        )
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
-        from incident_core.alerts.wiring import build_router, page_path_config
+        from incident_core.adapters.aws import idempotency_store
+        from incident_core.alerts.wiring import PagePathClient, build_router
 
         settings = get_settings()
         self.settings = settings
@@ -76,9 +72,7 @@ class Runtime:
         )
         self.route_once = idempotent_function(
             data_keyword_argument="notification",
-            persistence_store=DynamoDBPersistenceLayer(
-                table_name=settings.idempotency_table_name, boto_config=page_path_config()
-            ),
+            persistence_store=idempotency_store(settings.idempotency_table_name, PagePathClient("dynamodb")),
             config=self.config,
         )(self._route)
 

@@ -83,15 +83,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from aws_lambda_powertools import Logger
-    from aws_lambda_powertools.utilities.parser import parse
-    from aws_lambda_powertools.utilities.parser.models.cloudformation_custom_resource import (
+
+    from incident_core.adapters.dashboards import CloudWatchDashboards
+    from incident_core.dashboard.resource import delete_dashboard, put_dashboard
+    from incident_core.envelopes import (
         CloudFormationCustomResourceCreateModel,
         CloudFormationCustomResourceDeleteModel,
         CloudFormationCustomResourceUpdateModel,
     )
-
-    from incident_core.adapters.dashboards import CloudWatchDashboards
-    from incident_core.dashboard.resource import delete_dashboard, put_dashboard
 
     global dashboards
     dashboards = dashboards or CloudWatchDashboards()
@@ -101,7 +100,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "Update": CloudFormationCustomResourceUpdateModel,
         "Delete": CloudFormationCustomResourceDeleteModel,
     }
-    request = parse(event=event, model=models[event["RequestType"]])
+    request = models[event["RequestType"]].model_validate(event)
     physical_id = getattr(request, "physical_resource_id", NOT_CREATED)
     try:
         if request.request_type == "Delete":

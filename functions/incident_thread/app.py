@@ -20,8 +20,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser.models.event_bridge import EventBridgeModel
 
+from incident_core.envelopes import EventBridgeModel
 from incident_core.events import IncidentChanged, IncidentDeclared, IncidentResolved, JourneyRecovered
 from incident_core.settings import get_settings
 
@@ -74,11 +74,9 @@ def thread() -> Any:
 @cache
 def start_once() -> Any:
     """thread().start, at most one run at a time per incident and not again once it completed."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+    from incident_core.adapters.aws import idempotency_store
 
     config = IdempotencyConfig(
         event_key_jmespath="incident_id",
@@ -90,7 +88,7 @@ def start_once() -> Any:
         incident = thread().start(declared["incident_id"])
         return {"incident_id": incident.incident_id, "thread_ts": incident.thread_ts}
 
-    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
+    persistence = idempotency_store(get_settings().idempotency_table_name)
     return config, idempotent_function(
         data_keyword_argument="declared", persistence_store=persistence, config=config
     )(start)

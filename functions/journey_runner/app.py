@@ -13,10 +13,10 @@ from __future__ import annotations
 from functools import cache
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.utilities.parser.models.event_bridge import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from incident_core.clock import utc_now
+from incident_core.envelopes import EventBridgeModel
 from incident_core.journeys.metrics import publish_metrics
 from incident_core.journeys.monitor import JourneyMonitor
 

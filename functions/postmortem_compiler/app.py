@@ -12,10 +12,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser.models.event_bridge import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from incident_core.clock import utc_now
+from incident_core.envelopes import EventBridgeModel
 from incident_core.events import IncidentResolved, PostmortemRequested
 
 logger = Logger()

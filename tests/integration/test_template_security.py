@@ -8,6 +8,7 @@ from typing import Any
 from tests.template_translate import (
     BROWSER_TEMPLATE,
     as_list,
+    function_of,
     of_type,
     ref_name,
     sam_template,
@@ -150,7 +151,7 @@ def test_the_suite_key_rotates_and_is_usable_only_through_the_suites_services() 
 def test_function_urls_are_public_only_where_documented() -> None:
     for name, url in of_type(T, "AWS::Lambda::Url").items():
         if url["Properties"]["AuthType"] == "NONE":
-            assert ref_name(url["Properties"]["TargetFunctionArn"]) in PUBLIC_FUNCTION_URLS, name
+            assert function_of(T, url["Properties"]["TargetFunctionArn"]) in PUBLIC_FUNCTION_URLS, name
     for name, permission in of_type(T, "AWS::Lambda::Permission").items():
         properties = permission["Properties"]
         if properties["Principal"] == "*":
@@ -158,7 +159,7 @@ def test_function_urls_are_public_only_where_documented() -> None:
             assert properties.get("FunctionUrlAuthType") == "NONE" or properties.get(
                 "InvokedViaFunctionUrl"
             ), name
-            assert ref_name(properties["FunctionName"]) in PUBLIC_FUNCTION_URLS, name
+            assert function_of(T, properties["FunctionName"]) in PUBLIC_FUNCTION_URLS, name
 
 
 def test_no_secret_value_sits_in_a_function_environment() -> None:

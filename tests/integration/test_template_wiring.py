@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from incident_core.events import ALL_EVENTS
-from tests.template_translate import of_type, ref_name, translated
+from tests.template_translate import function_of, of_type, ref_name, translated
 
 T = translated()
 FUNCTIONS = of_type(T, "AWS::Lambda::Function")
@@ -47,7 +47,7 @@ def triggers() -> dict[str, set[tuple[Any, ...]]]:
         properties = rule["Properties"]
         pattern = properties.get("EventPattern")
         for target in properties.get("Targets", []):
-            function = ref_name(target["Arn"])
+            function = function_of(T, target["Arn"])
             if pattern is None:
                 found[function].add(("schedule", properties["ScheduleExpression"], None))
                 continue
@@ -63,9 +63,10 @@ def triggers() -> dict[str, set[tuple[Any, ...]]]:
     for subscription in of_type(T, "AWS::SNS::Subscription").values():
         properties = subscription["Properties"]
         if properties["Protocol"] == "lambda":
-            found[ref_name(properties["Endpoint"])].add(("sns", ref_name(properties["TopicArn"])))
+            found[function_of(T, properties["Endpoint"])].add(("sns", ref_name(properties["TopicArn"])))
     for url in of_type(T, "AWS::Lambda::Url").values():
-        found[ref_name(url["Properties"]["TargetFunctionArn"])].add(("url", url["Properties"]["AuthType"]))
+        properties = url["Properties"]
+        found[function_of(T, properties["TargetFunctionArn"])].add(("url", properties["AuthType"]))
     for name, resource in T["Resources"].items():
         if resource["Type"].startswith("Custom::"):
             found[ref_name(resource["Properties"]["ServiceToken"])].add(("custom-resource", name))

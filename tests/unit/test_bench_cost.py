@@ -10,6 +10,7 @@ from bench.cost import (
     Usage,
     fixed_cost,
     running_cost,
+    snapstart_cost,
     summarise,
     synthetics_cost,
 )
@@ -113,3 +114,13 @@ def test_a_costly_run_misses_the_goal():
     summary = summarise(usage(runner_ms=10_000, steady_metrics=40), FIXED)
     assert summary["running_meets_goal"] is False
     assert summary["ratio_meets_goal"] is False
+
+
+def test_snapstart_prices_a_cached_snapshot_all_month_and_each_restore_by_memory() -> None:
+    cache, restores = snapstart_cost({"slack_app": 512}, restores_per_month=300)
+    assert cache.quantity == pytest.approx(MINUTES_PER_MONTH * 60 * 0.5)
+    assert cache.monthly_usd == pytest.approx(MINUTES_PER_MONTH * 60 * 0.5 * 0.0000015046)
+    assert restores.monthly_usd == pytest.approx(300 * 0.5 * 0.0001397998)
+    assert {PRICES[key][2] for key in ("snapstart_cache_gb_second", "snapstart_restore_gb")} == {
+        "aws.amazon.com/lambda/pricing (SnapStart)"
+    }

@@ -21,12 +21,14 @@ def monitor_from_environment() -> JourneyMonitor:
     settings = get_settings()
     runner_settings = RunnerSettings.model_validate(dict(os.environ))
     journeys = load_journeys_file(settings.journeys_file)
-    # Clients are made here, in one thread: the journeys' threads then share them (boto3 clients are
-    # thread-safe to use, not to create).
+    # The DynamoDB client is made here, in one thread: every run needs it, and boto3 clients are
+    # thread-safe to use, not to create. The others only on the path that uses them (a cold start pays
+    # for each client made): EventBridge on the first state change to announce (in the invocation's own
+    # thread), S3 on the first failed step's evidence (S3Evidence creates it under its lock).
     table = Table(settings.table_name, dynamodb=client("dynamodb"))
-    bus = EventBridgeBus(settings.bus_name, settings.event_source, events_client=client("events"))
+    bus = EventBridgeBus(settings.bus_name, settings.event_source)
     # Failed steps leave their evidence (whole response, screenshot) in the bucket when one is set.
-    evidence = S3Evidence(settings.evidence_bucket, client("s3")) if settings.evidence_bucket else None
+    evidence = S3Evidence(settings.evidence_bucket) if settings.evidence_bucket else None
     return JourneyMonitor(
         journeys,
         JourneyRunner(secrets=PowertoolsSecrets(), evidence=evidence),

@@ -3,7 +3,7 @@
 
 All instants are timezone-aware datetimes. Local wall-clock rules (09:00-17:30 in the policy's zone) are
 applied with zoneinfo, so the daylight-saving changes move the UTC instants and nothing else. `holidays`
-is imported on first use, not at import, to keep the router's cold start small.
+is imported on first use, not at import, and only the policy's country, to keep cold starts small.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 logger = logging.getLogger(__name__)
@@ -104,13 +105,51 @@ class BusinessCalendar:
         cached = self._holidays_by_year.get(year)
         if cached is not None:
             return cached
-        import holidays  # deferred: ~0.25 s of imports that a cold start should not pay
-
         with self._lock:
             if year not in self._holidays_by_year:
-                table = holidays.country_holidays(self.country, subdiv=self.subdiv, years=year)
+                table = country_holidays(self.country, subdiv=self.subdiv, years=year)
                 self._holidays_by_year[year] = dict(table.items())
             return self._holidays_by_year[year]
+
+
+def country_holidays(country: str, subdiv: str | None, years: int) -> Any:
+    """`holidays.country_holidays`, loading only that country's module. The library's lazy loader imports
+    the holidays.countries package, which imports every country's module (about 0.3 s of a cold start) to
+    use one. A code the library's registry does not know goes to the library, which names the problem."""
+    entity = _country_class(country)
+    if entity is None:
+        import holidays
+
+        return holidays.country_holidays(country, subdiv=subdiv, years=years)
+    return entity(years=years, subdiv=subdiv)
+
+
+@cache
+def _country_class(country: str) -> Any:
+    import importlib.util
+    import sys
+
+    from holidays import registry  # deferred: the library's base (~0.2 s) is paid on the first lookup
+
+    for module_name, (class_name, *codes) in registry.COUNTRIES.items():
+        if country not in (class_name, *codes):
+            continue
+        name = f"holidays.countries.{module_name}"
+        module = sys.modules.get(name)  # already loaded the library's way
+        if module is None:
+            path = Path(registry.__file__).with_name("countries") / f"{module_name}.py"
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None:
+                return None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module  # the library's own import of it, if any comes, finds this one
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+        return getattr(module, class_name)
+    return None
 
 
 def default_calendar() -> BusinessCalendar:
