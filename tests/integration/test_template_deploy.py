@@ -102,12 +102,18 @@ def test_the_function_url_and_both_its_permissions_are_declared_not_left_to_the_
     source = sam_template()["Resources"]
     assert "FunctionUrlConfig" not in source["SlackAppFunction"]["Properties"]
     [url] = [r for r in source.values() if r["Type"] == "AWS::Lambda::Url"]
-    assert url["Properties"] == {"TargetFunctionArn": {"Ref": "SlackAppFunction"}, "AuthType": "NONE"}
+    # On the published alias, which SnapStart (when on) applies to; the permissions name the same alias.
+    assert url["Properties"] == {
+        "TargetFunctionArn": {"Ref": "SlackAppFunction"},
+        "Qualifier": "live",
+        "AuthType": "NONE",
+    }
+    assert source["SlackAppFunction"]["Properties"]["AutoPublishAlias"] == "live"
     permissions = {
         r["Properties"]["Action"]: r["Properties"]
         for r in source.values()
         if r["Type"] == "AWS::Lambda::Permission"
-        and r["Properties"]["FunctionName"] == {"Ref": "SlackAppFunction"}
+        and r["Properties"]["FunctionName"] == {"Ref": "SlackAppFunction.Alias"}
     }
     assert permissions["lambda:InvokeFunctionUrl"]["FunctionUrlAuthType"] == "NONE"
     assert permissions["lambda:InvokeFunction"]["InvokedViaFunctionUrl"] is True

@@ -57,7 +57,7 @@ def triggers() -> dict[str, set[tuple[Any, ...]]]:
         properties = schedule["Properties"]
         if ref_name(properties["Target"]["Arn"]) == "Bus":  # the weekly drill: its bus rule counts
             continue
-        found[ref_name(properties["Target"]["Arn"])].add(
+        found[function_of(T, properties["Target"]["Arn"])].add(
             ("schedule", properties["ScheduleExpression"], properties.get("ScheduleExpressionTimezone"))
         )
     for subscription in of_type(T, "AWS::SNS::Subscription").values():
