@@ -134,4 +134,5 @@ def _hops(drill: Any, message: dict[str, Any], seen: datetime) -> list[dict[str,
             ("routed -> posted in Slack", posted - routed.timestamp()),
         ]
     points += [("posted -> seen here", seen.timestamp() - posted), ("total", seen.timestamp() - requested)]
-    return [{"hop": name, "seconds": round(seconds, 3) + 0.0} for name, seconds in points]  # no -0.0
+    # Each hop is timed by a different clock (this machine, the router, Slack): skew below zero shows as 0.
+    return [{"hop": name, "seconds": round(max(seconds, 0.0), 3)} for name, seconds in points]
