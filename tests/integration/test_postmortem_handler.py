@@ -314,3 +314,63 @@ def test_the_sample_events_for_sam_local_invoke_parse(compiler_alone):
     ):
         sample = json.loads((compiler_alone.code_dir.parent.parent / "events" / name).read_text())
         assert compiler_alone.module.request(sample)[0] == INCIDENT
+
+
+EVIDENCE_BUCKET = "incident-evidence-test"
+SCREENSHOT_KEY = "screenshots/book-viewing/run-0102/click-book-viewing.png"
+RESPONSE_KEY = "responses/book-viewing/run-0102/open-book-page.html"
+
+
+@pytest.fixture
+def compiler_with_evidence(compiler_alone, fake_slack, monkeypatch):
+    """The recorded incident whose alert links a screenshot and a response in the evidence bucket."""
+    s3 = client("s3")
+    s3.create_bucket(Bucket=EVIDENCE_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    s3.put_object(Bucket=EVIDENCE_BUCKET, Key=SCREENSHOT_KEY, Body=b"\x89PNG screenshot")
+    s3.put_object(Bucket=EVIDENCE_BUCKET, Key=RESPONSE_KEY, Body=b"<html>500</html>")
+    fixture = load_fixture("book_viewing_outage")
+    fixture["alert"]["links"] = {
+        "screenshot": f"s3://{EVIDENCE_BUCKET}/{SCREENSHOT_KEY}",
+        "response": f"s3://{EVIDENCE_BUCKET}/{RESPONSE_KEY}",
+        "journey page": "https://bookshop.example/book",
+    }
+    seed_fixture(fixture, fake_slack)
+    monkeypatch.setenv("EVIDENCE_BUCKET", EVIDENCE_BUCKET)
+    get_settings.cache_clear()
+    compiler_alone.module.service.cache_clear()
+    return compiler_alone
+
+
+def expire_evidence(key: str) -> None:
+    """What the bucket's 30-day lifecycle rule does (moto does not run lifecycle rules)."""
+    client("s3").delete_object(Bucket=EVIDENCE_BUCKET, Key=key)
+
+
+def test_evidence_the_alert_links_is_kept_with_the_document_after_it_expires(compiler_with_evidence):
+    kept = f"incidents/{INCIDENT}/evidence/{SCREENSHOT_KEY}"
+    compiler_with_evidence.invoke(resolved_event())
+    body = client("s3").get_object(Bucket=BUCKET, Key=kept)["Body"].read()
+    assert body == b"\x89PNG screenshot"
+    assert f"s3://{BUCKET}/{kept}" in latest_document()
+
+    # Day 40: the originals have expired; compiled again, the document still links the kept copies.
+    expire_evidence(SCREENSHOT_KEY)
+    expire_evidence(RESPONSE_KEY)
+    outcome = compiler_with_evidence.invoke(requested_event())
+    document = latest_document()
+    assert f"s3://{BUCKET}/{kept}" in document
+    assert f"s3://{BUCKET}/incidents/{INCIDENT}/evidence/{RESPONSE_KEY}" in document
+    assert outcome["problems"] == [] and "Could not read everything" not in document
+
+
+def test_evidence_expired_before_the_first_compilation_is_said_plainly(compiler_with_evidence):
+    expire_evidence(SCREENSHOT_KEY)
+    outcome = compiler_with_evidence.invoke(resolved_event())
+    missing = (
+        f"The screenshot s3://{EVIDENCE_BUCKET}/{SCREENSHOT_KEY} had expired (evidence is kept 30 days) "
+        "before it could be kept with this document."
+    )
+    assert outcome["problems"] == [missing]
+    document = latest_document()
+    assert "> **Could not read everything.**" in document and missing in document
+    assert f"s3://{BUCKET}/incidents/{INCIDENT}/evidence/{RESPONSE_KEY}" in document  # the rest is kept

@@ -20,6 +20,7 @@ from incident_core.adapters.slack import SlackPoster
 from incident_core.incidents.render import mrkdwn
 from incident_core.models import ActionItem, Alert, Incident, TimelineEntry
 from incident_core.postmortem.compile import DocumentInputs, KeyDurations, compile_document, key_durations
+from incident_core.postmortem.evidence import EvidenceKeeper, keep_alert_evidence
 from incident_core.postmortem.journeys import JourneyRun
 from incident_core.postmortem.store import PostmortemRecords
 from incident_core.postmortem.thread import (
@@ -130,6 +131,7 @@ class PostmortemService:
     alerts: Alerts | None = None
     journeys: JourneyResults | None = None
     meetings: MeetingCreator | None = None
+    evidence: EvidenceKeeper | None = None
     next_business_day: Callable[[date], date] = field(default=lambda day: _next_business_day(day))
 
     def compile(self, incident_id: str, now: datetime, resolved_by: str | None = None) -> CompileResult:
@@ -144,6 +146,8 @@ class PostmortemService:
         timeline = self.incidents.timeline(incident_id)
         alert = self._alert(incident, problems)
         runs = self._journey_runs(incident, alert, now, problems)
+        # Copied before the document is written: a retry after a failed copy finds nothing half-done.
+        evidence = keep_alert_evidence(self.evidence, incident_id, alert) if self.evidence else []
         actions = self.actions.list_for_incident(incident_id)
         names = self._names(incident, alert, thread, timeline, actions, resolved_by)
 
@@ -158,6 +162,7 @@ class PostmortemService:
                 names=names,
                 resolved_by=resolved_by,
                 problems=problems,
+                evidence=evidence,
             ),
             now,
         )
@@ -191,7 +196,8 @@ class PostmortemService:
             publications.append(publication)
 
         links = {**record.links, **{p.publisher: p.link for p in publications if p.link}}
-        self._announce_document(incident, version, links, problems + (thread.problems if thread else []), now)
+        problems = compiled.problems
+        self._announce_document(incident, version, links, problems, now)
         if incident.resolved_at:
             self._propose_session(incident, now)
         durations = key_durations(incident, alert)
@@ -208,7 +214,7 @@ class PostmortemService:
             publications=publications,
             durations=durations,
             publish_metrics=publish_metrics,
-            problems=problems + (thread.problems if thread else []),
+            problems=problems,
         )
 
     # ------------------------------------------------------------------ reading
@@ -405,6 +411,7 @@ def service_from_settings(settings: Any) -> PostmortemService:
     from incident_core.adapters.slack import Slack, web_client
     from incident_core.alerts.store import AlertStore
     from incident_core.incidents.store import IncidentStore
+    from incident_core.postmortem.evidence import S3EvidenceKeeper
     from incident_core.postmortem.store import DynamoJourneyResults
 
     table = Table(settings.table_name)
@@ -425,4 +432,7 @@ def service_from_settings(settings: Any) -> PostmortemService:
         alerts=AlertStore(table),
         journeys=DynamoJourneyResults(table),
         meetings=LazyZoom(settings),
+        evidence=S3EvidenceKeeper(settings.evidence_bucket, settings.documents_bucket)
+        if settings.evidence_bucket
+        else None,
     )
