@@ -14,6 +14,7 @@ from incident_core.policy.calendar import add_business_days
 from incident_core.settings import get_settings
 from stand_ins.fake_zoom import FakeZoom
 from stand_ins.local_lambda import functions_from_template
+from stand_ins.lossy_proxy import LossyProxy
 from stand_ins.webhook_receiver import WebhookReceiver
 from tests.helpers import documented
 from tests.helpers_postmortem import load_fixture, seed_fixture
@@ -374,3 +375,25 @@ def test_evidence_expired_before_the_first_compilation_is_said_plainly(compiler_
     document = latest_document()
     assert "> **Could not read everything.**" in document and missing in document
     assert f"s3://{BUCKET}/incidents/{INCIDENT}/evidence/{RESPONSE_KEY}" in document  # the rest is kept
+
+
+@pytest.mark.parametrize("loss", ["reset", "timeout", "5xx"])
+@pytest.mark.parametrize("which", [0, 1], ids=["document-link", "session"])
+def test_a_thread_post_whose_answer_is_lost_is_found_not_posted_again(
+    compiler, fake_slack, monkeypatch, loss, which
+):
+    proxy = LossyProxy(fake_slack.url.removesuffix("/api/"), delay=2).start()
+    try:
+        monkeypatch.setenv("SLACK_API_URL", proxy.origin + "/api/")
+        monkeypatch.setattr("incident_core.postmortem.service.SLACK_TIMEOUT", 1, raising=False)
+        get_settings.cache_clear()
+        compiler.module.service.cache_clear()
+        proxy.lose("chat.postMessage", *["pass"] * which, loss)
+        try:
+            compiler.invoke(resolved_event())
+        except Exception:  # an answer lost for good fails the invocation: Lambda retries it
+            compiler.invoke(resolved_event())
+        assert proxy.lost == [("chat.postMessage", loss)]  # Slack did post it; its answer was lost
+        assert len(thread_posts(fake_slack, "📄")) == 1 and len(thread_posts(fake_slack, "🧠")) == 1
+    finally:
+        proxy.stop()

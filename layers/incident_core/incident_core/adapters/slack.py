@@ -25,6 +25,19 @@ class SlackPoster(Protocol):
 
     def open_dm(self, user_id: str) -> str: ...
 
+    def post_marked(
+        self,
+        channel: str,
+        text: str,
+        marker: str,
+        oldest: str,
+        blocks: list[dict] | None = None,
+        thread_ts: str | None = None,
+        look_first: bool = True,
+    ) -> PostedMessage:
+        """Post a message named by `marker` at most once (Slack.post_marked)."""
+        ...
+
 
 # Calls that create something: sent twice, they create it twice.
 NOT_IDEMPOTENT = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage"})
@@ -149,13 +162,15 @@ class Slack:
         oldest: str,
         blocks: list[dict] | None = None,
         thread_ts: str | None = None,
+        look_first: bool = True,
     ) -> PostedMessage:
         """Post a message named by `marker` at most once: if a message carrying it was posted since
         `oldest` (in the thread, given `thread_ts`), that one is answered; an attempt whose outcome is
         unknown is looked for before anything else, and raised if Slack did not post it (the retry of
-        the whole delivery looks again). Needs a client made with `resend_unknown=False`."""
+        the whole delivery looks again). `look_first=False` skips the first look where the caller knows
+        no earlier attempt was made. Needs a client made with `resend_unknown=False`."""
         channel_id = self.channel_id(channel)
-        found = self.find_block(channel_id, marker, oldest, thread_ts)
+        found = self.find_block(channel_id, marker, oldest, thread_ts) if look_first else None
         if found:
             return PostedMessage(channel=channel_id, ts=found)
         try:

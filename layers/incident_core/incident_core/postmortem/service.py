@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from incident_core.adapters.publishers import Document, Publication, Publisher, PublishError
-from incident_core.adapters.slack import SlackPoster
+from incident_core.adapters.slack import SlackPoster, marker_id
 from incident_core.incidents.render import mrkdwn
 from incident_core.models import ActionItem, Alert, Incident, TimelineEntry
 from incident_core.postmortem.compile import DocumentInputs, KeyDurations, compile_document, key_durations
@@ -37,6 +37,8 @@ WINDOW_MARGIN = timedelta(minutes=15)
 SESSION_TIME = time(14, 0)  # proposed post-mortem: the next business day at 14:00 London
 SESSION_MINUTES = 60
 LONDON = ZoneInfo("Europe/London")
+# Seconds the Slack client waits for an answer; a post whose answer never comes is looked for in Slack.
+SLACK_TIMEOUT = 10
 
 
 class IncidentNotFoundError(LookupError):
@@ -310,7 +312,7 @@ class PostmortemService:
         if not self.records.claim(incident.incident_id, "link", now):
             return  # another compilation is posting it right now
         try:
-            ts = self.slack.post(incident.channel, text, thread_ts=incident.thread_ts)
+            ts = self._post_once(incident, "link", text, look_first="link" in record.tried)
         except Exception:
             self.records.release(incident.incident_id, "link")
             raise
@@ -321,6 +323,7 @@ class PostmortemService:
             return
         if not self.records.claim(incident.incident_id, "session", now):
             return
+        tried = "session" in self.records.get(incident.incident_id).tried
         try:
             start = self._session_start(now)
             join_url, zoom_problem = None, None
@@ -337,11 +340,27 @@ class PostmortemService:
                 except Exception as error:  # the proposal goes out without a link rather than not at all
                     zoom_problem = f"Zoom could not create the meeting ({error})"
             text = session_message(incident, start, join_url, zoom_problem)
-            ts = self.slack.post(incident.channel, text, thread_ts=incident.thread_ts)
+            ts = self._post_once(incident, "session", text, look_first=tried)
         except Exception:
             self.records.release(incident.incident_id, "session")
             raise
         self.records.complete(incident.incident_id, "session", ts, session_url=join_url or "")
+
+    def _post_once(self, incident: Incident, what: str, text: str, look_first: bool) -> str:
+        """A reply in the incident's thread, named so that a post whose answer was lost is found in the
+        thread rather than posted again: by this attempt, or by the retry (`look_first`: an earlier
+        attempt failed part-way)."""
+        assert self.slack is not None and incident.channel and incident.thread_ts
+        marker = marker_id("postmortem", incident.incident_id, what)
+        posted = self.slack.post_marked(
+            incident.channel,
+            text,
+            marker,
+            incident.thread_ts,
+            thread_ts=incident.thread_ts,
+            look_first=look_first,
+        )
+        return posted.ts
 
     def _session_start(self, now: datetime) -> datetime:
         day = self.next_business_day(now.astimezone(LONDON).date())
@@ -415,7 +434,13 @@ def service_from_settings(settings: Any) -> PostmortemService:
     from incident_core.postmortem.store import DynamoJourneyResults
 
     table = Table(settings.table_name)
-    slack_client = web_client(settings, get_secret_field(settings.slack_secret_id, "bot_token"))
+    # No client-level re-post of an unknown outcome: the thread's posts are looked for first (_post_once).
+    slack_client = web_client(
+        settings,
+        get_secret_field(settings.slack_secret_id, "bot_token"),
+        resend_unknown=False,
+        timeout=SLACK_TIMEOUT,
+    )
     publishers: list[Publisher] = [S3Publisher(settings.documents_bucket)]
     if settings.webhook_url:
         if not settings.webhook_secret_id:
