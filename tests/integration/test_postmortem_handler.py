@@ -196,6 +196,8 @@ def test_recompiling_after_new_replies_is_a_new_version_never_a_duplicate(
     (update,) = [c for c in fake_slack.calls("chat.update") if "S3 (version 2)" in c.args["text"]]
     (link,) = [m for m in fake_slack.messages(CHANNEL) if "S3 (version 2)" in m["text"]]
     assert update.args["ts"] == link["ts"]  # the message posted the first time, edited in place
+    shown = json.dumps(link.get("blocks") or link["text"])  # what Slack shows: the blocks, if it has any
+    assert "S3 (version 2)" in shown and "S3 (version 1)" not in shown
     assert len(thread_posts(fake_slack, "🧠")) == 1 and len(zoom_server.meetings()) == 1
     assert emf_records(capsys.readouterr().out) == []
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from incident_core.adapters.publishers import Document, Publication, Publisher, PublishError
-from incident_core.adapters.slack import SlackPoster, marker_id
+from incident_core.adapters.slack import SlackPoster, marker_id, with_marker
 from incident_core.incidents.render import mrkdwn
 from incident_core.models import ActionItem, Alert, Incident, TimelineEntry
 from incident_core.postmortem.compile import DocumentInputs, KeyDurations, compile_document, key_durations
@@ -307,7 +307,9 @@ class PostmortemService:
         text = document_message(incident, version, links, problems)
         record = self.records.get(incident.incident_id)
         if record.link_ts:
-            self.slack.update(incident.channel, record.link_ts, text)
+            # With blocks: Slack keeps a message's old blocks (and shows them) when only its text changes.
+            blocks = with_marker(text, None, _marker(incident, "link"))
+            self.slack.update(incident.channel, record.link_ts, text, blocks=blocks)
             return
         if not self.records.claim(incident.incident_id, "link", now):
             return  # another compilation is posting it right now
@@ -351,11 +353,10 @@ class PostmortemService:
         thread rather than posted again: by this attempt, or by the retry (`look_first`: an earlier
         attempt failed part-way)."""
         assert self.slack is not None and incident.channel and incident.thread_ts
-        marker = marker_id("postmortem", incident.incident_id, what)
         posted = self.slack.post_marked(
             incident.channel,
             text,
-            marker,
+            _marker(incident, what),
             incident.thread_ts,
             thread_ts=incident.thread_ts,
             look_first=look_first,
@@ -365,6 +366,10 @@ class PostmortemService:
     def _session_start(self, now: datetime) -> datetime:
         day = self.next_business_day(now.astimezone(LONDON).date())
         return datetime.combine(day, SESSION_TIME, tzinfo=LONDON).astimezone(UTC)
+
+
+def _marker(incident: Incident, what: str) -> str:
+    return marker_id("postmortem", incident.incident_id, what)
 
 
 def _next_business_day(day: date) -> date:
