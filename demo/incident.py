@@ -337,6 +337,8 @@ class Rehearsal:
         s3, bucket = client("s3"), get_settings().documents_bucket
         written = []
         for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            if "/evidence/" in item["Key"]:
+                continue  # the evidence kept with the document: the document links it
             path = self.workdir / Path(item["Key"]).name
             path.write_bytes(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
             written.append(path)

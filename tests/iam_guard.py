@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from botocore.awsrequest import AWSResponse
 
@@ -317,6 +318,11 @@ def s3_requests(operation: str, params: dict[str, Any]) -> list[Request]:
         return [Request(action, obj)]
     if operation in ("PutObject", "DeleteObject"):
         return [Request(f"s3:{operation}", obj)]
+    if operation == "CopyObject":  # reads the source (its version if named), writes the target
+        # botocore has already made the dict "bucket/key[?versionId=v]", URL-quoted.
+        source, _, query = params["CopySource"].partition("?versionId=")
+        read = "s3:GetObjectVersion" if query else "s3:GetObject"
+        return [Request(read, f"arn:aws:s3:::{unquote(source)}"), Request("s3:PutObject", obj)]
     if operation in ("ListObjects", "ListObjectsV2", "ListObjectVersions"):
         action = "s3:ListBucketVersions" if operation == "ListObjectVersions" else "s3:ListBucket"
         prefix = params.get("Prefix")

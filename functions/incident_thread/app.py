@@ -31,6 +31,8 @@ metrics = Metrics()
 OPEN_INCIDENTS_METRIC = "OpenIncidents"
 # A declaration's lock is kept this long: EventBridge and Lambda redeliveries come well within it.
 DECLARED_IDEMPOTENCY_SECONDS = 6 * 3600
+# Seconds the Slack client waits for an answer; a post whose answer never comes is looked for in Slack.
+SLACK_TIMEOUT = 10
 
 
 @cache
@@ -63,7 +65,8 @@ def thread() -> Any:
     )
     return IncidentThread(
         incidents=IncidentStore.from_settings(settings),
-        slack=Slack.from_settings(settings),
+        # No client-level re-post of an unknown outcome: post_marked looks in Slack first.
+        slack=Slack.from_settings(settings, resend_unknown=False, timeout=SLACK_TIMEOUT),
         channel=settings.incidents_channel,
         zoom=cache(lambda: Zoom.from_settings(settings)),
         lookups=lookups,

@@ -23,6 +23,8 @@ from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 from incident_core.incidents.signing import verify_slack_request
 
 logger = Logger()
+# Seconds the Slack client waits for an answer; a post whose answer never comes is looked for in Slack.
+SLACK_TIMEOUT = 10
 
 
 @cache
@@ -134,7 +136,10 @@ def request_handler() -> SlackRequestHandler:
     app = build_app(
         signing_secret=secret["signing_secret"],
         bot_token=secret["bot_token"],
-        client=slack_web_client(env.read(env.SLACK_API_URL), token=None),
+        # No client-level re-post of an unknown outcome: announcements are looked for in Slack first.
+        client=slack_web_client(
+            env.read(env.SLACK_API_URL), token=None, resend_unknown=False, timeout=SLACK_TIMEOUT
+        ),
         services=services,
     )
     return SlackRequestHandler(app)

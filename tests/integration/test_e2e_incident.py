@@ -148,7 +148,11 @@ def test_the_whole_incident_from_failing_journey_to_post_mortem(rehearsal: Rehea
     assert "<!date" not in text
     bucket = get_settings().documents_bucket
     versions = client("s3").list_object_versions(Bucket=bucket)["Versions"]
-    assert len(versions) == 1
+    # One version of the document, and the failing step's whole response kept next to it (the evidence
+    # bucket expires it after 30 days; the document links the copy).
+    keys = sorted(version["Key"] for version in versions)
+    assert keys[0] == f"incidents/{document.stem}.md" and len(keys) == 2
+    assert keys[1].startswith(f"incidents/{document.stem}/evidence/responses/") and keys[1] in text
     assert any(
         document.name in str(m.get("blocks") or m["text"]) for m in slack.thread(CHANNEL, incident.thread_ts)
     )

@@ -14,6 +14,7 @@ from incident_core.policy.calendar import add_business_days
 from incident_core.settings import get_settings
 from stand_ins.fake_zoom import FakeZoom
 from stand_ins.local_lambda import functions_from_template
+from stand_ins.lossy_proxy import LossyProxy
 from stand_ins.webhook_receiver import WebhookReceiver
 from tests.helpers import documented
 from tests.helpers_postmortem import load_fixture, seed_fixture
@@ -195,6 +196,8 @@ def test_recompiling_after_new_replies_is_a_new_version_never_a_duplicate(
     (update,) = [c for c in fake_slack.calls("chat.update") if "S3 (version 2)" in c.args["text"]]
     (link,) = [m for m in fake_slack.messages(CHANNEL) if "S3 (version 2)" in m["text"]]
     assert update.args["ts"] == link["ts"]  # the message posted the first time, edited in place
+    shown = json.dumps(link.get("blocks") or link["text"])  # what Slack shows: the blocks, if it has any
+    assert "S3 (version 2)" in shown and "S3 (version 1)" not in shown
     assert len(thread_posts(fake_slack, "🧠")) == 1 and len(zoom_server.meetings()) == 1
     assert emf_records(capsys.readouterr().out) == []
 
@@ -314,3 +317,85 @@ def test_the_sample_events_for_sam_local_invoke_parse(compiler_alone):
     ):
         sample = json.loads((compiler_alone.code_dir.parent.parent / "events" / name).read_text())
         assert compiler_alone.module.request(sample)[0] == INCIDENT
+
+
+EVIDENCE_BUCKET = "incident-evidence-test"
+SCREENSHOT_KEY = "screenshots/book-viewing/run-0102/click-book-viewing.png"
+RESPONSE_KEY = "responses/book-viewing/run-0102/open-book-page.html"
+
+
+@pytest.fixture
+def compiler_with_evidence(compiler_alone, fake_slack, monkeypatch):
+    """The recorded incident whose alert links a screenshot and a response in the evidence bucket."""
+    s3 = client("s3")
+    s3.create_bucket(Bucket=EVIDENCE_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    s3.put_object(Bucket=EVIDENCE_BUCKET, Key=SCREENSHOT_KEY, Body=b"\x89PNG screenshot")
+    s3.put_object(Bucket=EVIDENCE_BUCKET, Key=RESPONSE_KEY, Body=b"<html>500</html>")
+    fixture = load_fixture("book_viewing_outage")
+    fixture["alert"]["links"] = {
+        "screenshot": f"s3://{EVIDENCE_BUCKET}/{SCREENSHOT_KEY}",
+        "response": f"s3://{EVIDENCE_BUCKET}/{RESPONSE_KEY}",
+        "journey page": "https://bookshop.example/book",
+    }
+    seed_fixture(fixture, fake_slack)
+    monkeypatch.setenv("EVIDENCE_BUCKET", EVIDENCE_BUCKET)
+    get_settings.cache_clear()
+    compiler_alone.module.service.cache_clear()
+    return compiler_alone
+
+
+def expire_evidence(key: str) -> None:
+    """What the bucket's 30-day lifecycle rule does (moto does not run lifecycle rules)."""
+    client("s3").delete_object(Bucket=EVIDENCE_BUCKET, Key=key)
+
+
+def test_evidence_the_alert_links_is_kept_with_the_document_after_it_expires(compiler_with_evidence):
+    kept = f"incidents/{INCIDENT}/evidence/{SCREENSHOT_KEY}"
+    compiler_with_evidence.invoke(resolved_event())
+    body = client("s3").get_object(Bucket=BUCKET, Key=kept)["Body"].read()
+    assert body == b"\x89PNG screenshot"
+    assert f"s3://{BUCKET}/{kept}" in latest_document()
+
+    # Day 40: the originals have expired; compiled again, the document still links the kept copies.
+    expire_evidence(SCREENSHOT_KEY)
+    expire_evidence(RESPONSE_KEY)
+    outcome = compiler_with_evidence.invoke(requested_event())
+    document = latest_document()
+    assert f"s3://{BUCKET}/{kept}" in document
+    assert f"s3://{BUCKET}/incidents/{INCIDENT}/evidence/{RESPONSE_KEY}" in document
+    assert outcome["problems"] == [] and "Could not read everything" not in document
+
+
+def test_evidence_expired_before_the_first_compilation_is_said_plainly(compiler_with_evidence):
+    expire_evidence(SCREENSHOT_KEY)
+    outcome = compiler_with_evidence.invoke(resolved_event())
+    missing = (
+        f"The screenshot s3://{EVIDENCE_BUCKET}/{SCREENSHOT_KEY} had expired (evidence is kept 30 days) "
+        "before it could be kept with this document."
+    )
+    assert outcome["problems"] == [missing]
+    document = latest_document()
+    assert "> **Could not read everything.**" in document and missing in document
+    assert f"s3://{BUCKET}/incidents/{INCIDENT}/evidence/{RESPONSE_KEY}" in document  # the rest is kept
+
+
+@pytest.mark.parametrize("loss", ["reset", "timeout", "5xx"])
+@pytest.mark.parametrize("which", [0, 1], ids=["document-link", "session"])
+def test_a_thread_post_whose_answer_is_lost_is_found_not_posted_again(
+    compiler, fake_slack, monkeypatch, loss, which
+):
+    proxy = LossyProxy(fake_slack.url.removesuffix("/api/"), delay=2).start()
+    try:
+        monkeypatch.setenv("SLACK_API_URL", proxy.origin + "/api/")
+        monkeypatch.setattr("incident_core.postmortem.service.SLACK_TIMEOUT", 1, raising=False)
+        get_settings.cache_clear()
+        compiler.module.service.cache_clear()
+        proxy.lose("chat.postMessage", *["pass"] * which, loss)
+        try:
+            compiler.invoke(resolved_event())
+        except Exception:  # an answer lost for good fails the invocation: Lambda retries it
+            compiler.invoke(resolved_event())
+        assert proxy.lost == [("chat.postMessage", loss)]  # Slack did post it; its answer was lost
+        assert len(thread_posts(fake_slack, "📄")) == 1 and len(thread_posts(fake_slack, "🧠")) == 1
+    finally:
+        proxy.stop()

@@ -17,6 +17,7 @@ from incident_core.models import ActionStatus, AlertStatus
 from incident_core.policy.store import PolicyStore
 from incident_core.settings import get_settings
 from stand_ins.fake_slack import Fault
+from stand_ins.lossy_proxy import LossyProxy
 from stand_ins.slack_requests import (
     HTTP_API_ENVELOPE,
     button_body,
@@ -361,3 +362,26 @@ def test_no_auth_test_round_trip_and_every_call_carries_the_bot_token(app, fake_
     assert {call.method for call in calls} >= {"chat.update", "response_url"}
     assert "auth.test" not in {call.method for call in calls}
     assert {call.token for call in calls if call.method != "response_url"} == {"xoxb-test-placeholder"}
+
+
+@pytest.mark.parametrize("loss", ["reset", "timeout", "5xx"])
+def test_an_announcement_whose_answer_is_lost_is_found_not_posted_again(aws, fake_slack, monkeypatch, loss):
+    proxy = LossyProxy(fake_slack.url.removesuffix("/api/"), delay=2).start()
+    try:
+        monkeypatch.setenv("INCIDENTS_CHANNEL", CHANNEL)
+        monkeypatch.setenv("SLACK_API_URL", proxy.origin + "/api/")
+        get_settings.cache_clear()
+        app = SlackApp.start(fake_slack)
+        monkeypatch.setattr(app.module, "SLACK_TIMEOUT", 1, raising=False)  # gives up before the answer
+        app.module.request_handler.cache_clear()
+        app.module.request_handler().app.listener_runner.lazy_listener_runner = app.runner
+        proxy.lose("chat.postMessage", loss)
+
+        app.command("silence add book-viewing +2h database upgrade")
+
+        assert proxy.lost == [("chat.postMessage", loss)]  # Slack did post it; its answer was lost
+        said = [m["text"] for m in fake_slack.messages(CHANNEL)]
+        assert len(said) == 1 and "silenced paging" in said[0]
+        assert "could not be announced" not in last_response(app)["text"]
+    finally:
+        proxy.stop()

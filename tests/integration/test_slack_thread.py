@@ -25,6 +25,7 @@ from stand_ins.fake_slack import Fault
 from stand_ins.fake_statuspage import FakeStatusPages
 from stand_ins.fake_zoom import FakeZoom, ZoomFault
 from stand_ins.local_lambda import LocalSuite
+from stand_ins.lossy_proxy import LossyProxy
 from stand_ins.slack_requests import events_body, thread_message_body
 from tests.helpers import documented
 from tests.slack_support import ALASTAIR, CHANNEL, WISEN, SlackApp, page_alert
@@ -362,8 +363,9 @@ def test_a_change_whose_thread_post_failed_is_posted_by_the_retried_delivery(wor
     delivered, invoke = [], function.invoke
     monkeypatch.setattr(function, "invoke", lambda event: invoke(delivered.append(event) or event))
     world.app.command("update failing over to the replica")
-    # Slack keeps failing the thread post (beyond the client's own retries): the delivery fails.
-    fake_slack.inject("chat.postMessage", *[Fault(status=500)] * 3)
+    # Slack fails the thread post with a 5xx: the client never re-posts an unknown outcome; the post is
+    # not found in the thread, so the delivery fails and its retry posts it.
+    fake_slack.inject("chat.postMessage", Fault(status=500))
     with pytest.raises(SlackApiError):
         world.suite.deliver()
     assert not any("failing over" in m["text"] for m in replies(fake_slack, incident))
@@ -458,3 +460,39 @@ def test_open_incidents_is_published_after_each_declaration_and_resolution(world
     world.app.command(f"lead {second.incident_id} <@{WISEN}|wisen>")
     assert [e["detail-type"] for _, e in world.suite.deliver()] == ["IncidentChanged"]
     assert open_incidents_published(capsys.readouterr().out) == []
+
+
+LOST_ANSWER_DELAY = 2  # seconds: later than the thread function's Slack client waits in these tests
+
+
+@pytest.fixture
+def lossy(world, fake_slack, monkeypatch) -> Iterator[LossyProxy]:
+    """The incident thread function talking to the fake Slack through the lossy proxy."""
+    proxy = LossyProxy(fake_slack.url.removesuffix("/api/"), delay=LOST_ANSWER_DELAY).start()
+    monkeypatch.setenv("SLACK_API_URL", proxy.origin + "/api/")
+    get_settings.cache_clear()
+    module = world.suite.function("IncidentThreadFunction").module
+    monkeypatch.setattr(module, "SLACK_TIMEOUT", 1, raising=False)
+    module.thread.cache_clear()
+    yield proxy
+    module.thread.cache_clear()
+    proxy.stop()
+
+
+@pytest.mark.parametrize("loss", ["reset", "timeout", "5xx"])
+@pytest.mark.parametrize("which", [0, 1, 2, 3], ids=["root", "war-room", "checklist", "runbook"])
+def test_a_thread_post_whose_answer_is_lost_is_posted_once(world, fake_slack, lossy, loss, which):
+    lossy.lose("chat.postMessage", *["pass"] * which, loss)
+    alert, page = page_alert(fake_slack)
+    assert world.app.click("alert_real_incident", alert.alert_id, page)["statusCode"] == 200
+    try:
+        world.suite.deliver()
+    except Exception:  # an answer lost for good fails the delivery: EventBridge delivers it again
+        world.suite.function("IncidentThreadFunction").invoke(world.suite.delivered[-1][1])
+    assert lossy.lost == [("chat.postMessage", loss)]  # Slack did post it; its answer was lost
+
+    (incident,) = IncidentStore.from_settings().list_open()
+    assert top_level(fake_slack) == [page["ts"], incident.thread_ts]  # one root, linked
+    texts = [block_text(m) for m in replies(fake_slack, incident)]
+    assert len(texts) == 3, texts  # war room, checklist, runbook: once each
+    assert "War room" in texts[0] and "Checklist" in texts[1] and "Runbook" in texts[2]

@@ -162,3 +162,35 @@ def test_unknown_checklist_answers_are_shown_as_recorded():
     document = compile_document(inputs, now_of(fixture)).markdown
     section = document.split("## What the checklist found")[1].split("## War room")[0]
     assert "- **feature flags**\n  - checked: True\n  - recently_flipped\n    - new-booking-form" in section
+
+
+def test_journey_runs_expired_before_the_first_failure_are_said_plainly():
+    # Compiled long after: the passing runs before the first failure have expired (kept 14 days), the
+    # failures (kept 400 days) remain. The document must not pass the first stored failure off as the start.
+    fixture = load_fixture("book_viewing_outage")
+    inputs = inputs_from_fixture(fixture)
+    first_failure = min(run.at for run in inputs.journey_runs if not run.ok)
+    inputs.journey_runs = [run for run in inputs.journey_runs if not run.ok or run.at > first_failure]
+    document = compile_document(inputs, now_of(fixture) + timedelta(days=40)).markdown
+    assert "> **Could not read everything.**" in document
+    assert (
+        "No passing run of journey book-viewing before its first failure is stored (passing runs are "
+        "kept 14 days): it may have started failing before 13 Jan 10:02:00." in document
+    )
+
+
+def test_a_journey_without_any_stored_result_is_said_plainly():
+    fixture = load_fixture("book_viewing_outage")
+    inputs = inputs_from_fixture(fixture)
+    inputs.journey_runs = []
+    document = compile_document(inputs, now_of(fixture)).markdown
+    assert (
+        "No result of journey book-viewing is stored for the incident's window (passing runs are kept "
+        "14 days): when it failed and recovered is not known from them." in document
+    )
+
+
+def test_complete_journey_results_raise_no_problem():
+    fixture = load_fixture("book_viewing_outage")
+    document = compile_document(inputs_from_fixture(fixture), now_of(fixture)).markdown
+    assert "Could not read everything" not in document

@@ -152,3 +152,15 @@ def test_an_eventbridge_alarm_without_a_state_is_rejected():
     del payload["detail"]["state"]
     with pytest.raises(RejectedEvent, match="state: Field required"):
         eventbridge_signal(payload)
+
+
+def test_a_journey_alert_links_all_its_evidence_so_the_post_mortem_can_keep_it():
+    detail = event("alert_router_journey_failed.json")["detail"]
+    detail["evidence"] = {
+        **detail.get("evidence", {}),
+        "screenshot_uri": "s3://incident-evidence/screenshots/book-viewing/run-1/click.png",
+        "body_uri": "s3://incident-evidence/responses/book-viewing/run-1/open.html",
+    }
+    raised = from_journey_failed(JourneyFailed.model_validate(detail))
+    assert raised.links["screenshot"] == "s3://incident-evidence/screenshots/book-viewing/run-1/click.png"
+    assert raised.links["response"] == "s3://incident-evidence/responses/book-viewing/run-1/open.html"

@@ -1,10 +1,12 @@
 """Slack Web API through slack_sdk, with retries for rate limits (429 + Retry-After), connection errors
-and 5xx. With `resend_unknown=False` (the router's pages) a call that creates something is never sent
-again by the client when its outcome is unknown (connection error, 5xx): Slack may have posted it, so
-the caller looks in the channel's history first (paging/delivery.py)."""
+and 5xx. With `resend_unknown=False` (the router's pages, the incident thread) a call that creates
+something is never sent again by the client when its outcome is unknown (connection error, timeout, 5xx):
+Slack may have posted it, so the caller looks in the channel's history first (paging/delivery.py,
+`Slack.post_marked`)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,9 +25,51 @@ class SlackPoster(Protocol):
 
     def open_dm(self, user_id: str) -> str: ...
 
+    def post_marked(
+        self,
+        channel: str,
+        text: str,
+        marker: str,
+        oldest: str,
+        blocks: list[dict] | None = None,
+        thread_ts: str | None = None,
+        look_first: bool = True,
+    ) -> PostedMessage:
+        """Post a message named by `marker` at most once (Slack.post_marked)."""
+        ...
+
 
 # Calls that create something: sent twice, they create it twice.
 NOT_IDEMPOTENT = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage"})
+BLOCK_ID_MAX = 255  # Slack's limit on a block_id
+SECTION_TEXT_MAX = 3000  # Slack's limit on a section block's text
+
+
+def outcome_unknown(error: BaseException) -> bool:
+    """Slack may have done it: the connection failed or timed out, or a 5xx came instead of its answer."""
+    from slack_sdk.errors import SlackApiError
+
+    if isinstance(error, SlackApiError):
+        return getattr(error.response, "status_code", 200) >= 500
+    return isinstance(error, OSError)  # resets, refusals and timeouts (socket.timeout is one)
+
+
+def marker_id(*parts: str) -> str:
+    """A block id naming one message for good (within Slack's limit, however long the parts)."""
+    marker = ":".join(parts)
+    if len(marker) <= BLOCK_ID_MAX:
+        return marker
+    return f"{marker[:180]}~{hashlib.sha256(marker.encode()).hexdigest()}"
+
+
+def with_marker(text: str, blocks: list[dict] | None, marker: str) -> list[dict]:
+    """The message's blocks with `marker` as the first block's id (a text-only message becomes sections
+    of its text: what it shows is unchanged)."""
+    if not blocks:
+        chunks = [text[i : i + SECTION_TEXT_MAX] for i in range(0, len(text), SECTION_TEXT_MAX)] or [" "]
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks]
+    first, *rest = blocks
+    return [{**first, "block_id": marker}, *rest]
 
 
 def web_client(settings: Settings, token: str | None, **options: Any) -> Any:
@@ -110,6 +154,37 @@ class Slack:
         )
         return PostedMessage(channel=response["channel"], ts=response["ts"])
 
+    def post_marked(
+        self,
+        channel: str,
+        text: str,
+        marker: str,
+        oldest: str,
+        blocks: list[dict] | None = None,
+        thread_ts: str | None = None,
+        look_first: bool = True,
+    ) -> PostedMessage:
+        """Post a message named by `marker` at most once: if a message carrying it was posted since
+        `oldest` (in the thread, given `thread_ts`), that one is answered; an attempt whose outcome is
+        unknown is looked for before anything else, and raised if Slack did not post it (the retry of
+        the whole delivery looks again). `look_first=False` skips the first look where the caller knows
+        no earlier attempt was made. Needs a client made with `resend_unknown=False`."""
+        channel_id = self.channel_id(channel)
+        found = self.find_block(channel_id, marker, oldest, thread_ts) if look_first else None
+        if found:
+            return PostedMessage(channel=channel_id, ts=found)
+        try:
+            return self.post_message(
+                channel_id, text, blocks=with_marker(text, blocks, marker), thread_ts=thread_ts
+            )
+        except Exception as error:
+            if not outcome_unknown(error):
+                raise
+            found = self.find_block(channel_id, marker, oldest, thread_ts)
+            if found:
+                return PostedMessage(channel=channel_id, ts=found)
+            raise
+
     def update(self, channel: str, ts: str, text: str, blocks: list[dict] | None = None) -> None:
         self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
@@ -133,14 +208,22 @@ class Slack:
             if not cursor:
                 raise LookupError(f"Slack channel {channel} not found (is the app a member of it?)")
 
-    def find_block(self, channel: str, block_id: str, oldest: str) -> str | None:
-        """The ts of a message posted since `oldest` (a Slack ts) that carries a block with `block_id`:
-        how a retried delivery checks whether an interrupted attempt had already posted."""
+    def find_block(
+        self, channel: str, block_id: str, oldest: str, thread_ts: str | None = None
+    ) -> str | None:
+        """The ts of a message posted since `oldest` (a Slack ts) that carries a block with `block_id`
+        (among the replies to `thread_ts` if given): how a retried delivery checks whether an
+        interrupted attempt had already posted."""
         cursor = None
         while True:
-            response = self.client.conversations_history(
-                channel=self.channel_id(channel), oldest=oldest, limit=200, cursor=cursor
-            )
+            if thread_ts:
+                response = self.client.conversations_replies(
+                    channel=self.channel_id(channel), ts=thread_ts, oldest=oldest, limit=200, cursor=cursor
+                )
+            else:
+                response = self.client.conversations_history(
+                    channel=self.channel_id(channel), oldest=oldest, limit=200, cursor=cursor
+                )
             for message in response["messages"]:
                 if any(block.get("block_id") == block_id for block in message.get("blocks") or []):
                     return message["ts"]

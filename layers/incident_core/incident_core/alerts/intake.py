@@ -402,6 +402,8 @@ def from_journey_failed(event: JourneyFailed) -> Signal:
         links["journey page"] = event.evidence.url
     if event.evidence.screenshot_uri:
         links["screenshot"] = event.evidence.screenshot_uri
+    if event.evidence.body_uri:  # linked so the post-mortem keeps it past the bucket's 30 days
+        links["response"] = event.evidence.body_uri
     return Signal(
         notification_id=f"journey-failed:{event.journey}:{event.run_id}",
         kind=SignalKind.RAISE,

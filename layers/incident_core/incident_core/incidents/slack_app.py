@@ -16,7 +16,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltResponse
@@ -58,6 +58,9 @@ class SlackServices:
     @property
     def now(self) -> Callable[[], datetime]:
         return self.service.now
+
+
+ANNOUNCE_SEARCH_MARGIN = timedelta(minutes=1)
 
 
 def request_reference(context: Any) -> str:
@@ -214,7 +217,8 @@ def build_app(
         respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
         if reply.announce:  # for everyone in the incidents channel, not only the person who asked
             try:
-                client.chat_postMessage(channel=services().incidents_channel, text=reply.announce)
+                channel = services().incidents_channel
+                _announce(client, channel, reply.announce, body["trigger_id"], services().now())
             except Exception:  # it is done: repeating the command would do it twice
                 logger.exception("could not announce a command (reference %s)", request_reference(context))
                 respond(
@@ -349,3 +353,12 @@ def build_app(
 
     app.event("message")(record_thread_message)
     return app
+
+
+def _announce(client: Any, channel: str, text: str, trigger_id: str, now: datetime) -> None:
+    """Say a command's outcome in the channel once, even if Slack's answer to the post is lost: the post
+    is named by the command's trigger id and looked for before it is ever sent again."""
+    from incident_core.adapters.slack import Slack, marker_id
+
+    oldest = (now - ANNOUNCE_SEARCH_MARGIN).timestamp()  # Slack's clock and ours differ a little
+    Slack(client).post_marked(channel, text, marker_id("command", trigger_id), f"{oldest:.6f}")

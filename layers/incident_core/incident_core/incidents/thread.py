@@ -6,6 +6,9 @@ war room link (or why there is none), the checklist and the runbook are posted i
 root message is edited to show the war room. Each step looks at the stored state first, so a repeated
 or resumed delivery only does what is missing. Changes edit the root message in place (never a new
 post) and post the change in the thread once.
+
+Every post carries a block id naming it (`incident:<id>:<what>`) and is made with `post_marked`: a post
+whose answer was lost (timeout, reset, 5xx) is found in Slack, never posted twice.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from incident_core.adapters.slack import marker_id
 from incident_core.adapters.zoom import MeetingCreator, ZoomError
 from incident_core.clock import utc_now
 from incident_core.events import IncidentChanged, IncidentResolved, JourneyRecovered
@@ -33,12 +37,14 @@ from incident_core.incidents.timeline import system_entry
 from incident_core.models import Incident
 
 logger = logging.getLogger(__name__)
+# Slack's clock and ours differ a little: the root is looked for from a minute before the declaration.
+_ROOT_SEARCH_MARGIN = timedelta(minutes=1)
 
 
 @dataclass
 class IncidentThread:
     incidents: IncidentStore
-    slack: Any  # incident_core.adapters.slack.Slack: post_message(), post(), update(), .client (chat.delete)
+    slack: Any  # incident_core.adapters.slack.Slack: post_marked(), update(), .client (chat.delete)
     channel: str
     zoom: Callable[[], MeetingCreator]  # made on first use: reading its secret may fail, and that is fine
     lookups: Lookups
@@ -61,7 +67,10 @@ class IncidentThread:
         text, blocks = root_message(incident)
         # The configured channel may be a name; the thread is stored by the id Slack answers with, the
         # one its events carry and chat.update and conversations.replies need.
-        posted = self.slack.post_message(self.channel, text, blocks=blocks)
+        oldest = (incident.declared_at or incident.started_at) - _ROOT_SEARCH_MARGIN
+        posted = self.slack.post_marked(
+            self.channel, text, _marker(incident, "root"), f"{oldest.timestamp():.6f}", blocks=blocks
+        )
         try:
             return self.incidents.link_thread(incident.incident_id, posted.channel, posted.ts)
         except ThreadTaken:
@@ -89,21 +98,21 @@ class IncidentThread:
                 str(meeting) if isinstance(meeting, ZoomError) else f"{type(meeting).__name__}: {meeting}"
             )
             logger.warning("no Zoom war room for %s: %s", incident.incident_id, reason)
-            self.slack.post(
-                incident.channel,
+            self._post(
+                incident,
+                "war-room",
                 f":warning: Zoom could not start a war room ({reason}). The incident goes on: "
                 "start a call by hand and paste its link here.",
-                thread_ts=incident.thread_ts,
             )
             war_room: dict[str, Any] = {"war_room": {"error": reason}}
             url = None
         else:
             url = meeting.join_url
-            self.slack.post(
-                incident.channel,
+            self._post(
+                incident,
+                "war-room",
                 f":video_camera: War room: {url} (Zoom meeting {meeting.meeting_id}). "
                 "Join to work on it together.",
-                thread_ts=incident.thread_ts,
             )
             self.incidents.add_timeline(
                 system_entry(incident.incident_id, now, "zoom", f"Zoom war room started: {url}")
@@ -112,11 +121,11 @@ class IncidentThread:
         if isinstance(checklist, BaseException):  # run_checklist reports failing sources itself
             logger.exception("checklist failed for %s", incident.incident_id, exc_info=checklist)
             checklist_record: dict[str, Any] = {"revert": {"checked": False, "error": str(checklist)}}
-            self.slack.post(
-                incident.channel,
+            self._post(
+                incident,
+                "checklist",
                 f":warning: The checklist could not be answered ({checklist}). Go through it by hand: "
                 "revert? AWS or a vendor? runbook?",
-                thread_ts=incident.thread_ts,
             )
         else:
             checklist_record = self._post_checklist(incident, checklist, now)
@@ -132,12 +141,10 @@ class IncidentThread:
     def _post_checklist(self, incident: Incident, result: ChecklistResult, now: datetime) -> dict[str, Any]:
         assert incident.channel and incident.thread_ts
         text, blocks = checklist_message(result, incident)
-        self.slack.post(incident.channel, text, blocks=blocks, thread_ts=incident.thread_ts)
+        self._post(incident, "checklist", text, blocks)
         if result.runbook_found is not None:
             runbook_text, runbook_blocks = runbook_message(result.runbook_found)
-            self.slack.post(
-                incident.channel, runbook_text, blocks=runbook_blocks, thread_ts=incident.thread_ts
-            )
+            self._post(incident, "runbook", runbook_text, runbook_blocks)
         record = result.record(now)
         if result.runbook_missing_for:
             try:
@@ -159,6 +166,18 @@ class IncidentThread:
                 record["runbook"]["action_error"] = str(error)
         return record
 
+    def _post(self, incident: Incident, what: str, text: str, blocks: list[dict] | None = None) -> None:
+        """A reply in the incident's thread, at most once whatever happens to Slack's answer."""
+        assert incident.channel and incident.thread_ts
+        self.slack.post_marked(
+            incident.channel,
+            text,
+            _marker(incident, what),
+            incident.thread_ts,
+            blocks=blocks,
+            thread_ts=incident.thread_ts,
+        )
+
     # ------------------------------------------------------------------ changes
     def _refresh_root(self, incident_id: str) -> Incident | None:
         incident = self.incidents.get(incident_id)
@@ -175,7 +194,7 @@ class IncidentThread:
             and self.incidents.claim_announcement(incident.incident_id, key)
         ):
             try:
-                self.slack.post(incident.channel, text, thread_ts=incident.thread_ts)
+                self._post(incident, f"announce:{key}", text)
             except Exception:
                 # Not posted: give the claim back so the retried delivery posts it (at least once).
                 self.incidents.release_announcement(incident.incident_id, key)
@@ -219,3 +238,7 @@ class IncidentThread:
             )
             touched.append(incident.incident_id)
         return touched
+
+
+def _marker(incident: Incident, what: str) -> str:
+    return marker_id("incident", incident.incident_id, what)

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from incident_core.models import ActionItem, ActionStatus, Alert, Incident, TimelineEntry, TimelineKind
-from incident_core.postmortem.journeys import JourneyRun, JourneySummary, summarise
+from incident_core.postmortem.evidence import KeptEvidence, missing_evidence
+from incident_core.postmortem.journeys import PASSING_RUNS_KEPT_DAYS, JourneyRun, JourneySummary, summarise
 from incident_core.postmortem.thread import FileNote, ThreadReading, to_markdown
 
 LONDON = ZoneInfo("Europe/London")
@@ -40,6 +41,8 @@ class DocumentInputs:
     resolved_by: str | None = None
     # What could not be read (besides the thread's own problems), said at the top of the document.
     problems: list[str] = field(default_factory=list)
+    # The evidence the alert links, with the copies kept alongside the document.
+    evidence: list[KeptEvidence] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,7 @@ class CompiledDocument:
     markdown: str
     # Hash of everything but the "compiled at" stamp: the same facts give the same hash, whenever compiled.
     content_sha256: str
+    problems: list[str] = field(default_factory=list)  # all the document says it could not read
 
 
 def compile_document(inputs: DocumentInputs, now: datetime) -> CompiledDocument:
@@ -156,7 +160,12 @@ def compile_document(inputs: DocumentInputs, now: datetime) -> CompiledDocument:
     durations = key_durations(incident, alert)
     entries, left_out = _timeline_entries(inputs, writer)
     summaries = summarise(inputs.journey_runs)
-    problems = [*(inputs.thread.problems if inputs.thread else []), *inputs.problems]
+    problems = [
+        *(inputs.thread.problems if inputs.thread else []),
+        *inputs.problems,
+        *missing_evidence(inputs.evidence),
+        *_missing_journey_results(inputs, summaries),
+    ]
 
     title = f"# Incident {incident.incident_id}: {plain(incident.title)}"
     stamp = (
@@ -175,6 +184,7 @@ def compile_document(inputs: DocumentInputs, now: datetime) -> CompiledDocument:
     _checklist(writer)
     _war_room(writer)
     _journeys(writer, summaries)
+    _evidence(writer)
     _action_items(writer, "## Action items")
     writer.add("---", "")
     _post_mortem(writer, durations, summaries, problems)
@@ -182,7 +192,30 @@ def compile_document(inputs: DocumentInputs, now: datetime) -> CompiledDocument:
     return CompiledDocument(
         markdown=f"{title}\n\n{stamp}\n\n{body}",
         content_sha256=hashlib.sha256(f"{title}\n{body}".encode()).hexdigest(),
+        problems=problems,
     )
+
+
+def _missing_journey_results(inputs: DocumentInputs, summaries: list[JourneySummary]) -> list[str]:
+    """Journey results the document needs but the table no longer holds (passing runs expire first)."""
+    alert = inputs.alert
+    named = dict.fromkeys([*inputs.incident.journeys, *([alert.journey] if alert and alert.journey else [])])
+    by_journey = {summary.journey: summary for summary in summaries}
+    kept = f"(passing runs are kept {PASSING_RUNS_KEPT_DAYS} days)"
+    problems = []
+    for journey in named:
+        summary = by_journey.get(journey)
+        if summary is None:
+            problems.append(
+                f"No result of journey {journey} is stored for the incident's window {kept}: "
+                "when it failed and recovered is not known from them."
+            )
+        elif summary.first_failure and not summary.passed_before_failing:
+            problems.append(
+                f"No passing run of journey {journey} before its first failure is stored {kept}: "
+                f"it may have started failing before {clock(summary.first_failure.at)}."
+            )
+    return problems
 
 
 # ---------------------------------------------------------------------- the document's sections
@@ -440,6 +473,14 @@ def _journeys(writer: _Writer, summaries: list[JourneySummary]) -> None:
             writer.add(f"- `{s.journey}` {plain(reason)} ({count} times)")
     if any(s.reasons for s in summaries):
         writer.add("")
+
+
+def _evidence(writer: _Writer) -> None:
+    kept = [piece for piece in writer.inputs.evidence if piece.kept]
+    if not kept:
+        return
+    writer.add("## Evidence", "", "Kept with this document (the originals expire):", "")
+    writer.add(*(f"- {plain(piece.label)}: <{piece.kept}>" for piece in kept), "")
 
 
 def _action_items(writer: _Writer, heading: str) -> None:

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+# RESULT_TTL_DAYS's default: passing runs older than this are gone; failures are kept 400 days.
+PASSING_RUNS_KEPT_DAYS = 14
+
 
 @dataclass(frozen=True)
 class JourneyRun:
@@ -28,6 +31,7 @@ class JourneySummary:
     last_failure: JourneyRun | None
     first_success_after_failure: JourneyRun | None
     reasons: tuple[tuple[str, int], ...]  # (step: reason, count), most frequent first
+    passed_before_failing: bool = False  # a passing run before the first failure is stored
 
 
 def run_from_item(journey: str, item: Mapping[str, Any]) -> JourneyRun:
@@ -52,9 +56,10 @@ def summarise(runs: Iterable[JourneyRun]) -> list[JourneySummary]:
     summaries = []
     for journey, journey_runs in by_journey.items():
         failures = [run for run in journey_runs if not run.ok]
-        recovered = None
+        recovered, passed_before = None, False
         if failures:
             recovered = next((r for r in journey_runs if r.ok and r.at > failures[-1].at), None)
+            passed_before = any(r.ok and r.at < failures[0].at for r in journey_runs)
         reasons: dict[str, int] = {}
         for run in failures:
             label = f"{run.step}: {run.reason}" if run.step else run.reason or "failed"
@@ -68,6 +73,7 @@ def summarise(runs: Iterable[JourneyRun]) -> list[JourneySummary]:
                 last_failure=failures[-1] if failures else None,
                 first_success_after_failure=recovered,
                 reasons=tuple(sorted(reasons.items(), key=lambda pair: (-pair[1], pair[0]))),
+                passed_before_failing=passed_before,
             )
         )
     return summaries

@@ -16,10 +16,11 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from incident_core.adapters.publishers import Document, Publication, Publisher, PublishError
-from incident_core.adapters.slack import SlackPoster
+from incident_core.adapters.slack import SlackPoster, marker_id, with_marker
 from incident_core.incidents.render import mrkdwn
 from incident_core.models import ActionItem, Alert, Incident, TimelineEntry
 from incident_core.postmortem.compile import DocumentInputs, KeyDurations, compile_document, key_durations
+from incident_core.postmortem.evidence import EvidenceKeeper, keep_alert_evidence
 from incident_core.postmortem.journeys import JourneyRun
 from incident_core.postmortem.store import PostmortemRecords
 from incident_core.postmortem.thread import (
@@ -36,6 +37,8 @@ WINDOW_MARGIN = timedelta(minutes=15)
 SESSION_TIME = time(14, 0)  # proposed post-mortem: the next business day at 14:00 London
 SESSION_MINUTES = 60
 LONDON = ZoneInfo("Europe/London")
+# Seconds the Slack client waits for an answer; a post whose answer never comes is looked for in Slack.
+SLACK_TIMEOUT = 10
 
 
 class IncidentNotFoundError(LookupError):
@@ -130,6 +133,7 @@ class PostmortemService:
     alerts: Alerts | None = None
     journeys: JourneyResults | None = None
     meetings: MeetingCreator | None = None
+    evidence: EvidenceKeeper | None = None
     next_business_day: Callable[[date], date] = field(default=lambda day: _next_business_day(day))
 
     def compile(self, incident_id: str, now: datetime, resolved_by: str | None = None) -> CompileResult:
@@ -144,6 +148,8 @@ class PostmortemService:
         timeline = self.incidents.timeline(incident_id)
         alert = self._alert(incident, problems)
         runs = self._journey_runs(incident, alert, now, problems)
+        # Copied before the document is written: a retry after a failed copy finds nothing half-done.
+        evidence = keep_alert_evidence(self.evidence, incident_id, alert) if self.evidence else []
         actions = self.actions.list_for_incident(incident_id)
         names = self._names(incident, alert, thread, timeline, actions, resolved_by)
 
@@ -158,6 +164,7 @@ class PostmortemService:
                 names=names,
                 resolved_by=resolved_by,
                 problems=problems,
+                evidence=evidence,
             ),
             now,
         )
@@ -191,7 +198,8 @@ class PostmortemService:
             publications.append(publication)
 
         links = {**record.links, **{p.publisher: p.link for p in publications if p.link}}
-        self._announce_document(incident, version, links, problems + (thread.problems if thread else []), now)
+        problems = compiled.problems
+        self._announce_document(incident, version, links, problems, now)
         if incident.resolved_at:
             self._propose_session(incident, now)
         durations = key_durations(incident, alert)
@@ -208,7 +216,7 @@ class PostmortemService:
             publications=publications,
             durations=durations,
             publish_metrics=publish_metrics,
-            problems=problems + (thread.problems if thread else []),
+            problems=problems,
         )
 
     # ------------------------------------------------------------------ reading
@@ -299,12 +307,14 @@ class PostmortemService:
         text = document_message(incident, version, links, problems)
         record = self.records.get(incident.incident_id)
         if record.link_ts:
-            self.slack.update(incident.channel, record.link_ts, text)
+            # With blocks: Slack keeps a message's old blocks (and shows them) when only its text changes.
+            blocks = with_marker(text, None, _marker(incident, "link"))
+            self.slack.update(incident.channel, record.link_ts, text, blocks=blocks)
             return
         if not self.records.claim(incident.incident_id, "link", now):
             return  # another compilation is posting it right now
         try:
-            ts = self.slack.post(incident.channel, text, thread_ts=incident.thread_ts)
+            ts = self._post_once(incident, "link", text, look_first="link" in record.tried)
         except Exception:
             self.records.release(incident.incident_id, "link")
             raise
@@ -315,6 +325,7 @@ class PostmortemService:
             return
         if not self.records.claim(incident.incident_id, "session", now):
             return
+        tried = "session" in self.records.get(incident.incident_id).tried
         try:
             start = self._session_start(now)
             join_url, zoom_problem = None, None
@@ -331,15 +342,34 @@ class PostmortemService:
                 except Exception as error:  # the proposal goes out without a link rather than not at all
                     zoom_problem = f"Zoom could not create the meeting ({error})"
             text = session_message(incident, start, join_url, zoom_problem)
-            ts = self.slack.post(incident.channel, text, thread_ts=incident.thread_ts)
+            ts = self._post_once(incident, "session", text, look_first=tried)
         except Exception:
             self.records.release(incident.incident_id, "session")
             raise
         self.records.complete(incident.incident_id, "session", ts, session_url=join_url or "")
 
+    def _post_once(self, incident: Incident, what: str, text: str, look_first: bool) -> str:
+        """A reply in the incident's thread, named so that a post whose answer was lost is found in the
+        thread rather than posted again: by this attempt, or by the retry (`look_first`: an earlier
+        attempt failed part-way)."""
+        assert self.slack is not None and incident.channel and incident.thread_ts
+        posted = self.slack.post_marked(
+            incident.channel,
+            text,
+            _marker(incident, what),
+            incident.thread_ts,
+            thread_ts=incident.thread_ts,
+            look_first=look_first,
+        )
+        return posted.ts
+
     def _session_start(self, now: datetime) -> datetime:
         day = self.next_business_day(now.astimezone(LONDON).date())
         return datetime.combine(day, SESSION_TIME, tzinfo=LONDON).astimezone(UTC)
+
+
+def _marker(incident: Incident, what: str) -> str:
+    return marker_id("postmortem", incident.incident_id, what)
 
 
 def _next_business_day(day: date) -> date:
@@ -405,10 +435,17 @@ def service_from_settings(settings: Any) -> PostmortemService:
     from incident_core.adapters.slack import Slack, web_client
     from incident_core.alerts.store import AlertStore
     from incident_core.incidents.store import IncidentStore
+    from incident_core.postmortem.evidence import S3EvidenceKeeper
     from incident_core.postmortem.store import DynamoJourneyResults
 
     table = Table(settings.table_name)
-    slack_client = web_client(settings, get_secret_field(settings.slack_secret_id, "bot_token"))
+    # No client-level re-post of an unknown outcome: the thread's posts are looked for first (_post_once).
+    slack_client = web_client(
+        settings,
+        get_secret_field(settings.slack_secret_id, "bot_token"),
+        resend_unknown=False,
+        timeout=SLACK_TIMEOUT,
+    )
     publishers: list[Publisher] = [S3Publisher(settings.documents_bucket)]
     if settings.webhook_url:
         if not settings.webhook_secret_id:
@@ -425,4 +462,7 @@ def service_from_settings(settings: Any) -> PostmortemService:
         alerts=AlertStore(table),
         journeys=DynamoJourneyResults(table),
         meetings=LazyZoom(settings),
+        evidence=S3EvidenceKeeper(settings.evidence_bucket, settings.documents_bucket)
+        if settings.evidence_bucket
+        else None,
     )

@@ -4,7 +4,8 @@
 publisher last received, and the thread posts made once per incident (the document's link, the
 post-mortem session proposal) and the one-off metrics. Each one-off step is claimed with a conditional
 write before it is done and completed after, so a retried or doubled compilation never posts twice; a
-claim older than `STALE_CLAIM` (a crash mid-step) may be taken again.
+claim older than `STALE_CLAIM` (a crash mid-step) may be taken again. A step given back after a
+failure is marked tried: Slack may have posted it, so the retry looks in the thread before posting.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class PostmortemRecord:
     session_ts: str | None = None
     session_url: str | None = None
     metrics_at: str | None = None
+    tried: set[str] = field(default_factory=set)  # steps an earlier attempt failed part-way
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> PostmortemRecord:
@@ -46,6 +48,7 @@ class PostmortemRecord:
             session_ts=item.get("session_done"),
             session_url=item.get("session_url"),
             metrics_at=item.get("metrics_done"),
+            tried={step for step in ("link", "session", "metrics") if item.get(f"{step}_tried")},
         )
 
 
@@ -149,12 +152,13 @@ class PostmortemRecords:
         )
 
     def release(self, incident_id: str, step: Step) -> None:
-        """Give a claim back after failing the step, so the retry can do it."""
+        """Give a claim back after failing the step, so the retry can do it (and knows it was tried)."""
         self.table.dynamodb.update_item(
             TableName=self.table.name,
             Key=self._key(incident_id),
-            UpdateExpression="REMOVE #claim",
-            ExpressionAttributeNames={"#claim": f"{step}_claimed"},
+            UpdateExpression="SET #tried = :yes REMOVE #claim",
+            ExpressionAttributeNames={"#claim": f"{step}_claimed", "#tried": f"{step}_tried"},
+            ExpressionAttributeValues=serialize({":yes": True}),
         )
 
 
