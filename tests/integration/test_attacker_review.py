@@ -115,3 +115,28 @@ def test_a_runner_fault_outside_any_step_holds_no_form_of_a_secret(caplog):
     sinks = {"result": result.model_dump_json(), "logs": caplog.text}
     for sink, text in sinks.items():
         assert [name for name, form in forms(TOKEN).items() if form in text] == [], sink
+
+
+# ---------------------------------------------------------------------- the same request twice
+@pytest.mark.parametrize(
+    ("typed", "listed"),
+    [
+        ("silence add book-viewing +2h database upgrade", "list_silences"),
+        ("traction add now +4h launch email", "list_traction"),
+    ],
+)
+def test_a_repeated_request_adds_one_window(app, fake_slack, typed, listed):
+    """Lambda retries a failed lazy invocation with the same signed request, and a captured request can
+    be replayed within Slack's 5 minutes: the same trigger adds one window, announced once."""
+    from datetime import UTC, datetime
+
+    from incident_core.policy.store import PolicyStore
+    from stand_ins.slack_requests import ALASTAIR, slash_command_body
+
+    body = slash_command_body(typed, ALASTAIR, app.channel, "1234.5678.abcdef", app.response_url)
+    app.post(body)
+    app.post(body)
+    windows = getattr(PolicyStore.from_settings(), listed)(datetime.now(UTC))
+    assert len(windows) == 1, windows
+    announced = [c for c in fake_slack.calls("chat.postMessage") if c.args.get("channel") == "C0INCIDENTS"]
+    assert len(announced) == 1
