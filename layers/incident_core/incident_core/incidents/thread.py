@@ -91,7 +91,7 @@ class IncidentThread:
             logger.warning("no Zoom war room for %s: %s", incident.incident_id, reason)
             self.slack.post(
                 incident.channel,
-                f":warning: Zoom could not start a war room ({reason}). The incident goes on: "
+                f":warning: Zoom could not start a war room ({mrkdwn(reason)}). The incident goes on: "
                 "start a call by hand and paste its link here.",
                 thread_ts=incident.thread_ts,
             )
@@ -114,8 +114,8 @@ class IncidentThread:
             checklist_record: dict[str, Any] = {"revert": {"checked": False, "error": str(checklist)}}
             self.slack.post(
                 incident.channel,
-                f":warning: The checklist could not be answered ({checklist}). Go through it by hand: "
-                "revert? AWS or a vendor? runbook?",
+                f":warning: The checklist could not be answered ({mrkdwn(str(checklist))}). Go through it by "
+                "hand: revert? AWS or a vendor? runbook?",
                 thread_ts=incident.thread_ts,
             )
         else:
