@@ -151,13 +151,12 @@ def test_a_repeated_request_adds_one_window(app, fake_slack, typed, listed):
     assert len(announced) == 1
 
 
-
 # ---------------------------------------------------------------------- outside systems' text in the thread
 def test_zooms_answer_is_shown_in_the_thread_as_text(world, fake_slack):  # noqa: F811
     """Zoom's error message can quote what it was sent (the meeting topic carries the incident's title):
     the thread reply shows it as text, as the root message does."""
     world.zoom.inject("meetings", ZoomFault(400, {"code": 300, "message": f"Invalid topic: {BROADCASTS[0]}"}))
     _, _, incident = declare(world, fake_slack)
-    said = json.dumps(replies(fake_slack, incident) + [root_of(fake_slack, incident)])
+    said = json.dumps([*replies(fake_slack, incident), root_of(fake_slack, incident)])
     assert "Invalid topic" in said
     assert shown(said) == [], said[:800]
