@@ -162,6 +162,7 @@ class Commands:
                 source="manual",
                 by=user,
                 now=self.now,
+                request_key=key,
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
