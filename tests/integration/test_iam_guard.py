@@ -185,7 +185,9 @@ def test_the_browser_runner_is_checked_against_its_own_stacks_role(
         ("AlertRouterFunction", "AlertRaised", "PageDue"),
     ],
 )
-def test_each_function_puts_only_its_own_kinds_of_event_on_the_bus(world: Any, function, own, foreign) -> None:
+def test_each_function_puts_only_its_own_kinds_of_event_on_the_bus(
+    world: Any, function, own, foreign
+) -> None:
     """A fault or a takeover of one function cannot fake another's events: the Slack app cannot announce
     a failing journey (which pages people at night) nor ask for a drill."""
     from incident_core.settings import get_settings
