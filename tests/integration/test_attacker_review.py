@@ -1,6 +1,6 @@
 """The second round's attacker review (issue 10 follow-ups), through the real handlers: what a person
 types that is quoted back to them, a form opened from another workspace, a runner fault outside any step,
-hostile alarm text paged to Slack."""
+the same signed request twice, Zoom's answers quoted in the incident thread."""
 
 from __future__ import annotations
 
