@@ -334,8 +334,15 @@ def s3_requests(operation: str, params: dict[str, Any]) -> list[Request]:
 
 def other_requests(service: str, operation: str, params: dict[str, Any], region: str) -> list[Request]:
     if service == "events" and operation == "PutEvents":
-        buses = {e.get("EventBusName") or "default" for e in params["Entries"]}
-        return [Request("events:PutEvents", _arn("AWS::Events::EventBus", b, region)) for b in sorted(buses)]
+        # Each entry is authorised on its own, with its detail type and source (events: condition keys).
+        return [
+            Request(
+                "events:PutEvents",
+                _arn("AWS::Events::EventBus", e.get("EventBusName") or "default", region),
+                {"events:detail-type": (e.get("DetailType", ""),), "events:source": (e.get("Source", ""),)},
+            )
+            for e in params["Entries"]
+        ]
     if service == "secretsmanager" and operation in ("GetSecretValue", "DescribeSecret"):
         return [
             Request(

@@ -258,3 +258,24 @@ def test_unfilled_secrets_and_no_alarm_email(deployed, capsys, tmp_path):
 def test_the_checklist_and_a_missing_stack(deployed, capsys):
     assert main(["--config", str(ROOT / "config"), "doctor", "--stack", "no-such-stack"]) == 2
     assert "could not read stack 'no-such-stack'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("json_output", [True, False])
+def test_doctor_never_prints_a_secret_value(deployed, fake_slack, capsys, tmp_path, json_output):
+    """A token pasted across two lines (a common slip) makes the HTTP library refuse the header, quoting
+    it: doctor says what is wrong without printing any form of the value."""
+    token, signing = "xoxb-4242-9876\nRea1LookingT0ken", "f00dfeed" * 4
+    client("secretsmanager").put_secret_value(
+        SecretId=deployed["SlackSecret"],
+        SecretString=json.dumps({"bot_token": token, "signing_secret": signing}),
+    )
+    policy = tmp_path / "policy.yaml"
+    policy.write_text((ROOT / "config" / "policy.yaml").read_text())
+    argv = ["--config", str(ROOT / "config"), "doctor", "--stack", STACK, "--policy", str(policy)]
+    assert main([*argv, "--json"] if json_output else argv) == 1
+    printed = capsys.readouterr()
+    output = printed.out + printed.err
+    assert "Slack" in output
+    for value in (token, signing, "Rea1LookingT0ken"):
+        for form in (value, repr(value)[1:-1], json.dumps(value)[1:-1]):
+            assert form not in output, form

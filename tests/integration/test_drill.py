@@ -168,3 +168,14 @@ def test_when_slack_refuses_the_drill_the_router_fails_so_the_suite_alarms_count
     with pytest.raises(Exception, match="not_in_channel"):
         stack.deliver()
     assert fake_slack.messages(CHANNEL) == []
+
+
+def test_a_drill_pages_none_but_the_policys_people(stack, fake_slack, urgent_inbox, capsys):
+    """Anyone who can put DrillRequested on the bus names page_me: a workspace member who is not one of
+    the policy's people is not messaged (a drill is no way to DM strangers as the incident bot)."""
+    fake_slack.add_user("U0STRANGER", "Stranger")
+    code, report = drill(capsys, stack, "--page-me", "U0STRANGER")
+    assert code == 0 and report["arrived"]
+    assert fake_slack.calls("conversations.open") == []
+    [posted] = fake_slack.messages(CHANNEL)
+    assert "not one of the policy's people" in posted["text"] and "<@" not in json.dumps(posted)

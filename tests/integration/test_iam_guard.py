@@ -174,3 +174,34 @@ def test_the_browser_runner_is_checked_against_its_own_stacks_role(
     with guard.inherited("JourneyRunnerFunction"), pytest.raises(ClientError):
         s3.put_object(**screenshot)  # the HTTP runner keeps responses only
     assert [d.function for d in guard.denials] == ["JourneyRunnerFunction"]
+
+
+@pytest.mark.parametrize(
+    ("function", "own", "foreign"),
+    [
+        ("SlackAppFunction", "IncidentDeclared", "JourneyFailed"),  # the internet-facing function
+        ("SlackAppFunction", "IncidentResolved", "DrillRequested"),
+        ("JourneyRunnerFunction", "JourneyFailed", "IncidentDeclared"),
+        ("AlertRouterFunction", "AlertRaised", "PageDue"),
+    ],
+)
+def test_each_function_puts_only_its_own_kinds_of_event_on_the_bus(
+    world: Any, function, own, foreign
+) -> None:
+    """A fault or a takeover of one function cannot fake another's events: the Slack app cannot announce
+    a failing journey (which pages people at night) nor ask for a drill."""
+    from incident_core.settings import get_settings
+
+    guard = Guard()
+    events = checked(guard, "events")
+    bus = get_settings().bus_name
+
+    def put(detail_type: str) -> None:
+        entry = {"EventBusName": bus, "Source": "incident-suite", "DetailType": detail_type, "Detail": "{}"}
+        events.put_events(Entries=[entry])
+
+    with guard.inherited(function):
+        put(own)
+        with pytest.raises(ClientError):
+            put(foreign)
+    assert [d.request.context["events:detail-type"] for d in guard.denials] == [(foreign,)]

@@ -8,6 +8,11 @@ MAX_TEXT = 3000  # an update, impact, note, resolution summary, action item
 MAX_LABEL = 200  # a silence's reason, a traction moment's label
 
 
+def as_text(word: str) -> str:
+    """A word someone typed, shown as itself in mrkdwn: no mention, link or broadcast (& < > escaped)."""
+    return word.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def too_long(what: str, text: str, limit: int) -> str | None:
     """The refusal for `text` over `limit` characters, or None."""
     if len(text) <= limit:

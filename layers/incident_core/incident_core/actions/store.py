@@ -85,8 +85,10 @@ class ActionStore:
         by: str | None,
         now: datetime,
         due: date | None = None,
+        request_key: str | None = None,
     ) -> ActionItem:
-        """Record a new P0 action item (owner defaults to whoever opened it, when that is a person)."""
+        """Record a new P0 action item (owner defaults to whoever opened it, when that is a person).
+        `request_key` names the request (Slack's trigger): the same request again returns the same item."""
         text = " ".join((text or "").split())
         if not text:
             raise ValueError("an action item needs a text saying what to do")
@@ -101,8 +103,14 @@ class ActionStore:
             except ValueError:
                 owner_id = None  # opened by the system: unassigned until someone takes it
         deduplicated = source in DEDUPLICATED_SOURCES and (alert_id or incident_id)
+        if deduplicated:
+            action_id = _derived_id(source, alert_id, incident_id)
+        elif request_key:  # Lambda's retry of a failed invocation, a replay within Slack's 5 minutes
+            action_id = "act-" + hashlib.sha256(f"request|{request_key}".encode()).hexdigest()[:15]
+        else:
+            action_id = new_id("act", now)
         item = ActionItem(
-            action_id=_derived_id(source, alert_id, incident_id) if deduplicated else new_id("act", now),
+            action_id=action_id,
             text=text,
             owner=owner_id,
             due=due or default_due(now),

@@ -1,6 +1,7 @@
 """A drill of the paging path: the router applies the policy to a hypothetical incident alarm, as it would
 to a real one, and posts the outcome in the incidents channel marked DRILL. Nobody is mentioned, direct
-messaged or texted, except the person who asked with `page_me` (by Slack only).
+messaged or texted, except the person who asked with `page_me` (by Slack only, and only one of the
+policy's people).
 
 `drill_message` is pure; `run_drill` uses the router's own policy, windows and Slack, so a drill passes
 only where a real page would get through. The message's block id (`drill-<id>`) is how `incidentctl
@@ -44,12 +45,22 @@ def policy_outcome(decision: PageDecision, policy: Policy) -> str:
     return "a real alarm would page nobody"
 
 
+def pages(drill: DrillRequested, policy: Policy) -> bool:
+    """Whether the drill pages its page_me: only one of the policy's people. Whoever can put a drill on
+    the bus names page_me; the bot must not become a way to message anyone in the workspace."""
+    return drill.page_me in {person.slack for person in policy.people.values()}
+
+
 def drill_message(
     drill: DrillRequested, decision: PageDecision, policy: Policy, routed_at: datetime
 ) -> tuple[str, list[dict[str, Any]]]:
     outcome = policy_outcome(decision, policy)
     who = mrkdwn_escape(drill.requested_by)  # a name from outside: never a mention or a link
-    paged = f"Only {who} was paged, as asked." if drill.page_me else "Nobody was paged."
+    paged = "Nobody was paged."
+    if drill.page_me and pages(drill, policy):
+        paged = f"Only {who} was paged, as asked."
+    elif drill.page_me:
+        paged = f"Nobody was paged: {drill.page_me} (page_me) is not one of the policy's people."
     text = f"DRILL {drill.drill_id}: the paging path works. {outcome[0].upper()}{outcome[1:]}. {paged}"
     blocks = [
         {
@@ -107,7 +118,7 @@ def run_drill(router: Any, drill: DrillRequested) -> DrillResult:
         channel, text, blocks=blocks
     )
     paged = []
-    if drill.page_me:
+    if drill.page_me and pages(drill, policy):
         dm = slack.open_dm(drill.page_me)
         slack.post(dm, f"DRILL {drill.drill_id}: you asked to be paged. This is what a page feels like.")
         paged.append(drill.page_me)

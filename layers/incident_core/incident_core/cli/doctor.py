@@ -77,6 +77,13 @@ class Doctor:
         self.policy = policy
         self.config = config
         self.settings = get_settings()
+        self.secret_values: list[str] = []
+
+    def secret(self, logical: str) -> tuple[str, dict | None]:
+        """The stack's secret, its values remembered so that no check's text can print them."""
+        secret_id, secret = self.stack.secret(logical)
+        self.secret_values += [str(value) for value in (secret or {}).values()]
+        return secret_id, secret
 
     def run(self) -> list[Check]:
         checks: list[Check] = []
@@ -95,7 +102,19 @@ class Doctor:
                 checks.extend(step())
             except Exception as error:  # one unreadable fact is a failed check, never a crashed doctor
                 checks.append(Check(name, False, f"could not check: {type(error).__name__}: {error}", ""))
-        return checks
+        return self.redacted(checks)
+
+    def redacted(self, checks: list[Check]) -> list[Check]:
+        """Every check's text, masked of each secret value in every form (an HTTP library refusing a
+        token pasted across two lines quotes it; so may Slack's or Zoom's answers): one step for all."""
+        from dataclasses import replace
+
+        from incident_core.journeys.redact import Redactor
+
+        redactor = Redactor()
+        for value in self.secret_values:
+            redactor.add(value)
+        return [replace(c, detail=redactor.text(c.detail), fix=redactor.text(c.fix)) for c in checks]
 
     # ------------------------------------------------------------------ Slack
     def slack(self) -> list[Check]:
@@ -104,7 +123,7 @@ class Doctor:
         from incident_core.adapters.slack import Slack, slack_web_client
         from incident_core.doctor import scopes_check, secret_check
 
-        secret_id, secret = self.stack.secret("SlackSecret")
+        secret_id, secret = self.secret("SlackSecret")
         filled = secret_check(
             "Slack secret", secret, ("bot_token", "signing_secret"), SLACK_FIX.format(id=secret_id)
         )
@@ -195,7 +214,7 @@ class Doctor:
         from incident_core.adapters.zoom import SECRET_FIELDS, Zoom, ZoomCredentials, ZoomError
         from incident_core.doctor import secret_check
 
-        secret_id, secret = self.stack.secret("ZoomSecret")
+        secret_id, secret = self.secret("ZoomSecret")
         filled = secret_check("Zoom secret", secret, SECRET_FIELDS, ZOOM_FIX.format(id=secret_id))
         if not filled.ok or secret is None:
             return [filled]

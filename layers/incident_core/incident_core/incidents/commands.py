@@ -162,6 +162,7 @@ class Commands:
                 source="manual",
                 by=user,
                 now=self.now,
+                request_key=key,
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
@@ -193,7 +194,7 @@ class Commands:
                     )
                 start = parse_when(command.words[1], now)
                 end = parse_when(command.words[2], now, base=start)
-                window = self.policy.add_traction(start, end, " ".join(command.words[3:]), user, now)
+                window = self.policy.add_traction(start, end, " ".join(command.words[3:]), user, now, key)
                 text = (
                     f"Traction moment `{window.window_id}` *{mrkdwn(window.label)}*: {when(window.start)} to "
                     f"{when(window.end)}. Off-hours alerts page Alastair and Wisen at once in it."
@@ -233,7 +234,7 @@ class Commands:
                     )
                 match = command.words[1]
                 end = parse_when(command.words[2], now)
-                silence = self.policy.add_silence(match, end, " ".join(command.words[3:]), user, now)
+                silence = self.policy.add_silence(match, end, " ".join(command.words[3:]), user, now, key)
                 text = (
                     f"Silence `{silence.silence_id}`: alerts for `{mrkdwn(silence.match)}` are recorded, "
                     f"not paged, until {when(silence.end)} ({mrkdwn(silence.reason)})."

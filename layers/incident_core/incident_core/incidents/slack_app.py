@@ -24,6 +24,7 @@ from slack_bolt.authorization import AuthorizeResult
 
 from incident_core.incidents.acks import DECLARE_CALLBACK_ID, declare_modal, help_message, parse
 from incident_core.incidents.asks import what_is_asked
+from incident_core.text import as_text
 
 if TYPE_CHECKING:
     from incident_core.incidents.commands import Commands
@@ -74,7 +75,10 @@ def _fail(respond: Any, error: Exception, context: Any) -> None:
     from incident_core.incidents.service import CommandError
 
     if isinstance(error, CommandError):
-        respond(text=str(error), response_type="ephemeral", replace_original=False)
+        from incident_core.incidents.render import mrkdwn
+
+        # Its text may quote what the person typed (`<!channel>` is not a person): shown, never pinging.
+        respond(text=mrkdwn(str(error)), response_type="ephemeral", replace_original=False)
         return
     # The details (table names, ARNs, Slack's answers) go to the log only; the person gets the reference.
     reference = request_reference(context)
@@ -109,7 +113,9 @@ def record_refusal(asked: Asked, reason: str) -> None:
 def _checked_now(request: Any, body: dict[str, Any]) -> bool:
     """Whether this invocation does work. Buttons and commands are only acknowledged at first (nothing
     changes); their work runs in the lazy invocation, which is checked. Forms and thread replies are
-    done inline."""
+    done inline, and so is `/incident declare` (its acknowledgement opens the form)."""
+    if body.get("command") == "/incident" and parse(body.get("text") or "").name == "declare":
+        return True
     return bool(request.lazy_only) or body.get("type") in ("view_submission", "event_callback")
 
 
@@ -192,7 +198,8 @@ def build_app(
     def acknowledge_command(ack: Any, body: dict[str, Any], client: Any) -> None:
         command = parse(body.get("text", ""))
         if command.name in ("help", "unknown"):
-            prefix = f"`{command.given}` is not an `/incident` command." if command.name == "unknown" else ""
+            unknown = f"`{as_text(command.given)}` is not an `/incident` command."
+            prefix = unknown if command.name == "unknown" else ""
             text, blocks = help_message(prefix)
             ack(text=text, blocks=blocks)
         elif command.problem:

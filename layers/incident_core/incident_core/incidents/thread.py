@@ -101,7 +101,7 @@ class IncidentThread:
             self._post(
                 incident,
                 "war-room",
-                f":warning: Zoom could not start a war room ({reason}). The incident goes on: "
+                f":warning: Zoom could not start a war room ({mrkdwn(reason)}). The incident goes on: "
                 "start a call by hand and paste its link here.",
             )
             war_room: dict[str, Any] = {"war_room": {"error": reason}}
@@ -124,7 +124,7 @@ class IncidentThread:
             self._post(
                 incident,
                 "checklist",
-                f":warning: The checklist could not be answered ({checklist}). Go through it by hand: "
+                f":warning: The checklist could not be answered ({mrkdwn(str(checklist))}). Go through it by hand: "
                 "revert? AWS or a vendor? runbook?",
             )
         else:

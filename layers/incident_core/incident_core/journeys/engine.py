@@ -69,9 +69,19 @@ class JourneyRunner:
         )
 
     def attempt(self, journey: Journey, *, run_id: str, deadline: float) -> Attempt:
+        renderer = Renderer(self.secrets)
+        try:
+            return self._attempt(journey, renderer, run_id, deadline)
+        except Exception as error:
+            # A bug of ours outside any step (closing the session, say) leaves through run_journeys, to
+            # the table, the bus and the logs: it goes through the attempt's redactor first, as all else.
+            trace = "".join(traceback.format_exception(error))
+            logger.error("runner bug in journey %s: %s", journey.name, renderer.redact(trace))
+            raise RunnerFault(renderer.redact(f"{type(error).__name__}: {error}")) from None
+
+    def _attempt(self, journey: Journey, renderer: Renderer, run_id: str, deadline: float) -> Attempt:
         started = time.perf_counter()
         journey_deadline = min(deadline, started + journey.timeout.total_seconds())
-        renderer = Renderer(self.secrets)
         session: Any = None
         browser: BrowserSession | None = None
         steps: list[StepResult] = []
@@ -226,8 +236,11 @@ def run_journeys(
             continue
         if future.done():  # a bug of ours outside any step
             error = future.exception()
-            logger.error("runner bug in journey %s", journey.name, exc_info=error)
-            reason, fault = f"the runner failed: {type(error).__name__}: {error}", True
+            # A RunnerFault from an attempt is already redacted (its trace logged there, and cut from its
+            # own by `from None`); any other came from where no secret is known (the result's making).
+            described = str(error) if isinstance(error, RunnerFault) else f"{type(error).__name__}: {error}"
+            logger.error("runner bug in journey %s: %s", journey.name, described, exc_info=error)
+            reason, fault = f"the runner failed: {described}", True
         else:
             # Every step has its deadline; one still going past the whole budget is waiting on the site
             # (a DNS lookup, a page that never settles), as a user would be.

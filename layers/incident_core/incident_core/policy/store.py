@@ -7,6 +7,7 @@ history until then.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -66,8 +67,16 @@ class PolicyStore:
 
     # ------------------------------------------------------------------ traction windows
     def add_traction(
-        self, start: datetime, end: datetime, label: str, by: str | None, now: datetime
+        self,
+        start: datetime,
+        end: datetime,
+        label: str,
+        by: str | None,
+        now: datetime,
+        key: str | None = None,
     ) -> TractionWindow:
+        """`key` names the request (Slack's trigger): the same request again adds nothing (PolicyError)."""
+        window_id = self._new_id("tw", TRACTION, key, now)
         if not label.strip():
             raise PolicyError("a traction window needs a label (what the traction is for)")
         if problem := too_long("the traction label", label, MAX_LABEL):
@@ -89,9 +98,7 @@ class PolicyStore:
                 f"a traction moment must start within {limits.horizon_days} days (this one starts "
                 f"{start.isoformat()}); add it nearer the time"
             )
-        window = TractionWindow(
-            window_id=new_id("tw", now), start=start, end=end, label=label.strip(), created_by=by
-        )
+        window = TractionWindow(window_id=window_id, start=start, end=end, label=label.strip(), created_by=by)
         self._put(TRACTION + window.window_id, window, end)
         return window
 
@@ -112,7 +119,11 @@ class PolicyStore:
         return self._end_now(TRACTION + window_id, window, now)
 
     # ------------------------------------------------------------------ silences
-    def add_silence(self, match: str, end: datetime, reason: str, by: str | None, now: datetime) -> Silence:
+    def add_silence(
+        self, match: str, end: datetime, reason: str, by: str | None, now: datetime, key: str | None = None
+    ) -> Silence:
+        """`key` names the request (Slack's trigger): the same request again adds nothing (PolicyError)."""
+        silence_id = self._new_id("si", SILENCE, key, now)
         if not match.strip():
             raise PolicyError("a silence needs a journey or alarm name to match ('name' or 'prefix*')")
         match = match.strip()
@@ -150,7 +161,7 @@ class PolicyStore:
                 f"{limits.max_days_per_30_days} days in any 30: fix what keeps alerting instead"
             )
         silence = Silence(
-            silence_id=new_id("si", now),
+            silence_id=silence_id,
             match=match,
             start=now,
             end=end,
@@ -204,6 +215,18 @@ class PolicyStore:
         """The journeys a match silences, or the match itself (an alarm name or an unknown journey)."""
         probe = Silence(silence_id="-", match=match, start=datetime.min, end=datetime.max, reason="")
         return {name for name in self.journeys if probe.matches(name)} or {match}
+
+    def _new_id(self, prefix: str, kind: str, key: str | None, now: datetime) -> str:
+        """A new id, or for a request key always the same one: a repeated request (Lambda's retry of a
+        failed invocation, a replay within Slack's 5 minutes) is refused before it counts twice."""
+        if key is None:
+            return new_id(prefix, now)
+        keyed = f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:18]}"
+        if self.table.get(PARTITION, kind + keyed) is not None:
+            raise PolicyError(
+                f"this request already added `{keyed}` (it arrived twice); nothing more was done"
+            )
+        return keyed
 
     def _put(self, sk: str, model: TractionWindow | Silence, end: datetime) -> None:
         expires_at = int((end + KEEP_AFTER_END).timestamp())

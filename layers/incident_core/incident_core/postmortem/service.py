@@ -406,7 +406,7 @@ def session_message(
     if join_url:
         text += f"\nZoom: {join_url}"
     else:
-        text += f"\n{zoom_problem}: please start a meeting and share its link here."
+        text += f"\n{mrkdwn(zoom_problem)}: please start a meeting and share its link here."
     return text
 
 
