@@ -179,9 +179,9 @@ def measure_cold_starts(runs: int, against: str | None) -> dict[str, Any]:
     world = LocalWorld().start()
     try:
         with tempfile.TemporaryDirectory() as older:
-            if against:  # the functions and layer of that commit, beside the working tree's
+            if against:  # the functions, layer and template of that commit, beside the working tree's
                 archive = subprocess.run(
-                    ["git", "archive", against, "functions", "layers"],
+                    ["git", "archive", against, "functions", "layers", "template.yaml"],
                     cwd=ROOT,
                     capture_output=True,
                     check=True,

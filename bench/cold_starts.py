@@ -164,7 +164,7 @@ class Scenario:
     prepare: Callable[[int, dict[str, Any]], Any]
     did_its_work: Callable[[Any], bool]
     remember: Callable[[Any, dict[str, Any]], None] = lambda result, memo: None
-    extra_env: dict[str, str] = field(default_factory=dict)
+    extra_env: dict[str, str | None] = field(default_factory=dict)  # None: the variable is not set
 
 
 def _template_functions() -> dict[str, tuple[Path, str, int]]:
@@ -443,13 +443,14 @@ def _dashboard_renderer(world: LocalWorld, name: str, path: Path, handler: str, 
 def _environment(world: LocalWorld, scenario: Scenario) -> dict[str, str]:
     import os
 
-    return {
+    env = {
         **os.environ,
         **world.env,
         "AWS_LAMBDA_FUNCTION_NAME": f"incident-suite-bench-{scenario.name}",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(scenario.memory_mb),
         **scenario.extra_env,
     }
+    return {name: value for name, value in env.items() if value is not None}
 
 
 def _measure_once(
@@ -480,9 +481,21 @@ def _figures(taken: dict[str, list[float]]) -> dict[str, Any]:
     }
 
 
+def globals_environment(template_file: Path) -> dict[str, Any]:
+    """The environment variables a template's Globals give every function."""
+    from stand_ins.aws import load_template
+
+    return load_template(template_file)["Globals"]["Function"]["Environment"]["Variables"]
+
+
 def before_variants(scenarios: list[Scenario], old_root: Path) -> list[Scenario]:
     """Each scenario again, for the functions and layer of an older tree (`git archive` of a commit):
-    its handler file, and its layer package first on the path."""
+    its handler file, its layer package first on the path, and without the variables today's template
+    gives every function that the older template did not (so a setting's effect is measured too)."""
+    unset: dict[str, str | None] = {}
+    if (old_root / "template.yaml").exists():
+        older = globals_environment(old_root / "template.yaml")
+        unset = {name: None for name in globals_environment(ROOT / "template.yaml") if name not in older}
     return [
         replace(
             scenario,
@@ -490,7 +503,11 @@ def before_variants(scenarios: list[Scenario], old_root: Path) -> list[Scenario]
             handler_path=old_root / scenario.handler_path.relative_to(ROOT),
             # Events of their own (a day already reminded, say, would send nothing).
             prepare=lambda n, memo, prepare=scenario.prepare: prepare(n + BEFORE_NUMBERS, memo),
-            extra_env={**scenario.extra_env, "PYTHONPATH": str(old_root / "layers" / "incident_core")},
+            extra_env={
+                **scenario.extra_env,
+                **unset,
+                "PYTHONPATH": str(old_root / "layers" / "incident_core"),
+            },
         )
         for scenario in scenarios
     ]

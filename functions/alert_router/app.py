@@ -64,7 +64,10 @@ class Runtime:
 
         settings = get_settings()
         self.settings = settings
-        self.router = build_router(settings, clock) if clock else build_router(settings)
+        dynamodb = PagePathClient("dynamodb")  # one client for the alerts, pages and idempotency records
+        self.router = (
+            build_router(settings, clock, dynamodb) if clock else build_router(settings, dynamodb=dynamodb)
+        )
         self.config = IdempotencyConfig(
             event_key_jmespath="id",
             expires_after_seconds=IDEMPOTENCY_SECONDS,
@@ -72,7 +75,7 @@ class Runtime:
         )
         self.route_once = idempotent_function(
             data_keyword_argument="notification",
-            persistence_store=idempotency_store(settings.idempotency_table_name, PagePathClient("dynamodb")),
+            persistence_store=idempotency_store(settings.idempotency_table_name, dynamodb),
             config=self.config,
         )(self._route)
 

@@ -105,3 +105,68 @@ def test_the_idempotency_store_uses_the_containers_dynamodb_client() -> None:
         "print(json.dumps({'shared': store.client is client('dynamodb'), 'sessions': len(sessions)}))"
     )
     assert made == {"shared": True, "sessions": 1}
+
+
+def test_the_router_makes_one_dynamodb_client_for_its_table_and_idempotency_records() -> None:
+    """Each client (made lazily, on first use) costs a cold container its creation; the router's alerts,
+    pages and idempotency records are in DynamoDB, on the same page-path settings: one client serves them."""
+    made = fresh_process(
+        "import json, os\n"
+        "os.environ.update(SCHEDULER_ROLE_ARN='arn:aws:iam::123456789012:role/pages',"
+        " BUS_ARN='arn:aws:events:eu-west-2:123456789012:event-bus/incident-suite')\n"
+        "from incident_core.alerts import wiring\n"
+        "services = []\n"
+        "original = wiring.PagePathClient.__init__\n"
+        "def counted(self, service):\n"
+        "    services.append(service)\n"
+        "    original(self, service)\n"
+        "wiring.PagePathClient.__init__ = counted\n"
+        "import app\n"
+        "app.Runtime()\n"
+        "print(json.dumps(services))",
+        cwd=ROOT / "functions" / "alert_router",
+    )
+    assert made.count("dynamodb") <= 1
+
+
+def test_with_the_templates_environment_models_are_built_without_scanning_for_plugins() -> None:
+    """pydantic looks for plugins in every installed distribution's entry points when the first model is
+    built, unless told there are none; the suite has none, and the template says so to every function."""
+    from stand_ins.aws import load_template
+
+    variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    literal = {name: value for name, value in variables.items() if isinstance(value, str)}
+    scanned = fresh_process(
+        "import json, os, importlib.metadata\n"
+        f"os.environ.update({literal!r})\n"
+        "calls = []\n"
+        "original = importlib.metadata.distributions\n"
+        "def counted(*args, **kwargs):\n"
+        "    calls.append(1)\n"
+        "    return original(*args, **kwargs)\n"
+        "importlib.metadata.distributions = counted\n"
+        "import incident_core.events\n"
+        "print(json.dumps(len(calls)))"
+    )
+    assert scanned == 0
+
+
+def test_an_event_model_is_built_when_first_used_not_when_imported() -> None:
+    """Every function imports the suite's events and uses one or two: building each model's validator at
+    import would make every cold container pay for all of them."""
+    built = fresh_process(
+        "import json\n"
+        "from incident_core import events\n"
+        "kinds = [m for m in vars(events).values() if isinstance(m, type)"
+        " and issubclass(m, events.SuiteEvent) and m is not events.SuiteEvent]\n"
+        "before = sorted(m.__name__ for m in kinds if m.__pydantic_complete__)\n"
+        "parsed = events.IncidentResolved.model_validate("
+        "{'incident_id': 'inc-1', 'resolved_at': '2026-06-09T09:00:00Z', 'resolved_by': 'U0ALASTAIR'})\n"
+        "after = sorted(m.__name__ for m in kinds if m.__pydantic_complete__)\n"
+        "print(json.dumps({'kinds': len(kinds), 'before': before, 'after': after,"
+        " 'parsed': parsed.model_dump(mode='json')}))"
+    )
+    assert built["kinds"] >= 10
+    assert built["before"] == []
+    assert built["after"] == ["IncidentResolved"]
+    assert built["parsed"]["resolved_at"] == "2026-06-09T09:00:00Z"

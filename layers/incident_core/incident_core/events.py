@@ -9,10 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class SuiteEvent(BaseModel):
+    # Each validator is built on the model's first use: a function uses one or two of these (issue 13).
+    model_config = ConfigDict(defer_build=True)
+
     detail_type: ClassVar[str]
 
 

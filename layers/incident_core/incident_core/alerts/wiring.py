@@ -63,8 +63,11 @@ def cached_policy(path: str) -> Policy:
     return load_policy(path)
 
 
-def build_router(settings: Settings, clock: Callable[[], datetime] = utc_now) -> AlertRouter:
-    table = Table(settings.table_name, PagePathClient("dynamodb"))
+def build_router(
+    settings: Settings, clock: Callable[[], datetime] = utc_now, dynamodb: Any = None
+) -> AlertRouter:
+    """`dynamodb`: the page-path client to share with the idempotency store (one client per container)."""
+    table = Table(settings.table_name, dynamodb or PagePathClient("dynamodb"))
 
     def slack():  # created on the first page, not for alerts that only get recorded
         from incident_core.adapters.slack import Slack
