@@ -124,8 +124,8 @@ class IncidentThread:
             self._post(
                 incident,
                 "checklist",
-                f":warning: The checklist could not be answered ({mrkdwn(str(checklist))}). Go through it by hand: "
-                "revert? AWS or a vendor? runbook?",
+                f":warning: The checklist could not be answered ({mrkdwn(str(checklist))}). Go through it by "
+                "hand: revert? AWS or a vendor? runbook?",
             )
         else:
             checklist_record = self._post_checklist(incident, checklist, now)
