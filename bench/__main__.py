@@ -169,7 +169,7 @@ def snapstart_option(cold: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def measure_cold_starts(runs: int, against: str | None) -> dict[str, Any]:
+def measure_cold_starts(runs: int, against: str | None, bytecode: bool = True) -> dict[str, Any]:
     import subprocess
     import tempfile
 
@@ -188,7 +188,9 @@ def measure_cold_starts(runs: int, against: str | None) -> dict[str, Any]:
                 ).stdout
                 subprocess.run(["tar", "-x", "-C", older], input=archive, check=True)
             started = _step(f"cold starts: every function and the baseline, {runs} fresh processes each")
-            cold = cold_starts.measure(world, runs=runs, against=Path(older) if against else None)
+            cold = cold_starts.measure(
+                world, runs=runs, against=Path(older) if against else None, bytecode=bytecode
+            )
             cold.pop("emf_records")
             _done(started)
     finally:
@@ -223,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="GIT_REF",
         help="cold_starts only: also measure that commit's functions and layer, each beside today's",
     )
+    parser.add_argument(
+        "--layer-without-bytecode",
+        action="store_true",
+        help="cold_starts only: run on the layer as SAM's python3.13 build made it (no bytecode), as before",
+    )
     args = parser.parse_args(argv)
     if args.runs < 10:
         parser.error("--runs: the cold-start figures need at least 10 fresh processes per function")
@@ -233,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     if args.part == "cold_starts":
         output = args.output or COLD_RESULTS
-        results = measure_cold_starts(args.runs, args.against)
+        results = measure_cold_starts(args.runs, args.against, bytecode=not args.layer_without_bytecode)
         shown = (
             cold_start_section(results["cold_start"])
             + "\n\n"

@@ -16,9 +16,10 @@ slash command and for a button click) at most 1.2x the baseline's (b).
 
 The baseline runs right before each function, and ratios are medians of the per-pair ratios, so load
 from other work on a shared machine affects both sides of each ratio alike; one warm-up round is
-discarded first (it fills the bytecode and file caches). Interpreter start-up is left out (it is the same
-for every function). Every invocation is checked to have done its work (a page sent, a thread started,
-...), so a failing invocation cannot pass for a fast one.
+discarded first (it fills the file cache). Interpreter start-up is left out (it is the same for every
+function). The children see only what Lambda would (bench/lambda_site.py): the layer as `sam build` makes
+it and the runtime's boto3, with no bytecode written. Every invocation is checked to have done its work
+(a page sent, a thread started, ...), so a failing invocation cannot pass for a fast one.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.coldstart import BASELINE_HANDLER, ROOT
+from bench.lambda_site import CHILD_FLAGS, PATH_VARIABLE, lambda_path
 from bench.world import CHANNEL, SIGNING_SECRET, SLACK_APP_FUNCTION, LocalWorld
 
 EVENTS = ROOT / "events"
@@ -45,6 +47,7 @@ SLACK_ACK_GOAL_RATIO = 1.2  # the Slack app's cold acknowledgement (b) over the 
 SLACK_BUTTON = "slack_app:button_click"  # the Slack app's second acknowledgement, reported with slack_app
 BEFORE = "@before"  # suffix of an older version of a function measured beside it (--against)
 BEFORE_NUMBERS = 1_000  # an older version's events are numbered from here
+OLDER_LAYER = "BENCH_OLDER_LAYER"  # an older version's layer package, first on its sys.path
 # Tue 9 Jun 2026 10:00 London (BST): business hours, so the router pages at once.
 BUSINESS_HOURS = datetime(2026, 6, 9, 9, 0, tzinfo=UTC)
 RESULT_MARK = "BENCH-RESULT "
@@ -54,7 +57,7 @@ import importlib, json, os, sys, time
 from datetime import datetime, timedelta
 mode, path, handler_name, event_path = sys.argv[1:5]
 events = json.load(open(event_path)) if mode == "invoke" else []  # read before the clock starts
-sys.path.insert(0, os.path.dirname(path))
+sys.path[0:0] = [os.path.dirname(path), *filter(None, os.environ.get("BENCH_SYS_PATH", "").split(os.pathsep))]
 start, started_wall = time.perf_counter(), time.time()
 module = importlib.import_module(os.path.basename(path)[:-3])  # as Lambda's runtime imports the handler
 imported = time.perf_counter()
@@ -122,7 +125,7 @@ def run_child(
     event_path = folder / f"event-{uuid.uuid4().hex}.json"
     event_path.write_text(json.dumps([event, *(warm_events or [])]))
     completed = subprocess.run(
-        [sys.executable, "-c", _CHILD, mode, str(handler_path), handler_name, str(event_path)],
+        [sys.executable, *CHILD_FLAGS, "-c", _CHILD, mode, str(handler_path), handler_name, str(event_path)],
         env=env,
         capture_output=True,
         text=True,
@@ -440,7 +443,9 @@ def _dashboard_renderer(world: LocalWorld, name: str, path: Path, handler: str, 
 
 
 # ---------------------------------------------------------------------- the measurement
-def _environment(world: LocalWorld, scenario: Scenario) -> dict[str, str]:
+def _environment(world: LocalWorld, scenario: Scenario, python_path: list[str]) -> dict[str, str]:
+    """The child's environment: Lambda's variables for the function, and its sys.path (an older version's
+    layer package, if any, before the layer and runtime of `python_path`)."""
     import os
 
     env = {
@@ -450,6 +455,8 @@ def _environment(world: LocalWorld, scenario: Scenario) -> dict[str, str]:
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(scenario.memory_mb),
         **scenario.extra_env,
     }
+    older = env.pop(OLDER_LAYER, None)
+    env[PATH_VARIABLE] = os.pathsep.join([*([older] if older else []), *python_path])
     return {name: value for name, value in env.items() if value is not None}
 
 
@@ -506,14 +513,16 @@ def before_variants(scenarios: list[Scenario], old_root: Path) -> list[Scenario]
             extra_env={
                 **scenario.extra_env,
                 **unset,
-                "PYTHONPATH": str(old_root / "layers" / "incident_core"),
+                OLDER_LAYER: str(old_root / "layers" / "incident_core"),
             },
         )
         for scenario in scenarios
     ]
 
 
-def measure(world: LocalWorld, runs: int = 10, against: Path | None = None) -> dict[str, Any]:
+def measure(
+    world: LocalWorld, runs: int = 10, against: Path | None = None, bytecode: bool = True
+) -> dict[str, Any]:
     """For each function and the baseline, over `runs` fresh processes after one discarded warm-up round:
     (a) the import, (b) import + first invocation, (c) a warm invocation in the same process, and the cold
     overhead (b) - (c), each a median (the overhead's is the median of each process's own difference).
@@ -524,7 +533,9 @@ def measure(world: LocalWorld, runs: int = 10, against: Path | None = None) -> d
     reported as failed (with why) and the others go on; the baseline failing stops the benchmark.
 
     With `against` (an older tree), each function's older version runs right after it, against the same
-    baseline process, and is reported as `<name>@before`."""
+    baseline process, and is reported as `<name>@before`. `bytecode=False` runs on the layer as SAM's
+    python3.13 build made it, without bytecode (the figures from before the layer's Makefile)."""
+    python_path = lambda_path(bytecode)
     all_scenarios = scenarios(world)
     baseline_scenario, measured = all_scenarios[0], all_scenarios[1:]
     if against is not None:
@@ -538,7 +549,8 @@ def measure(world: LocalWorld, runs: int = 10, against: Path | None = None) -> d
     with tempfile.TemporaryDirectory() as folder:
 
         def once(scenario: Scenario, round_number: int, memo: dict[str, Any]) -> ChildRun:
-            run = _measure_once(scenario, round_number, memo, _environment(world, scenario), Path(folder))
+            env = _environment(world, scenario, python_path)
+            run = _measure_once(scenario, round_number, memo, env, Path(folder))
             emf[scenario.name].extend(run.emf)
             if round_number > 0:  # round 0 is the warm-up
                 taken = samples[scenario.name]
@@ -594,6 +606,7 @@ def measure(world: LocalWorld, runs: int = 10, against: Path | None = None) -> d
     return {
         "runs": runs,
         "how": __doc__.strip(),
+        "python_path": {"sys_path": python_path, "layer_bytecode": bytecode},
         "baseline": {"handler": str(Path(BASELINE_HANDLER).relative_to(ROOT)), **baseline},
         "functions": functions,
         "goal_judged_on": (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -31,10 +32,14 @@ def test_an_older_version_runs_without_the_variables_its_template_did_not_give(t
 
     (variant,) = before_variants([scenario], tmp_path)
 
-    env = _environment(world, variant)
+    env = _environment(world, variant, ["/opt/python", "/var/runtime"])
     assert "PYDANTIC_DISABLE_PLUGINS" not in env
     assert env["TABLE_NAME"] == "incident-suite-bench"
     assert env["BENCH_FROZEN_AT"] == "2026-06-09T09:00:00+00:00"
-    assert env["PYTHONPATH"] == str(tmp_path / "layers" / "incident_core")
+    # Its own layer package first, then the layer's packages and the runtime's boto3.
+    older_layer = str(tmp_path / "layers" / "incident_core")
+    assert env["BENCH_SYS_PATH"].split(os.pathsep) == [older_layer, "/opt/python", "/var/runtime"]
     assert variant.prepare(1, {}) == {"n": 1001}
-    assert _environment(world, scenario)["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
+    today = _environment(world, scenario, ["/opt/python", "/var/runtime"])
+    assert today["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
+    assert today["BENCH_SYS_PATH"].split(os.pathsep) == ["/opt/python", "/var/runtime"]
