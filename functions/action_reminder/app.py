@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from incident_core.clock import utc_now
 
 logger = Logger()
+SLACK_TIMEOUT = 10  # seconds; a post whose answer never comes is looked for in Slack
 
 
 class ReminderTrigger(BaseModel):
@@ -33,7 +34,9 @@ def dependencies() -> tuple[Any, Any, str]:
     from incident_core.settings import get_settings
 
     settings = get_settings()
-    return ActionStore.from_settings(settings), Slack.from_settings(settings), settings.incidents_channel
+    # No client-level re-post of an unknown outcome: reminders are looked for in Slack first.
+    slack = Slack.from_settings(settings, resend_unknown=False, timeout=SLACK_TIMEOUT)
+    return ActionStore.from_settings(settings), slack, settings.incidents_channel
 
 
 @logger.inject_lambda_context

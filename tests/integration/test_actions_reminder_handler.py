@@ -11,6 +11,7 @@ from incident_core.settings import get_settings
 from stand_ins.aws import load_template
 from stand_ins.fake_slack import Fault
 from stand_ins.local_lambda import functions_from_template
+from stand_ins.lossy_proxy import LossyProxy
 
 OPENED = datetime(2026, 12, 21, 11, 0, tzinfo=UTC)  # Monday before Christmas
 
@@ -134,12 +135,16 @@ def test_done_items_stop_being_reminded(reminder, store, fake_slack):
 def test_slack_down_fails_the_run_and_the_retry_reminds(reminder, store, fake_slack):
     open_items(store)
     event = schedule_event(datetime(2026, 12, 29, 9, 30, tzinfo=UTC))
+    # Down for Lambda's first attempt and its first retry (a 5xx is not re-sent by the client: Slack may
+    # have posted); the second retry reminds, once.
     fake_slack.inject(
-        "chat.postMessage", *[Fault(status=500, body={"ok": False, "error": "fatal_error"})] * 3
+        "chat.postMessage", *[Fault(status=500, body={"ok": False, "error": "fatal_error"})] * 2
     )
-    with pytest.raises(Exception, match="fatal_error"):
-        reminder.invoke(event)
+    for _attempt in range(2):
+        with pytest.raises(Exception, match="fatal_error"):
+            reminder.invoke(event)
     assert reminder.invoke(event)["reminded"] is True
+    assert len(fake_slack.messages("C0INCIDENTS")) == 1
 
 
 def test_one_owner_unreachable_does_not_stop_the_others(reminder, store, fake_slack):
@@ -168,3 +173,46 @@ def test_an_item_as_long_as_the_store_allows_is_still_accepted_by_slack(reminder
     assert len(line["text"]["text"]) <= 3000
     assert line["text"]["text"].startswith("*P0* " + "&lt;" * 10 + "xxx")
     assert "…" in line["text"]["text"] and "<@U0ALASTAIR>" in line["text"]["text"]
+
+
+LATE = 3  # seconds: the lossy proxy's late answer, after the reminder's Slack timeout below
+
+
+@pytest.fixture
+def lossy(reminder, fake_slack, monkeypatch):
+    """The reminder talking to the fake Slack through a proxy that forwards a post and loses its answer;
+    Slack's clock at the reminder's morning (the history is searched from then)."""
+    proxy = LossyProxy(fake_slack.url.removesuffix("/api/"), delay=LATE).start()
+    monkeypatch.setenv("SLACK_API_URL", proxy.origin + "/api/")
+    monkeypatch.setattr(reminder.module, "SLACK_TIMEOUT", 1)
+    monkeypatch.setattr(fake_slack, "_clock", lambda: datetime(2026, 12, 29, 9, 30, 5, tzinfo=UTC))
+    get_settings.cache_clear()
+    reminder.module.dependencies.cache_clear()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.mark.parametrize("loss", ["reset", "timeout", "5xx"])
+@pytest.mark.parametrize("which", [0, 1, 2], ids=["channel-list", "first-owner", "second-owner"])
+def test_a_reminder_whose_answer_is_lost_is_found_in_slack_not_posted_again(
+    reminder, store, fake_slack, lossy, loss, which
+):
+    """Slack posted it but the answer was lost: neither the client nor Lambda's retry of the run posts it
+    a second time, and nobody goes without theirs."""
+    open_items(store)
+    lossy.lose("chat.postMessage", *["pass"] * which, loss)
+    event = schedule_event(datetime(2026, 12, 29, 9, 30, tzinfo=UTC))
+
+    try:
+        outcome = reminder.invoke(event)
+    except Exception:
+        outcome = reminder.invoke(event)  # Lambda's retry of the failed run
+
+    assert lossy.lost == [("chat.postMessage", loss)]
+    assert outcome["reminded"] is True and outcome["failed"] == {}
+    posted = {channel: fake_slack.messages(channel) for channel in ("C0INCIDENTS", "D0ALASTAIR", "D0WISEN01")}
+    assert {channel: len(messages) for channel, messages in posted.items()} == {
+        "C0INCIDENTS": 1,
+        "D0ALASTAIR": 1,
+        "D0WISEN01": 1,
+    }

@@ -9,14 +9,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from incident_core.actions.render import render_action_list
 from incident_core.actions.store import ActionStore, london_today
-from incident_core.adapters.slack import SlackPoster
+from incident_core.adapters.slack import SlackPoster, marker_id
 from incident_core.models import ActionItem, ActionStatus
 
 logger = logging.getLogger(__name__)
+# Slack's clock and ours differ a little; a run's posts are searched for from this long before its time.
+SEARCH_MARGIN = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -93,15 +95,21 @@ class ReminderResult:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def send_reminders(plan: ReminderPlan, slack: SlackPoster, channel: str) -> ReminderResult:
-    """Post the channel list, then each owner's DM; one owner's failure does not stop the others."""
+def send_reminders(plan: ReminderPlan, slack: SlackPoster, channel: str, now: datetime) -> ReminderResult:
+    """Post the channel list, then each owner's DM; one owner's failure does not stop the others.
+
+    Each message is named by its day and recipient and posted at most once (`post_marked`): when Slack's
+    answer is lost, it is looked for in Slack, here and in the run Lambda retries, before any re-post."""
     result = ReminderResult()
+    oldest = f"{(now - SEARCH_MARGIN).timestamp():.6f}"  # the run's own posts come after its `now`
     if plan.channel is not None:
-        slack.post(channel, plan.channel.text, blocks=plan.channel.blocks)
+        marker = marker_id("reminder", plan.day.isoformat(), "channel")
+        slack.post_marked(channel, plan.channel.text, marker, oldest, blocks=plan.channel.blocks)
         result.posted_to_channel = True
     for owner, message in plan.direct.items():
         try:
-            slack.post(slack.open_dm(owner), message.text, blocks=message.blocks)
+            marker = marker_id("reminder", plan.day.isoformat(), owner)
+            slack.post_marked(slack.open_dm(owner), message.text, marker, oldest, blocks=message.blocks)
             result.messaged.append(owner)
         except Exception as error:  # one owner's failure is reported, not fatal
             logger.warning("could not message %s: %s", owner, error)
@@ -119,7 +127,7 @@ def remind(store: ActionStore, slack: SlackPoster, channel: str, now: datetime) 
     if not store.claim_reminder_day(plan.day, now):
         return {"reminded": False, "why": f"already reminded on {plan.day.isoformat()}"}
     try:
-        result = send_reminders(plan, slack, channel)
+        result = send_reminders(plan, slack, channel, now)
     except Exception:
         store.release_reminder_day(plan.day)  # the channel post failed: let the retry send it
         raise
