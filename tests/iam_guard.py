@@ -35,7 +35,16 @@ from urllib.parse import unquote
 from botocore.awsrequest import AWSResponse
 
 from tests.iam_policy import Request, allowed
-from tests.template_translate import ACCOUNT, BROWSER_TEMPLATE, ROOT, as_list, translated
+from tests.template_translate import (
+    ACCOUNT,
+    BROWSER_TEMPLATE,
+    REF_IS_ARN,
+    ROOT,
+    Resolver,
+    as_list,
+    resource_arn,
+    translated,
+)
 
 FUNCTIONS_DIR = ROOT / "functions"
 BROWSER_RUNNER = "BrowserJourneyRunnerFunction"
@@ -55,42 +64,12 @@ def function_dirs(template: dict[str, Any] | None = None) -> dict[str, str]:
     return dirs
 
 
-def _arn(kind: str, name: str, region: str) -> str:
-    """The ARN CloudFormation gives a resource of `kind` named `name` (GetAtt Arn, or a Ref that is one)."""
-    if name.startswith("arn:"):
-        return normalise_secret(name) if kind == "AWS::SecretsManager::Secret" else name
-    return {
-        "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}",
-        "AWS::Events::EventBus": f"arn:aws:events:{region}:{ACCOUNT}:event-bus/{name}",
-        "AWS::SQS::Queue": f"arn:aws:sqs:{region}:{ACCOUNT}:{name.rsplit('/', 1)[-1]}",
-        "AWS::SNS::Topic": f"arn:aws:sns:{region}:{ACCOUNT}:{name}",
-        "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
-        "AWS::SecretsManager::Secret": f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{name}",
-        "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
-        "AWS::Lambda::Function": f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}",
-        "AWS::Logs::LogGroup": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{name}:*",
-        "AWS::Scheduler::ScheduleGroup": f"arn:aws:scheduler:{region}:{ACCOUNT}:schedule-group/{name}",
-        "AWS::KMS::Key": f"arn:aws:kms:{region}:{ACCOUNT}:key/{name}",
-    }.get(kind, f"arn:aws:{kind.split('::')[1].lower()}:{region}:{ACCOUNT}:{name}")
-
-
-def normalise_secret(arn: str) -> str:
-    """A secret's ARN without the six random characters Secrets Manager appends to its name."""
-    return re.sub(r"(:secret:.+)-[A-Za-z0-9]{6}$", r"\1", arn)
-
-
-_REF_IS_ARN = {"AWS::SNS::Topic", "AWS::SecretsManager::Secret"}
-_NAME_PROPERTIES = ("TableName", "Name", "QueueName", "TopicName", "FunctionName", "BucketName", "RoleName")
-
-
-class Binding:
-    """Resolves a translated template's intrinsics with the names of the resources the test uses."""
+class Binding(Resolver):
+    """The template's intrinsics resolved with the names of the resources the test uses: the function's
+    environment variables that Ref or GetAtt a resource (or a parameter) bind it to the test's value."""
 
     def __init__(self, template: dict[str, Any], function: str, environ: dict[str, str], region: str) -> None:
-        self.template, self.region = template, region
-        self.parameters: dict[str, Any] = {
-            name: spec.get("Default", "") for name, spec in template.get("Parameters", {}).items()
-        }
+        super().__init__(template, region=region)
         self.refs: dict[str, str] = {}
         self.arns: dict[str, str] = {}
         variables = template["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {})
@@ -104,100 +83,17 @@ class Binding:
                 (self.parameters if target in self.parameters else self.refs)[target] = environ[variable]
             elif "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
                 self.arns[value["Fn::GetAtt"][0]] = environ[variable]
-        self.pseudo = {
-            "AWS::Region": region,
-            "AWS::AccountId": ACCOUNT,
-            "AWS::Partition": "aws",
-            "AWS::StackName": "incident-suite-local",
-            "AWS::URLSuffix": "amazonaws.com",
-        }
-
-    def _kind(self, name: str) -> str:
-        return self.template["Resources"][name]["Type"]
 
     def name(self, logical_id: str) -> str:
-        if logical_id in self.refs and self._kind(logical_id) not in _REF_IS_ARN:
+        if logical_id in self.refs and self._kind(logical_id) not in REF_IS_ARN:
             return self.refs[logical_id]
-        properties = self.template["Resources"][logical_id].get("Properties", {})
-        for key in _NAME_PROPERTIES:
-            if isinstance(properties.get(key), (str, dict)):
-                return str(self.resolve(properties[key]))
-        return logical_id.lower()
+        return super().name(logical_id)
 
-    def ref(self, name: str) -> Any:
-        if name in self.pseudo:
-            return self.pseudo[name]
-        if name in self.parameters:
-            spec = self.template["Parameters"][name]
-            value = self.parameters[name]
-            if spec["Type"] == "CommaDelimitedList" and isinstance(value, str):
-                return value.split(",")
-            return value
-        kind = self._kind(name)
-        if kind in _REF_IS_ARN:
-            return self.arn(name)
-        return self.name(name)
-
-    def arn(self, name: str) -> str:
-        kind = self._kind(name)
-        if name in self.arns:
-            return _arn(kind, self.arns[name], self.region)
-        if name in self.refs:
-            return _arn(kind, self.refs[name], self.region)
-        return _arn(kind, self.name(name), self.region)
-
-    def get_att(self, name: str, attribute: str) -> Any:
-        if attribute == "Arn":
-            return self.arn(name)
-        return self.name(name)
-
-    def condition(self, name: str) -> bool:
-        return bool(self.resolve(self.template["Conditions"][name]))
-
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [v for v in (self.resolve(item) for item in value) if v is not _NO_VALUE]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            ((key, argument),) = value.items()
-            if key == "Ref":
-                return _NO_VALUE if argument == "AWS::NoValue" else self.ref(argument)
-            if key == "Fn::GetAtt":
-                name, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
-                return self.get_att(name, attribute)
-            if key == "Fn::Sub":
-                return self._sub(argument)
-            if key == "Fn::If":
-                condition, yes, no = argument
-                return self.resolve(yes if self.condition(condition) else no)
-            if key == "Fn::Equals":
-                left, right = (self.resolve(a) for a in argument)
-                return left == right
-            if key == "Fn::Not":
-                return not self.resolve(argument[0])
-            if key == "Condition":
-                return self.condition(argument)
-            if key == "Fn::Join":
-                separator, items = argument
-                return separator.join(str(i) for i in self.resolve(items))
-        return {k: v for k, v in ((k, self.resolve(v)) for k, v in value.items()) if v is not _NO_VALUE}
-
-    def _sub(self, argument: Any) -> str:
-        text, names = (argument, {}) if isinstance(argument, str) else argument
-
-        def substitute(match: re.Match[str]) -> str:
-            key = match.group(1)
-            if key in names:
-                return str(self.resolve(names[key]))
-            if "." in key:
-                return str(self.get_att(*key.split(".", 1)))
-            return str(self.ref(key))
-
-        return re.sub(r"\$\{([^}!]+)\}", substitute, text)
-
-
-_NO_VALUE = object()
+    def arn(self, logical_id: str) -> str:
+        for bound in (self.arns, self.refs):
+            if logical_id in bound:
+                return resource_arn(self._kind(logical_id), bound[logical_id], self.pseudo["AWS::Region"])
+        return super().arn(logical_id)
 
 
 def role_statements(template: dict[str, Any], function: str) -> list[dict[str, Any]]:
@@ -249,7 +145,7 @@ def dynamodb_requests(
     operation: str, params: dict[str, Any], region: str, partition_key: Callable[[str, str | None], str]
 ) -> list[Request]:
     def table(name: str) -> str:
-        return _arn("AWS::DynamoDB::Table", name, region)
+        return resource_arn("AWS::DynamoDB::Table", name, region)
 
     def key_of(name: str, item: dict[str, Any]) -> str | None:
         attribute = partition_key(name, None)
@@ -338,7 +234,7 @@ def other_requests(service: str, operation: str, params: dict[str, Any], region:
         return [
             Request(
                 "events:PutEvents",
-                _arn("AWS::Events::EventBus", e.get("EventBusName") or "default", region),
+                resource_arn("AWS::Events::EventBus", e.get("EventBusName") or "default", region),
                 {"events:detail-type": (e.get("DetailType", ""),), "events:source": (e.get("Source", ""),)},
             )
             for e in params["Entries"]
@@ -346,7 +242,8 @@ def other_requests(service: str, operation: str, params: dict[str, Any], region:
     if service == "secretsmanager" and operation in ("GetSecretValue", "DescribeSecret"):
         return [
             Request(
-                f"secretsmanager:{operation}", _arn("AWS::SecretsManager::Secret", params["SecretId"], region)
+                f"secretsmanager:{operation}",
+                resource_arn("AWS::SecretsManager::Secret", params["SecretId"], region),
             )
         ]
     if service == "ssm" and operation == "GetParameter":
@@ -392,9 +289,9 @@ def other_requests(service: str, operation: str, params: dict[str, Any], region:
         return [Request("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": (params["Namespace"],)})]
     if service == "lambda" and operation == "Invoke":
         name = params["FunctionName"]
-        return [Request("lambda:InvokeFunction", _arn("AWS::Lambda::Function", name, region))]
+        return [Request("lambda:InvokeFunction", resource_arn("AWS::Lambda::Function", name, region))]
     if service == "sqs" and operation == "SendMessage":
-        return [Request("sqs:SendMessage", _arn("AWS::SQS::Queue", params["QueueUrl"], region))]
+        return [Request("sqs:SendMessage", resource_arn("AWS::SQS::Queue", params["QueueUrl"], region))]
     raise KeyError(f"{service}:{operation}")
 
 

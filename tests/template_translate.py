@@ -1,6 +1,7 @@
 """template.yaml translated to plain CloudFormation in-process (samtranslator, as `sam validate` does),
-plus the few helpers the test_template_* files share: resources by type, policy statements, and a small
-resolver for the intrinsics the tests need (Ref, Fn::Sub, Fn::GetAtt)."""
+plus the few helpers the test_template_* files share: resources by type, policy statements, and the one
+resolver of intrinsics the tests need (Ref, Fn::Sub, Fn::GetAtt, Fn::If and its conditions, Fn::Join), which
+tests/iam_guard.py binds to the resources a test uses."""
 
 from __future__ import annotations
 
@@ -114,20 +115,77 @@ def function_of(template: dict[str, Any], value: Any) -> str | None:
     return name
 
 
-class Resolver:
-    """Resolves Ref / Fn::Sub / Fn::GetAtt (Arn, QueueName) against parameter values, enough for the tests."""
+def resource_arn(kind: str, name: str, region: str = REGION) -> str:
+    """The ARN CloudFormation gives a resource of `kind` named `name` (GetAtt Arn, or a Ref that is one)."""
+    if name.startswith("arn:"):
+        return normalise_secret(name) if kind == "AWS::SecretsManager::Secret" else name
+    return {
+        "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}",
+        "AWS::Events::EventBus": f"arn:aws:events:{region}:{ACCOUNT}:event-bus/{name}",
+        "AWS::SQS::Queue": f"arn:aws:sqs:{region}:{ACCOUNT}:{name.rsplit('/', 1)[-1]}",
+        "AWS::SNS::Topic": f"arn:aws:sns:{region}:{ACCOUNT}:{name}",
+        "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
+        "AWS::SecretsManager::Secret": f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{name}",
+        "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+        "AWS::Lambda::Function": f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}",
+        "AWS::Logs::LogGroup": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{name}:*",
+        "AWS::Scheduler::ScheduleGroup": f"arn:aws:scheduler:{region}:{ACCOUNT}:schedule-group/{name}",
+        "AWS::KMS::Key": f"arn:aws:kms:{region}:{ACCOUNT}:key/{name}",
+        "AWS::CloudWatch::Alarm": f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{name}",
+    }.get(kind, f"arn:aws:{kind.split('::')[1].lower()}:{region}:{ACCOUNT}:{name}")
 
-    def __init__(self, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
+
+def normalise_secret(arn: str) -> str:
+    """A secret's ARN without the six random characters Secrets Manager appends to its name."""
+    return re.sub(r"(:secret:.+)-[A-Za-z0-9]{6}$", r"\1", arn)
+
+
+REF_IS_ARN = {"AWS::SNS::Topic", "AWS::SecretsManager::Secret"}
+_NAME_PROPERTIES = (
+    "TableName",
+    "FunctionName",
+    "Name",
+    "QueueName",
+    "TopicName",
+    "BucketName",
+    "RoleName",
+    "LogGroupName",
+    "AlarmName",
+)
+_NO_VALUE = object()  # Ref AWS::NoValue: the list item or property is left out
+
+
+class Resolver:
+    """Resolves a template's intrinsics against parameter values: a resource's Ref is its name (its ARN
+    where CloudFormation's Ref is one), Fn::GetAtt its ARN or its name."""
+
+    def __init__(
+        self, template: dict[str, Any], parameters: dict[str, Any] | None = None, region: str = REGION
+    ) -> None:
         self.template = template
         self.parameters = {
             name: spec.get("Default", "") for name, spec in template.get("Parameters", {}).items()
         } | (parameters or {})
         self.pseudo = {
-            "AWS::Region": REGION,
+            "AWS::Region": region,
             "AWS::AccountId": ACCOUNT,
             "AWS::Partition": "aws",
             "AWS::StackName": "incident-suite-dev",
+            "AWS::URLSuffix": "amazonaws.com",
         }
+
+    def _kind(self, logical_id: str) -> str:
+        return self.template["Resources"][logical_id]["Type"]
+
+    def name(self, logical_id: str) -> str:
+        properties = self.template["Resources"][logical_id].get("Properties", {})
+        for key in _NAME_PROPERTIES:
+            if isinstance(properties.get(key), (str, dict)):
+                return str(self.resolve(properties[key]))
+        return logical_id.lower()
+
+    def arn(self, logical_id: str) -> str:
+        return resource_arn(self._kind(logical_id), self.name(logical_id), self.pseudo["AWS::Region"])
 
     def ref(self, name: str) -> Any:
         if name in self.pseudo:
@@ -138,43 +196,56 @@ class Resolver:
             if spec["Type"] == "CommaDelimitedList" and isinstance(value, str):
                 return value.split(",")
             return value
-        resource = self.template["Resources"][name]
-        properties = resource.get("Properties", {})
-        for key in ("LogGroupName", "QueueName", "TopicName", "FunctionName", "AlarmName", "Name"):
-            if key in properties:
-                return self.resolve(properties[key])
-        return name
+        if self._kind(name) in REF_IS_ARN:
+            return self.arn(name)
+        return self.name(name)
 
     def get_att(self, name: str, attribute: str) -> Any:
-        resource = self.template["Resources"][name]
-        identifier = self.ref(name)
-        if resource["Type"] == "AWS::CloudWatch::Alarm" and attribute == "Arn":
-            return f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{identifier}"
-        if attribute in ("QueueName", "TopicName", "Name"):
-            return identifier
-        return f"arn:aws:{resource['Type'].split('::')[1].lower()}:{REGION}:{ACCOUNT}:{identifier}"
+        if attribute == "Arn":
+            return self.arn(name)
+        return self.name(name)
+
+    def condition(self, name: str) -> bool:
+        return bool(self.resolve(self.template["Conditions"][name]))
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [v for v in (self.resolve(item) for item in value) if v is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
-        if "Ref" in value:
-            return self.ref(value["Ref"])
-        if "Fn::GetAtt" in value:
-            target = value["Fn::GetAtt"]
-            name, attribute = target if isinstance(target, list) else target.split(".", 1)
-            return self.get_att(name, attribute)
-        if "Fn::Sub" in value:
-            text, names = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref":
+                return _NO_VALUE if argument == "AWS::NoValue" else self.ref(argument)
+            if key == "Fn::GetAtt":
+                name, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+                return self.get_att(name, attribute)
+            if key == "Fn::Sub":
+                return self._sub(argument)
+            if key == "Fn::If":
+                condition, yes, no = argument
+                return self.resolve(yes if self.condition(condition) else no)
+            if key == "Fn::Equals":
+                left, right = (self.resolve(a) for a in argument)
+                return left == right
+            if key == "Fn::Not":
+                return not self.resolve(argument[0])
+            if key == "Condition":
+                return self.condition(argument)
+            if key == "Fn::Join":
+                separator, items = argument
+                return separator.join(str(i) for i in self.resolve(items))
+        return {k: v for k, v in ((k, self.resolve(v)) for k, v in value.items()) if v is not _NO_VALUE}
 
-            def substitute(match: re.Match[str]) -> str:
-                key = match.group(1)
-                if key in names:
-                    return str(self.resolve(names[key]))
-                if "." in key:
-                    return str(self.get_att(*key.split(".", 1)))
-                return str(self.ref(key))
+    def _sub(self, argument: Any) -> str:
+        text, names = (argument, {}) if isinstance(argument, str) else argument
 
-            return re.sub(r"\$\{([^}!]+)\}", substitute, text)
-        return {key: self.resolve(item) for key, item in value.items()}
+        def substitute(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key in names:
+                return str(self.resolve(names[key]))
+            if "." in key:
+                return str(self.get_att(*key.split(".", 1)))
+            return str(self.ref(key))
+
+        return re.sub(r"\$\{([^}!]+)\}", substitute, text)
