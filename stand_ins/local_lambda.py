@@ -36,10 +36,12 @@ class LambdaContext:
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = "/aws/lambda/incident-suite-local"
     log_stream_name: str = "local"
+    qualifier: str | None = None  # the alias (or version) it was invoked through, e.g. "live"
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:eu-west-2:{LOCAL_ACCOUNT}:function:{self.function_name}"
+        arn = f"arn:aws:lambda:eu-west-2:{LOCAL_ACCOUNT}:function:{self.function_name}"
+        return f"{arn}:{self.qualifier}" if self.qualifier else arn
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000

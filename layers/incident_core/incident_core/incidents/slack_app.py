@@ -22,9 +22,8 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 
-from incident_core.incidents.acks import DECLARE_CALLBACK_ID, declare_modal, help_message, parse
+from incident_core.incidents.acks import DECLARE_CALLBACK_ID, answer_at_once, declare_modal, parse
 from incident_core.incidents.asks import what_is_asked
-from incident_core.text import as_text
 
 if TYPE_CHECKING:
     from incident_core.incidents.commands import Commands
@@ -197,13 +196,10 @@ def build_app(
     # ------------------------------------------------------------------ /incident
     def acknowledge_command(ack: Any, body: dict[str, Any], client: Any) -> None:
         command = parse(body.get("text", ""))
-        if command.name in ("help", "unknown"):
-            unknown = f"`{as_text(command.given)}` is not an `/incident` command."
-            prefix = unknown if command.name == "unknown" else ""
-            text, blocks = help_message(prefix)
+        answer = answer_at_once(command)
+        if answer is not None:
+            text, blocks = answer
             ack(text=text, blocks=blocks)
-        elif command.problem:
-            ack(text=command.problem)
         elif command.name == "declare":
             ack()
             view = declare_modal(command.rest)
