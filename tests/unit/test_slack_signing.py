@@ -4,7 +4,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from incident_core.incidents.signing import verify_slack_request
-from stand_ins.slack_requests import slack_headers
 from tests.helpers import documented, documented_text
 
 EXAMPLE = documented("slack_signing_example.json")
@@ -39,15 +38,6 @@ HEADER_TEXT = st.text(max_size=40)
 
 
 @given(timestamp=HEADER_TEXT, signature=HEADER_TEXT, body=st.text(max_size=200))
-def test_any_header_values_are_refused_or_verified_never_raise(timestamp, signature, body):
+def test_any_forged_header_values_are_refused_never_an_error(timestamp, signature, body):
     headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
-    assert verify_slack_request(EXAMPLE["signing_secret"], body, headers, now=NOW) in (True, False)
-
-
-@given(body=st.text(max_size=300), age=st.integers(-300, 300), secret=st.text(min_size=1, max_size=40))
-def test_a_body_signed_as_slack_signs_verifies_within_five_minutes(body, age, secret):
-    signed_at = NOW - age
-    headers = slack_headers(body, secret, timestamp=signed_at)  # the stand-in's own HMAC, as Slack's
-    assert verify_slack_request(secret, body, headers, now=NOW)
-    assert not verify_slack_request(secret, body, headers, now=signed_at + 301)
-    assert not verify_slack_request(secret + "x", body, headers, now=NOW)
+    assert verify_slack_request(EXAMPLE["signing_secret"], body, headers, now=NOW) is False

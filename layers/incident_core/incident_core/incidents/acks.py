@@ -1,9 +1,10 @@
 """What the Slack app answers at once, in the acknowledgement, with nothing looked up: `/incident`
 parsed, help, the declare form (pure).
 
-Kept apart from the models, stores and rendering of incidents, so that a cold container acknowledges a
-request without loading them (pydantic alone is about 0.1 s): Slack waits for the acknowledgement, the
-lazy listener that does the work loads the rest.
+Kept apart from the models, stores and rendering of incidents, and from Bolt, so that a cold container
+acknowledges a request without loading them (pydantic alone is about 0.1 s): Slack waits for the
+acknowledgement, the lazy listener that does the work loads the rest. Bolt's listener and the fast path
+(quick_ack.py) answer from the same `answer_at_once`.
 """
 
 from __future__ import annotations
