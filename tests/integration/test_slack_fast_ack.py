@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from incident_core.incidents.acks import SUBCOMMANDS, parse
 from incident_core.incidents.quick_ack import LAZY_BY_ACTION, quick_ack
 from incident_core.settings import get_settings
-from stand_ins.local_lambda import LambdaContext
+from stand_ins.local_lambda import LambdaContext, function_in_moto
 from stand_ins.slack_requests import (
     CHANNEL,
     HTTP_API_ENVELOPE,
@@ -125,3 +125,28 @@ def test_a_hand_off_lambda_refuses_is_a_failure_slack_shows_as_bolt_answers_it(a
         (fast, fast_handed), (bolt, _) = both_paths(app, event, elsewhere)
         assert fast == bolt and fast["statusCode"] == 500  # never a 200 with the work lost
         assert fast_handed == []
+
+
+def test_one_lambda_client_hands_off_for_both_paths_and_the_role_lets_it_invoke_the_live_alias(
+    aws, fake_slack
+):
+    from incident_core.adapters.aws import client
+
+    name = "incident-suite-dev-slack-app"  # the template's function name (Environment dev)
+    context = LambdaContext(function_name=name, qualifier="live")
+    assert function_in_moto(name, alias="live") == context.invoked_function_arn
+    module = load_function("slack_app")
+    page = {"ts": "1700000000.000100", "text": "page", "blocks": []}
+    click = signed(button_body("alert_acknowledge", "alr-1", ALASTAIR, page, CHANNEL, f"{fake_slack.url}r"))
+    declare = signed(
+        slash_command_body("declare Search is down", ALASTAIR, CHANNEL, "1.2.d", f"{fake_slack.url}r")
+    )
+
+    assert module.lambda_handler(click, context)["statusCode"] == 200  # fast path: invoked, IAM-checked
+    assert module.lambda_handler(declare, context)["statusCode"] == 200  # Bolt's runner: the same client
+
+    assert module.self_invoker().lambda_client is client("lambda")  # the container's one lambda client
+    assert (
+        module.request_handler().app.listener_runner.lazy_listener_runner.lambda_client
+        is module.self_invoker()
+    )
