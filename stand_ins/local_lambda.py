@@ -36,10 +36,12 @@ class LambdaContext:
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = "/aws/lambda/incident-suite-local"
     log_stream_name: str = "local"
+    qualifier: str | None = None  # the alias (or version) it was invoked through, e.g. "live"
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:eu-west-2:{LOCAL_ACCOUNT}:function:{self.function_name}"
+        arn = f"arn:aws:lambda:eu-west-2:{LOCAL_ACCOUNT}:function:{self.function_name}"
+        return f"{arn}:{self.qualifier}" if self.qualifier else arn
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000
@@ -196,3 +198,39 @@ def _one_time_at(expression: str) -> datetime:
 def _is_suite_bus(bus: Any) -> bool:
     # In the template the suite's rules name the bus with {"Ref": "Bus"}; others use the default bus.
     return bus == {"Ref": "Bus"}
+
+
+def function_in_moto(name: str, alias: str | None = None) -> str:
+    """A function named `name` (and its `alias` of version 1) in moto, for code that invokes it: moto accepts
+    an invocation without running it (no Docker). Returns the ARN to invoke (the alias's, if any)."""
+    import io
+    import os
+    import urllib.request
+    import zipfile
+
+    config = json.dumps({"lambda": {"use_docker": False}}).encode()
+    endpoint = os.environ["AWS_ENDPOINT_URL"]
+    urllib.request.urlopen(
+        urllib.request.Request(f"{endpoint}/moto-api/config", data=config, method="POST")
+    ).close()
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "def lambda_handler(event, context):\n    return None\n")
+    created = client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role=role["Role"]["Arn"],
+        Handler="app.lambda_handler",
+        Code={"ZipFile": code.getvalue()},
+        Publish=alias is not None,
+    )
+    if alias is None:
+        return created["FunctionArn"]
+    return client("lambda").create_alias(FunctionName=name, Name=alias, FunctionVersion="1")["AliasArn"]

@@ -6,10 +6,11 @@ Bolt's lazy self-invocation run in-process.
   correctly computed signature (v0=HMAC-SHA256 of "v0:{timestamp}:{body}").
 - Bodies follow Slack's documented payloads: the slash-command form body, a block_actions payload
   (sent form-encoded as `payload=<json>`), the Events API callback.
-- `InProcessSelfInvoker` replaces Bolt's LambdaLazyListenerRunner: where that one calls
-  lambda:InvokeFunction (InvocationType Event) with the request's event plus the
-  `x-slack-bolt-lazy-only` / `x-slack-bolt-lazy-function-name` headers, this one builds the same payload
-  and hands it to the handler in this process (at once, or queued to run later).
+- `InProcessSelfInvoker` is Lambda for the app's lazy self-invocation: the fast path and Bolt's
+  LambdaLazyListenerRunner call lambda:InvokeFunction (InvocationType Event) with the request's event
+  plus the `x-slack-bolt-lazy-only` / `x-slack-bolt-lazy-function-name` headers through the app's one
+  SelfInvoker; this lambda client behind it checks the call as Lambda would and hands the payload to the
+  handler in this process (at once, or queued to run later).
 """
 
 from __future__ import annotations
@@ -30,9 +31,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
-
-from slack_bolt.lazy_listener import LazyListenerRunner
-from slack_bolt.request import BoltRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTED = ROOT / "tests" / "fixtures" / "documented"
@@ -283,33 +281,52 @@ def _slack_call(fake_slack: Any, method: str, **args: Any) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- Bolt's lazy self-invocation
+# Lambda's limit on an asynchronous invocation's payload was 256 KB (1 MB since 2025): held to the lower.
+ASYNC_PAYLOAD_LIMIT = 256 * 1024
+
+
+class InvokeRefused(Exception):
+    """What lambda:InvokeFunction answers a request it refuses (boto3 raises a ClientError)."""
+
+
 @dataclass
-class InProcessSelfInvoker(LazyListenerRunner):
-    """Bolt's lazy listeners as Lambda runs them: the same event, re-invoked; here in this process."""
+class InProcessSelfInvoker:
+    """Lambda for the Slack app's lazy self-invocation, in this process: the lambda client behind the
+    app's SelfInvoker (`module.self_invoker().lambda_client`), which both the fast path and Bolt's
+    LambdaLazyListenerRunner call. Like lambda:InvokeFunction it takes only this function (its name or
+    ARN, with the alias it was invoked through), a JSON payload within the asynchronous size limit and an
+    asynchronous invocation (the only kind the app makes); it runs the payload through the handler at
+    once, or queues it (`defer`) for `drain()`."""
 
     handler: Callable[[dict[str, Any], Any], Any]
     context: Any
     defer: bool = False
     payloads: list[dict[str, Any]] = field(default_factory=list)
     queued: list[dict[str, Any]] = field(default_factory=list)
-    logger: Any = None
+    calls: list[dict[str, Any]] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        import logging
-
-        self.logger = logging.getLogger(__name__)
-
-    def start(self, function: Callable[..., None], request: BoltRequest) -> None:
-        event = copy.deepcopy(request.context["lambda_request"])
-        event["headers"]["x-slack-bolt-lazy-only"] = "1"
-        event["headers"]["x-slack-bolt-lazy-function-name"] = request.lazy_function_name
-        event["method"] = "NONE"
-        payload = json.loads(json.dumps(event))  # what lambda:InvokeFunction would carry
+    def invoke(
+        self, *, FunctionName: str, InvocationType: str = "RequestResponse", Payload: Any = b""
+    ) -> Any:
+        own = self.context.invoked_function_arn
+        if FunctionName not in (own, self.context.function_name):
+            raise InvokeRefused(f"ResourceNotFoundException: Function not found: {FunctionName}")
+        if InvocationType != "Event":
+            raise InvokeRefused(f"the Slack app invokes itself asynchronously only, not {InvocationType!r}")
+        raw = Payload.encode() if isinstance(Payload, str) else bytes(Payload)
+        if len(raw) > ASYNC_PAYLOAD_LIMIT:
+            raise InvokeRefused(f"RequestEntityTooLargeException: {len(raw)} bytes")
+        payload = json.loads(raw)  # InvalidRequestContentException if it is not JSON
+        self.calls.append({"FunctionName": FunctionName, "InvocationType": InvocationType})
         self.payloads.append(payload)
         if self.defer:
             self.queued.append(payload)
         else:
             self.handler(payload, self.context)
+        return {"StatusCode": 202, "Payload": b""}
+
+    def lazy_functions(self) -> list[str]:
+        return [p["headers"]["x-slack-bolt-lazy-function-name"] for p in self.payloads]
 
     def drain(self) -> int:
         ran = 0
@@ -343,7 +360,7 @@ class SlackAppClient:
         module = load_function("slack_app")
         context = LambdaContext(function_name="incident-suite-slack-app")
         runner = InProcessSelfInvoker(module.lambda_handler, context, defer=defer_lazy)
-        module.request_handler().app.listener_runner.lazy_listener_runner = runner
+        module.self_invoker().lambda_client = runner
         return cls(module, slack_api_url, runner, signing_secret, channel)
 
     @property

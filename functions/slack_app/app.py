@@ -1,13 +1,18 @@
 """The Slack app behind a Lambda Function URL: the page's buttons, `/incident`, thread replies.
 
 Every request's Slack signature is checked here first (a missing, forged or stale one gets 401 and
-changes nothing), then Bolt's AWS Lambda adapter dispatches it to the listeners in
-incident_core.incidents.slack_app. Lazy listeners re-invoke this function asynchronously with the same
-signed request, which is checked again. The bot token and signing secret come from Secrets Manager
-(SLACK_SECRET_ID, JSON with bot_token and signing_secret) on the first request and are kept per container.
+changes nothing). Then the acknowledgements that need nothing looked up (a page's buttons, the Done
+button, `/incident` other than declare) are answered by the fast path (incident_core.incidents.quick_ack),
+without Bolt; everything else goes to Bolt's AWS Lambda adapter and the listeners in
+incident_core.incidents.slack_app. The work behind an acknowledgement runs in Bolt's lazy listeners:
+this function invokes itself asynchronously (one SelfInvoker, the fast path's and Bolt's runner's) with the
+same signed request, which is checked again and dispatched by Bolt, permission guard first. The bot token
+and signing secret come from Secrets Manager (SLACK_SECRET_ID, JSON with bot_token and signing_secret) on
+the first request and are kept per container.
 
-Cold start: an acknowledgement loads only Bolt, the secret and acks.py; the models, stores and
-settings (pydantic) load when a listener first does work (services()), in the lazy invocation.
+Cold start: the fast path loads the secret, acks.py and quick_ack.py, not Bolt, slack_sdk or pydantic;
+Bolt is built on the first request it serves, and the models, stores and settings (pydantic) load when a
+listener first does work (services()), in the lazy invocation.
 """
 
 from __future__ import annotations
@@ -15,12 +20,16 @@ from __future__ import annotations
 import base64
 import json
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
+from incident_core.adapters.self_invoke import SelfInvoker
+from incident_core.incidents.quick_ack import lazy_payload, quick_ack
 from incident_core.incidents.signing import verify_slack_request
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
 logger = Logger()
 # Seconds the Slack client waits for an answer; a post whose answer never comes is looked for in Slack.
@@ -126,8 +135,16 @@ def thread_links(incidents: list[Any]) -> dict[str, str]:
 
 
 @cache
+def self_invoker() -> SelfInvoker:
+    """The lazy work's self-invocation, shared by the fast path and Bolt's runner (one lambda client)."""
+    return SelfInvoker()
+
+
+@cache
 def request_handler() -> SlackRequestHandler:
-    """The Bolt app, built on the first request: it needs the secret, which is read then."""
+    """The Bolt app, built on the first request it serves: it needs the secret, which is read then."""
+    from slack_bolt.adapter.aws_lambda import SlackRequestHandler
+
     from incident_core import env
     from incident_core.adapters.slack import slack_web_client
     from incident_core.incidents.slack_app import build_app
@@ -142,7 +159,9 @@ def request_handler() -> SlackRequestHandler:
         ),
         services=services,
     )
-    return SlackRequestHandler(app)
+    handler = SlackRequestHandler(app)
+    handler.app.listener_runner.lazy_listener_runner.lambda_client = self_invoker()
+    return handler
 
 
 def raw_body(event: dict[str, Any]) -> str:
@@ -158,14 +177,27 @@ def refused() -> dict[str, Any]:
     }
 
 
+def handed_off_failed() -> dict[str, Any]:
+    """Bolt's answer when a lazy listener could not be started: Slack tells the person it failed."""
+    return {"statusCode": 500, "body": "", "headers": {"content-type": "text/plain;charset=utf-8"}}
+
+
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if not verify_slack_request(
-        slack_secret()["signing_secret"], raw_body(event), event.get("headers") or {}
-    ):
+    body = raw_body(event)
+    if not verify_slack_request(slack_secret()["signing_secret"], body, event.get("headers") or {}):
         logger.warning("refused a request without a valid Slack signature")
         return refused()
     headers = event.get("headers") or {}
     if headers.get("x-slack-retry-num"):
         logger.info("Slack retried a delivery", extra={"retry": headers.get("x-slack-retry-num")})
-    return request_handler().handle(event, context)
+    quick = quick_ack(event, body)
+    if quick is None:
+        return request_handler().handle(event, context)
+    if quick.lazy_function:
+        try:
+            self_invoker().hand_off(context.invoked_function_arn, lazy_payload(event, quick.lazy_function))
+        except Exception:  # acknowledged without the work behind it, it would be lost without a word
+            logger.exception("could not hand off the lazy work", extra={"lazy": quick.lazy_function})
+            return handed_off_failed()
+    return quick.response()

@@ -374,7 +374,6 @@ def test_an_announcement_whose_answer_is_lost_is_found_not_posted_again(aws, fak
         app = SlackApp.start(fake_slack)
         monkeypatch.setattr(app.module, "SLACK_TIMEOUT", 1, raising=False)  # gives up before the answer
         app.module.request_handler.cache_clear()
-        app.module.request_handler().app.listener_runner.lazy_listener_runner = app.runner
         proxy.lose("chat.postMessage", loss)
 
         app.command("silence add book-viewing +2h database upgrade")

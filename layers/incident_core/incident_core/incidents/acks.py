@@ -1,9 +1,10 @@
 """What the Slack app answers at once, in the acknowledgement, with nothing looked up: `/incident`
 parsed, help, the declare form (pure).
 
-Kept apart from the models, stores and rendering of incidents, so that a cold container acknowledges a
-request without loading them (pydantic alone is about 0.1 s): Slack waits for the acknowledgement, the
-lazy listener that does the work loads the rest.
+Kept apart from the models, stores and rendering of incidents, and from Bolt, so that a cold container
+acknowledges a request without loading them (pydantic alone is about 0.1 s): Slack waits for the
+acknowledgement, the lazy listener that does the work loads the rest. Bolt's listener and the fast path
+(quick_ack.py) answer from the same `answer_at_once`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from incident_core.text import MAX_TITLE, too_long
+from incident_core.text import MAX_TITLE, as_text, too_long
 
 INCIDENT_ID = re.compile(r"^INC-[0-9a-z]+$", re.IGNORECASE)
 DECLARE_CALLBACK_ID = "incident_declare"
@@ -146,3 +147,15 @@ def help_message(prefix: str = "") -> tuple[str, list[dict]]:
     if not prefix:
         return HELP, [section(HELP)]
     return f"{prefix}\n\n{HELP}", [section(prefix), section(HELP)]
+
+
+def answer_at_once(command: Command) -> tuple[str, list[dict] | None] | None:
+    """What the acknowledgement of `/incident ...` says (help, a missing argument), as text and blocks;
+    None when it says nothing and the work follows. Bolt's listener and the fast path both answer this."""
+    if command.name == "help":
+        return help_message()
+    if command.name == "unknown":
+        return help_message(f"`{as_text(command.given)}` is not an `/incident` command.")
+    if command.problem:
+        return command.problem, None
+    return None

@@ -6,8 +6,11 @@ looking anything up (help, a missing argument, the declare form), and the work r
 listener: Bolt invokes the same function again, asynchronously, with the same signed request.
 Errors are answered to the person who asked only (ephemeral responses).
 
-Only acks.py is loaded for the acknowledgement: the models, stores and rendering the work needs are
-imported by the listeners that do it, so a cold container answers Slack without loading them.
+The buttons and `/incident` (but declare) are acknowledged without Bolt, by the handler's fast path
+(quick_ack.py), which hands the work to the lazy listeners registered here exactly as Bolt would: their
+function names are part of that contract (quick_ack.LAZY_BY_ACTION, RUN_COMMAND). Bolt acknowledges the
+rest; only acks.py is loaded for its acknowledgements: the models, stores and rendering the work needs
+are imported by the listeners that do it, so a cold container answers Slack without loading them.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 
-from incident_core.incidents.acks import DECLARE_CALLBACK_ID, declare_modal, help_message, parse
+from incident_core.incidents.acks import DECLARE_CALLBACK_ID, answer_at_once, declare_modal, parse
 from incident_core.incidents.asks import what_is_asked
-from incident_core.text import as_text
+from incident_core.incidents.quick_ack import COMMAND, LAZY_BY_ACTION
 
 if TYPE_CHECKING:
     from incident_core.incidents.commands import Commands
@@ -197,13 +200,10 @@ def build_app(
     # ------------------------------------------------------------------ /incident
     def acknowledge_command(ack: Any, body: dict[str, Any], client: Any) -> None:
         command = parse(body.get("text", ""))
-        if command.name in ("help", "unknown"):
-            unknown = f"`{as_text(command.given)}` is not an `/incident` command."
-            prefix = unknown if command.name == "unknown" else ""
-            text, blocks = help_message(prefix)
+        answer = answer_at_once(command)
+        if answer is not None:
+            text, blocks = answer
             ack(text=text, blocks=blocks)
-        elif command.problem:
-            ack(text=command.problem)
         elif command.name == "declare":
             ack()
             view = declare_modal(command.rest)
@@ -235,7 +235,7 @@ def build_app(
                     replace_original=False,
                 )
 
-    app.command("/incident")(ack=acknowledge_command, lazy=[run_command])
+    app.command(COMMAND)(ack=acknowledge_command, lazy=[run_command])  # quick_ack.RUN_COMMAND
 
     # ------------------------------------------------------------------ the declare form
     def declare_from_form(ack: Any, body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
@@ -319,10 +319,6 @@ def build_app(
         except Exception as error:
             _fail(respond, error, context)
 
-    app.action("alert_acknowledge")(ack=acknowledge_click, lazy=[acknowledge_alert])
-    app.action("alert_real_incident")(ack=acknowledge_click, lazy=[declare_from_alert])
-    app.action("alert_false_alarm")(ack=acknowledge_click, lazy=[mark_false_alarm])
-
     # ------------------------------------------------------------------ action items' Done button
     def mark_action_done(body: dict[str, Any], respond: Any, context: Any) -> None:
         from incident_core.actions.render import render_done
@@ -347,7 +343,11 @@ def build_app(
         except Exception as error:
             _fail(respond, error, context)
 
-    app.action("action_done")(ack=acknowledge_click, lazy=[mark_action_done])
+    # Registered by the names the fast path hands off to: a listener renamed fails here, not in Slack.
+    buttons = (acknowledge_alert, declare_from_alert, mark_false_alarm, mark_action_done)
+    lazy = {listener.__name__: listener for listener in buttons}
+    for action_id, name in LAZY_BY_ACTION.items():
+        app.action(action_id)(ack=acknowledge_click, lazy=[lazy[name]])
 
     # ------------------------------------------------------------------ thread replies (Events API)
     def record_thread_message(event: dict[str, Any]) -> None:
