@@ -140,7 +140,7 @@ def acknowledgement_latency(requests: int = REQUESTS) -> dict[str, Any]:
         module = load_function("slack_app")
         context = LambdaContext(function_name="incident-suite-bench-slack-app")
         runner = InProcessSelfInvoker(module.lambda_handler, context, defer=True)
-        module.request_handler().app.listener_runner.lazy_listener_runner = runner
+        module.self_invoker().lambda_client = runner
         response_url = f"{slack.url}response_url"
         # An open incident for the notes to land on, and another alert whose page gets the clicks.
         declared, declared_page = page_alert(slack, journey="book-viewing")
