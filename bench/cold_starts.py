@@ -122,6 +122,8 @@ def run_child(
 ) -> ChildRun:
     """A fresh process imports the handler and, in "invoke" mode, serves `event` cold, then each of
     `warm_events` warm."""
+    if PATH_VARIABLE not in env:
+        raise ValueError(f"{PATH_VARIABLE} is not set: the child would find no packages (lambda_site)")
     event_path = folder / f"event-{uuid.uuid4().hex}.json"
     event_path.write_text(json.dumps([event, *(warm_events or [])]))
     completed = subprocess.run(

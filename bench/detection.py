@@ -33,6 +33,7 @@ from typing import Any
 
 from bench.cold_starts import BUSINESS_HOURS, run_child
 from bench.coldstart import ROOT
+from bench.lambda_site import PATH_VARIABLE, lambda_path
 from bench.runner_harness import RunnerHarness
 from bench.world import LocalWorld
 
@@ -170,6 +171,7 @@ def measure_chains(world: LocalWorld, samples: int = CHAIN_SAMPLES) -> list[Chai
         **world.env,
         "AWS_LAMBDA_FUNCTION_NAME": "incident-suite-bench-alert-router",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+        PATH_VARIABLE: os.pathsep.join(lambda_path()),  # the router's fresh process sees what Lambda would
     }
     chains: list[Chain] = []
     with frozen_at(now), tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(io.StringIO()):
