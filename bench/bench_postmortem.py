@@ -160,6 +160,34 @@ def _compile_1000_replies(repeats: int = 5) -> dict[str, Any]:
     }
 
 
+def _journey_runs(table: Any, incident: Any) -> int:
+    """The watched journey's runs around the incident, as the runner stores them: passing before it started,
+    failing until it was resolved, passing after (the document reads when it failed and recovered)."""
+    from incident_core.journeys.results import Attempt, JourneyResult, StepResult
+    from incident_core.journeys.store import JourneyStore
+
+    store, moments = JourneyStore(table), []
+    at = incident.started_at - timedelta(minutes=3)
+    while at <= incident.resolved_at + timedelta(minutes=3):
+        moments.append(at)
+        at += timedelta(minutes=5)
+    for number, at in enumerate(moments):
+        ok = not (incident.started_at <= at <= incident.resolved_at)
+        step = StepResult(
+            name="click-book-viewing",
+            kind="http",
+            outcome="passed" if ok else "failed",
+            ms=120.0,
+            reason="" if ok else "no 'Book viewing' button on the page",
+        )
+        attempt = Attempt(ok=ok, duration_ms=120.0, steps=[step])
+        run = JourneyResult(
+            journey="book-viewing", kind="http", run_id=f"run-{number}", ran_at=at, attempts=[attempt]
+        )
+        store.record(run, at)
+    return len(moments)
+
+
 def _service_end_to_end() -> dict[str, Any]:
     """The whole PostmortemService (moto table and bucket, fake Slack): the function's work, in-process."""
     from incident_core.actions.store import ActionStore
@@ -169,7 +197,7 @@ def _service_end_to_end() -> dict[str, Any]:
     from incident_core.adapters.slack import Slack, web_client
     from incident_core.incidents.store import IncidentStore
     from incident_core.postmortem.service import PostmortemService, SlackReader
-    from incident_core.postmortem.store import PostmortemRecords
+    from incident_core.postmortem.store import DynamoJourneyResults, PostmortemRecords
     from incident_core.settings import Settings
     from stand_ins.aws import MotoServer, create_tables
     from stand_ins.fake_slack import FakeSlack
@@ -193,6 +221,7 @@ def _service_end_to_end() -> dict[str, Any]:
         incidents.create(incident, timeline[:40])
         for entry in timeline[40:]:
             incidents.add_timeline(entry)
+        journey_runs = _journey_runs(table, incident)
         web = web_client(Settings(SLACK_API_URL=fake_slack.url), "xoxb-bench-placeholder")
         service = PostmortemService(
             incidents=incidents,
@@ -202,6 +231,7 @@ def _service_end_to_end() -> dict[str, Any]:
             slack=Slack(web),
             threads=SlackReader(web),
             next_business_day=lambda day: day + timedelta(days=1),
+            journeys=DynamoJourneyResults(table),
         )
         start = time.perf_counter()
         result = service.compile(incident.incident_id, datetime.now(UTC), resolved_by="U0ALASTAIR")
@@ -213,7 +243,12 @@ def _service_end_to_end() -> dict[str, Any]:
         os.environ.clear()
         os.environ.update(saved)
         reset_clients()
-    return {"replies": REPLIES, "timeline_entries": len(timeline), "seconds": round(elapsed, 3)}
+    return {
+        "replies": REPLIES,
+        "timeline_entries": len(timeline),
+        "journey_runs": journey_runs,
+        "seconds": round(elapsed, 3),
+    }
 
 
 def run() -> dict:
