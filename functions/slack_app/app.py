@@ -26,7 +26,7 @@ from aws_lambda_powertools import Logger
 
 from incident_core.adapters.self_invoke import SelfInvoker
 from incident_core.incidents.quick_ack import lazy_payload, quick_ack
-from incident_core.incidents.signing import verify_slack_request
+from incident_core.incidents.signing import MAX_AGE_SECONDS, verify_slack_request
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.aws_lambda import SlackRequestHandler
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 logger = Logger()
 # Seconds the Slack client waits for an answer; a post whose answer never comes is looked for in Slack.
 SLACK_TIMEOUT = 10
+# template.yaml, the Slack app's EventInvokeConfig: how long Lambda may hold a lazy invocation.
+LAZY_WORK_MAX_AGE = 300
 
 
 @cache
@@ -182,13 +184,33 @@ def handed_off_failed() -> dict[str, Any]:
     return {"statusCode": 500, "body": "", "headers": {"content-type": "text/plain;charset=utf-8"}}
 
 
+def self_invoked(event: dict[str, Any]) -> bool:
+    """The function's own asynchronous invocation, carrying the lazy work (Bolt's and the fast path's
+    payloads say "method": "NONE", which no request through the function URL can set)."""
+    return event.get("method") == "NONE"
+
+
+def lazy_headers(event: dict[str, Any]) -> bool:
+    return any(str(name).lower().startswith("x-slack-bolt-lazy-") for name in event.get("headers") or {})
+
+
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    body = raw_body(event)
-    if not verify_slack_request(slack_secret()["signing_secret"], body, event.get("headers") or {}):
+    try:
+        body = raw_body(event)
+    except ValueError:  # not base64, or not UTF-8: Slack sends neither
+        logger.warning("refused a request whose body is not text")
+        return refused()
+    own = self_invoked(event)
+    # Lambda may hold the lazy work as long as the function's maximum event age, after Slack's 5 minutes.
+    max_age = MAX_AGE_SECONDS + LAZY_WORK_MAX_AGE if own else MAX_AGE_SECONDS
+    headers = event.get("headers") or {}
+    if not verify_slack_request(slack_secret()["signing_secret"], body, headers, max_age=max_age):
         logger.warning("refused a request without a valid Slack signature")
         return refused()
-    headers = event.get("headers") or {}
+    if lazy_headers(event) and not own:  # a replayed request made to run the work inline, unchecked
+        logger.warning("refused Bolt's lazy headers on a request from outside")
+        return refused()
     if headers.get("x-slack-retry-num"):
         logger.info("Slack retried a delivery", extra={"retry": headers.get("x-slack-retry-num")})
     quick = quick_ack(event, body)

@@ -130,7 +130,6 @@ def test_a_hand_off_lambda_refuses_is_a_failure_slack_shows_as_bolt_answers_it(a
 def test_one_lambda_client_hands_off_for_both_paths_and_the_role_lets_it_invoke_the_live_alias(
     aws, fake_slack
 ):
-    from incident_core.adapters.aws import client
 
     name = "incident-suite-dev-slack-app"  # the template's function name (Environment dev)
     context = LambdaContext(function_name=name, qualifier="live")
@@ -145,7 +144,9 @@ def test_one_lambda_client_hands_off_for_both_paths_and_the_role_lets_it_invoke_
     assert module.lambda_handler(click, context)["statusCode"] == 200  # fast path: invoked, IAM-checked
     assert module.lambda_handler(declare, context)["statusCode"] == 200  # Bolt's runner: the same client
 
-    assert module.self_invoker().lambda_client is client("lambda")  # the container's one lambda client
+    invoker_client = module.self_invoker().lambda_client  # the container's one lambda client for the work
+    assert invoker_client.meta.service_model.service_name == "lambda"
+    assert invoker_client.meta.config.read_timeout < 3  # Slack's 3 seconds
     assert (
         module.request_handler().app.listener_runner.lazy_listener_runner.lambda_client
         is module.self_invoker()

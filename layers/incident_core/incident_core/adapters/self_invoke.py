@@ -10,7 +10,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from incident_core.adapters.aws import client
+
+def lambda_client() -> Any:
+    """Slack waits 3 seconds for the acknowledgement that follows the hand-off: one attempt with short
+    timeouts, where boto3's defaults (60 s, several attempts) would outlast it and a click answered late
+    is clicked again. A hand-off that fails is answered 500, and Slack tells the person to try again."""
+    import boto3  # deferred: tests point AWS_ENDPOINT_URL at moto before the first client exists
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=1, read_timeout=1.5, retries={"mode": "standard", "total_max_attempts": 1}
+    )
+    return boto3.client("lambda", config=config)
 
 
 class SelfInvoker:
@@ -22,7 +33,7 @@ class SelfInvoker:
     def invoke(self, **request: Any) -> Any:
         """boto3's `invoke`, as Bolt's runner calls it."""
         if self.lambda_client is None:
-            self.lambda_client = client("lambda")
+            self.lambda_client = lambda_client()
         return self.lambda_client.invoke(**request)
 
     def hand_off(self, function_arn: str, payload: dict[str, Any]) -> None:

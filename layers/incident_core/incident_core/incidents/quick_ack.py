@@ -74,17 +74,25 @@ def _method(event: dict[str, Any]) -> Any:
     return context.get("httpMethod") if method is None else method
 
 
+def parse_body(body: str, content_type: str | None) -> dict[str, Any]:
+    """A Slack request's body: JSON (Events API), an interaction's form field `payload` (JSON), or the form
+    itself (slash commands). Bolt's own parser (slack_bolt.request.internals.parse_body) takes any form
+    containing the text "payload" for an interaction's, so `/incident note the payload was too big`, or a
+    command from a channel named so, parses as {} and gets a 404: the Bolt app is given this one."""
+    if not body:
+        return {}
+    if content_type == "application/json" or body.startswith("{"):
+        return json.loads(body)
+    form = dict(parse_qsl(body, keep_blank_values=True))
+    return json.loads(form["payload"]) if "payload" in form else form
+
+
 def _payload(body: str, content_type: Any) -> dict[str, Any] | None:
-    """The body as Bolt parses it (slack_bolt.request.internals.parse_body); None if it cannot be."""
+    """The body as the Bolt app parses it (parse_body); None if it cannot be parsed."""
     if isinstance(content_type, list):
         content_type = content_type[0] if content_type else None
     try:
-        if content_type == "application/json" or body.startswith("{"):
-            parsed = json.loads(body)
-        elif "payload" in body:
-            parsed = json.loads(dict(parse_qsl(body, keep_blank_values=True)).get("payload") or "{}")
-        else:
-            parsed = dict(parse_qsl(body, keep_blank_values=True))
+        parsed = parse_body(body, content_type if isinstance(content_type, str) else None)
     except ValueError:
         return None
     return parsed if isinstance(parsed, dict) else None

@@ -20,16 +20,21 @@ def slack_signature(signing_secret: str, timestamp: str, body: str) -> str:
 
 
 def verify_slack_request(
-    signing_secret: str, body: str, headers: dict[str, Any], now: float | None = None
+    signing_secret: str,
+    body: str,
+    headers: dict[str, Any],
+    now: float | None = None,
+    max_age: float = MAX_AGE_SECONDS,
 ) -> bool:
-    """Slack's request signature: v0=HMAC-SHA256(secret, "v0:{timestamp}:{body}"), timestamp within 5 min.
-    A timestamp that is not a whole number of seconds is refused, as a forged one is."""
+    """Slack's request signature: v0=HMAC-SHA256(secret, "v0:{timestamp}:{body}"), timestamp within
+    `max_age` (Slack's 5 minutes unless said). A timestamp that is not a whole number of seconds, or too
+    long to be one, is refused, as a forged one is."""
     lowered = {str(k).lower(): v for k, v in (headers or {}).items()}
     timestamp = str(lowered.get("x-slack-request-timestamp") or "")
     signature = str(lowered.get("x-slack-signature") or "")
-    if not (timestamp.isascii() and timestamp.isdigit()) or not signature.isascii():
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12) or not signature.isascii():
         return False
     now = time.time() if now is None else now
-    if abs(now - int(timestamp)) > MAX_AGE_SECONDS:
+    if abs(now - int(timestamp)) > max_age:
         return False
     return hmac.compare_digest(slack_signature(signing_secret, timestamp, body), signature)

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import slack_bolt.request.request
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 
 from incident_core.incidents.acks import DECLARE_CALLBACK_ID, answer_at_once, declare_modal, parse
 from incident_core.incidents.asks import what_is_asked
-from incident_core.incidents.quick_ack import COMMAND, LAZY_BY_ACTION
+from incident_core.incidents.quick_ack import COMMAND, LAZY_BY_ACTION, parse_body
 
 if TYPE_CHECKING:
     from incident_core.incidents.commands import Commands
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from incident_core.policy.permissions import Asked, Installed
 
 logger = logging.getLogger(__name__)
+# Bolt's body parser mistakes any form containing the text "payload" for an interaction (see parse_body):
+# its requests are parsed as the fast path parses them.
+slack_bolt.request.request.parse_body = parse_body
 ACKNOWLEDGED_BY_THE_ACK = ("help", "unknown", "declare")
 
 
@@ -119,7 +123,8 @@ def _checked_now(request: Any, body: dict[str, Any]) -> bool:
     done inline, and so is `/incident declare` (its acknowledgement opens the form)."""
     if body.get("command") == "/incident" and parse(body.get("text") or "").name == "declare":
         return True
-    return bool(request.lazy_only) or body.get("type") in ("view_submission", "event_callback")
+    lazy = bool(request.lazy_only or request.lazy_function_name)
+    return lazy or body.get("type") in ("view_submission", "event_callback")
 
 
 def _when(at: datetime | None) -> str:
