@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import platform
+import shutil
 import subprocess
 import sys
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
@@ -27,10 +29,13 @@ CHILD_FLAGS = ("-I", "-S", "-B")  # no environment paths, no site-packages, no b
 PATH_VARIABLE = "BENCH_SYS_PATH"  # the child's sys.path after its handler's folder (os.pathsep-joined)
 
 
+@cache
 def layer(bytecode: bool = True) -> Path:
-    """The layer's python/ folder, built afresh (incident_core changes between runs; the packages come
-    from pip's cache). `bytecode=False` gives what SAM's python3.13 build made before the Makefile."""
+    """The layer's python/ folder, built once per benchmark run into a fresh folder (incident_core changes
+    between runs; the packages come from pip's cache). `bytecode=False` gives what SAM's python3.13 build
+    made before the Makefile."""
     artifacts = SITES / ("layer" if bytecode else "layer-without-bytecode")
+    shutil.rmtree(artifacts, ignore_errors=True)  # nothing of an older build lingers
     subprocess.run(
         [
             "make",
