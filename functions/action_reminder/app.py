@@ -3,7 +3,7 @@ and overdue action items, until they are done. Weekends are not scheduled; holid
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -46,6 +46,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     trigger = ReminderTrigger.model_validate(event or {})
     now = trigger.scheduled_time or utc_now()
     store, slack, channel = dependencies()
-    outcome = remind(store, slack, channel, now)
+    # The claim on the day lasts as long as this invocation can: Lambda's timeout skips any clean-up.
+    lease_until = utc_now() + timedelta(milliseconds=context.get_remaining_time_in_millis())
+    outcome = remind(store, slack, channel, now, lease_until)
     logger.info("action item reminder", **outcome)
     return outcome

@@ -1,7 +1,7 @@
 """The reminder function end to end: the schedule's input (from template.yaml), moto, the fake Slack."""
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -135,10 +135,10 @@ def test_done_items_stop_being_reminded(reminder, store, fake_slack):
 def test_slack_down_fails_the_run_and_the_retry_reminds(reminder, store, fake_slack):
     open_items(store)
     event = schedule_event(datetime(2026, 12, 29, 9, 30, tzinfo=UTC))
-    # Down for Lambda's first attempt and its first retry (a 5xx is not re-sent by the client: Slack may
-    # have posted); the second retry reminds, once.
+    # Down for Lambda's first attempt and its first retry (each tries twice, looking in Slack before the
+    # second: a 5xx may have been posted); the second retry reminds, once.
     fake_slack.inject(
-        "chat.postMessage", *[Fault(status=500, body={"ok": False, "error": "fatal_error"})] * 2
+        "chat.postMessage", *[Fault(status=500, body={"ok": False, "error": "fatal_error"})] * 4
     )
     for _attempt in range(2):
         with pytest.raises(Exception, match="fatal_error"):
@@ -216,3 +216,42 @@ def test_a_reminder_whose_answer_is_lost_is_found_in_slack_not_posted_again(
         "D0ALASTAIR": 1,
         "D0WISEN01": 1,
     }
+
+
+def test_a_run_that_died_after_claiming_the_day_is_finished_by_the_retry(reminder, store, fake_slack):
+    """Lambda's timeout ends a run without its clean-up; its claim lasts only as long as that run could,
+    and the retry (a minute later at the earliest) reminds, posting only what the dead run had not."""
+    open_items(store)
+    morning = datetime(2026, 12, 29, 9, 30, tzinfo=UTC)
+    store.claim_reminder_day(morning.date(), morning, lease_until=datetime.now(UTC) - timedelta(seconds=1))
+
+    outcome = reminder.invoke(schedule_event(morning))
+
+    assert outcome["reminded"] is True
+    assert len(fake_slack.messages("C0INCIDENTS")) == 1
+    assert reminder.invoke(schedule_event(morning)) == {
+        "reminded": False,
+        "why": "already reminded on 2026-12-29",
+    }
+
+
+def test_a_run_still_within_its_claim_is_left_to_finish(reminder, store, fake_slack):
+    open_items(store)
+    morning = datetime(2026, 12, 29, 9, 30, tzinfo=UTC)
+    store.claim_reminder_day(morning.date(), morning, lease_until=datetime.now(UTC) + timedelta(seconds=50))
+    assert reminder.invoke(schedule_event(morning)) == {
+        "reminded": False,
+        "why": "already reminded on 2026-12-29",
+    }
+    assert fake_slack.calls("chat.postMessage") == []
+
+
+def test_a_message_failing_once_is_sent_on_the_next_try_of_the_same_run(reminder, store, fake_slack):
+    """A 5xx is an unknown outcome: the message is looked for, not found, and posted again in the same
+    run (as the client re-sent it before), so nobody is left without it for the day."""
+    open_items(store)
+    fake_slack.inject("chat.postMessage", Fault(status=500, body={"ok": False, "error": "fatal_error"}))
+    outcome = reminder.invoke(schedule_event(datetime(2026, 12, 29, 9, 30, tzinfo=UTC)))
+    assert outcome["reminded"] is True and outcome["failed"] == {}
+    posted = [len(fake_slack.messages(channel)) for channel in ("C0INCIDENTS", "D0ALASTAIR", "D0WISEN01")]
+    assert posted == [1, 1, 1]

@@ -1,6 +1,6 @@
 """ActionStore against DynamoDB (moto): open, list, mark done, retries that must not duplicate."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -193,8 +193,16 @@ def test_mark_done_of_an_unknown_item_says_so(store):
 
 
 def test_reminder_day_is_claimed_once_and_can_be_released(store):
-    day = date(2026, 1, 14)
-    assert store.claim_reminder_day(day, NOW) is True
-    assert store.claim_reminder_day(day, NOW) is False
+    day, running = date(2026, 1, 14), datetime.now(UTC) + timedelta(minutes=1)
+    assert store.claim_reminder_day(day, NOW, running) is True
+    assert store.claim_reminder_day(day, NOW, running) is False
     store.release_reminder_day(day)
-    assert store.claim_reminder_day(day, NOW) is True
+    assert store.claim_reminder_day(day, NOW, running) is True
+
+
+def test_a_reminder_day_whose_claim_ran_out_can_be_taken_over_until_it_is_done(store):
+    day, ran_out = date(2026, 1, 14), datetime.now(UTC) - timedelta(seconds=1)
+    assert store.claim_reminder_day(day, NOW, ran_out) is True
+    assert store.claim_reminder_day(day, NOW, ran_out) is True  # its run died: taken over
+    store.finish_reminder_day(day, NOW)
+    assert store.claim_reminder_day(day, NOW, ran_out) is False  # done, whatever the claim

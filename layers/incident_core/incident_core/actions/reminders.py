@@ -13,12 +13,13 @@ from datetime import date, datetime, timedelta
 
 from incident_core.actions.render import render_action_list
 from incident_core.actions.store import ActionStore, london_today
-from incident_core.adapters.slack import SlackPoster, marker_id
+from incident_core.adapters.slack import SlackPoster, marker_id, outcome_unknown
 from incident_core.models import ActionItem, ActionStatus
 
 logger = logging.getLogger(__name__)
 # Slack's clock and ours differ a little; a run's posts are searched for from this long before its time.
 SEARCH_MARGIN = timedelta(hours=1)
+ATTEMPTS = 2  # tries of one message in a run; each looks in Slack first, so none is posted twice
 
 
 @dataclass(frozen=True)
@@ -102,14 +103,23 @@ def send_reminders(plan: ReminderPlan, slack: SlackPoster, channel: str, now: da
     answer is lost, it is looked for in Slack, here and in the run Lambda retries, before any re-post."""
     result = ReminderResult()
     oldest = f"{(now - SEARCH_MARGIN).timestamp():.6f}"  # the run's own posts come after its `now`
+
+    def post_once(to: str, message: Message, recipient: str) -> None:
+        marker = marker_id("reminder", plan.day.isoformat(), recipient)
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                slack.post_marked(to, message.text, marker, oldest, blocks=message.blocks)
+                return
+            except Exception as error:  # looked for and not found: safe to post again
+                if attempt == ATTEMPTS or not outcome_unknown(error):
+                    raise
+
     if plan.channel is not None:
-        marker = marker_id("reminder", plan.day.isoformat(), "channel")
-        slack.post_marked(channel, plan.channel.text, marker, oldest, blocks=plan.channel.blocks)
+        post_once(channel, plan.channel, "channel")
         result.posted_to_channel = True
     for owner, message in plan.direct.items():
         try:
-            marker = marker_id("reminder", plan.day.isoformat(), owner)
-            slack.post_marked(slack.open_dm(owner), message.text, marker, oldest, blocks=message.blocks)
+            post_once(slack.open_dm(owner), message, owner)
             result.messaged.append(owner)
         except Exception as error:  # one owner's failure is reported, not fatal
             logger.warning("could not message %s: %s", owner, error)
@@ -117,20 +127,24 @@ def send_reminders(plan: ReminderPlan, slack: SlackPoster, channel: str, now: da
     return result
 
 
-def remind(store: ActionStore, slack: SlackPoster, channel: str, now: datetime) -> dict[str, object]:
-    """Today's reminder, once per business day: skipped on weekends and holidays and when already sent."""
+def remind(
+    store: ActionStore, slack: SlackPoster, channel: str, now: datetime, lease_until: datetime
+) -> dict[str, object]:
+    """Today's reminder, once per business day: skipped on weekends and holidays and when already sent.
+    `lease_until`: when this run's time ends (its claim on the day lasts until then)."""
     plan = plan_reminders(store.list_open(), now)
     if plan is None:
         return {"reminded": False, "why": f"{london_today(now):%a %d %b %Y} is not a London business day"}
     if plan.is_empty:
         return {"reminded": False, "why": "no open action items"}
-    if not store.claim_reminder_day(plan.day, now):
+    if not store.claim_reminder_day(plan.day, now, lease_until):
         return {"reminded": False, "why": f"already reminded on {plan.day.isoformat()}"}
     try:
         result = send_reminders(plan, slack, channel, now)
     except Exception:
         store.release_reminder_day(plan.day)  # the channel post failed: let the retry send it
         raise
+    store.finish_reminder_day(plan.day, now)
     return {
         "reminded": True,
         "open": plan.open_count,

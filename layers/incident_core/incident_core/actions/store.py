@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from incident_core.adapters.dynamo import Table, deserialize, model_item, serialize
+from incident_core.clock import utc_now
 from incident_core.ids import new_id
 from incident_core.models import ActionItem, ActionStatus
 from incident_core.settings import Settings, get_settings
@@ -162,8 +163,11 @@ class ActionStore:
             return existing
         return self._model(deserialize(response["Attributes"]))
 
-    def claim_reminder_day(self, day: date, now: datetime) -> bool:
-        """True the first time for a day: a retried or doubled schedule does not remind twice."""
+    def claim_reminder_day(self, day: date, now: datetime, lease_until: datetime) -> bool:
+        """True when this run may send `day`'s reminder: the day is not done, and no other run holds it
+        (a retried or doubled schedule does not remind twice). A claim lasts until `lease_until`, the end
+        of the claiming run's time: a run that died then (a timeout skips any clean-up) is taken over by
+        the next one, which posts only what is missing (the messages are marked)."""
         client = self.table.dynamodb
         try:
             client.put_item(
@@ -173,14 +177,26 @@ class ActionStore:
                         "pk": f"REMINDER#{day.isoformat()}",
                         "sk": "REMINDER",
                         "claimed_at": now.isoformat(),
+                        "lease_until": int(lease_until.timestamp()),
                         "expires_at": int(now.timestamp()) + REMINDER_MARK_TTL_SECONDS,
                     }
                 ),
-                ConditionExpression="attribute_not_exists(pk)",
+                ConditionExpression="attribute_not_exists(pk) OR "
+                "(attribute_not_exists(done_at) AND lease_until < :now)",
+                ExpressionAttributeValues=serialize({":now": int(utc_now().timestamp())}),
             )
         except client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def finish_reminder_day(self, day: date, at: datetime) -> None:
+        """`day`'s reminder is sent: no later run sends it again."""
+        self.table.dynamodb.update_item(
+            TableName=self.table.name,
+            Key=serialize({"pk": f"REMINDER#{day.isoformat()}", "sk": "REMINDER"}),
+            UpdateExpression="SET done_at = :at",
+            ExpressionAttributeValues=serialize({":at": at.isoformat()}),
+        )
 
     def release_reminder_day(self, day: date) -> None:
         """Undo a claim whose reminder could not be sent, so the retry sends it."""
