@@ -195,37 +195,6 @@ def acknowledgement_latency(requests: int = REQUESTS) -> dict[str, Any]:
         moto.stop()
 
 
-def _slack_app_function_in_moto() -> None:
-    """The Slack app's own function in moto, for Bolt's lazy hand-off (lambda:InvokeFunction, Event) to
-    reach as on Lambda; moto accepts the invocation without running it (no Docker)."""
-    import io
-    import urllib.request
-    import zipfile
-
-    from incident_core.adapters.aws import client
-
-    moto_url = os.environ["AWS_ENDPOINT_URL"]
-    config = json.dumps({"lambda": {"use_docker": False}}).encode()
-    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/config", data=config, method="POST"))
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    role = client("iam").create_role(RoleName=SLACK_APP_FUNCTION, AssumeRolePolicyDocument=json.dumps(trust))
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("app.py", "def lambda_handler(event, context):\n    return None\n")
-    client("lambda").create_function(
-        FunctionName=SLACK_APP_FUNCTION,
-        Runtime="python3.13",
-        Role=role["Role"]["Arn"],
-        Handler="app.lambda_handler",
-        Code={"ZipFile": code.getvalue()},
-    )
-
-
 def _first_request_events(slack: Any) -> dict[str, Any]:
     """Makers of each kind of first request (a fresh alert, incident message, signature each time)."""
     from stand_ins.slack_requests import (
@@ -317,10 +286,11 @@ def first_request_cold_starts(
     import sys
 
     from bench.coldstart import BASELINE_HANDLER, _environment, _one_cold_start
+    from stand_ins.local_lambda import function_in_moto
 
     moto, slack, saved = _local_world()
     try:
-        _slack_app_function_in_moto()
+        function_in_moto(SLACK_APP_FUNCTION)  # for the lazy hand-off to reach, as on Lambda
         makers = _first_request_events(slack)
         env = {
             **os.environ,

@@ -9,7 +9,6 @@ what a function's process gets, as Lambda would give it: the template's settings
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
@@ -18,11 +17,11 @@ import sys
 import threading
 import time
 import urllib.request
-import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from bench.coldstart import LAMBDA_LIKE_ENV, ROOT
+from stand_ins.local_lambda import function_in_moto
 
 TABLE = "incident-suite-bench"
 IDEMPOTENCY_TABLE = "incident-suite-bench-idempotency"
@@ -213,45 +212,9 @@ class LocalWorld:
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
         s3.put_bucket_versioning(Bucket=DOCUMENTS_BUCKET, VersioningConfiguration={"Status": "Enabled"})
         client("scheduler").create_schedule_group(Name=SCHEDULE_GROUP)
-        self._slack_app_function()
-
-    def _slack_app_function(self) -> None:
-        """The Slack app's own function, for Bolt's lazy listeners to invoke (InvocationType Event) as on
-        Lambda. moto accepts the invocation without running it (no Docker): the bench times the first
-        request's acknowledgement, which includes that call, not the lazy work."""
-        from incident_core.adapters.aws import client
-
-        request = urllib.request.Request(
-            f"{self.moto.url}/moto-api/config",
-            data=json.dumps({"lambda": {"use_docker": False}}).encode(),
-            method="POST",
-        )
-        urllib.request.urlopen(request, timeout=5).read()
-        role = client("iam").create_role(
-            RoleName="incident-suite-bench-slack-app",
-            AssumeRolePolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-        )["Role"]["Arn"]
-        code = io.BytesIO()
-        with zipfile.ZipFile(code, "w") as archive:
-            archive.writestr("app.py", "def lambda_handler(event, context):\n    return None\n")
-        client("lambda").create_function(
-            FunctionName=SLACK_APP_FUNCTION,
-            Runtime="python3.13",
-            Role=role,
-            Handler="app.lambda_handler",
-            Code={"ZipFile": code.getvalue()},
-        )
+        # The Slack app's own function, for its lazy hand-off (InvocationType Event) to reach as on Lambda;
+        # the bench times the acknowledgement, which includes that call, not the lazy work.
+        function_in_moto(SLACK_APP_FUNCTION)
 
     # ------------------------------------------------------------------ the state some events need
     def open_incident(self, journey: str) -> Any:
