@@ -106,6 +106,8 @@ class SlackState:
     # channel id -> name, for the channels first named rather than given by id
     names: dict[str, str] = field(default_factory=dict)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
+    # While set, every call is answered with this fault (Slack down, a revoked token): `outage()`.
+    outage: Fault | None = None
     users: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(DEFAULT_USERS))
     usergroups: dict[str, list[str]] = field(default_factory=dict)  # user group id -> member ids
     # channel ids the bot is a member of (it may post and read there)
@@ -165,6 +167,12 @@ class FakeSlack:
         """The next calls of `method` answer with these faults, in order."""
         with self._lock:
             self.state.faults.setdefault(method, []).extend(faults)
+
+    def outage(self, fault: Fault | None) -> None:
+        """From now on every call answers `fault` (a 500, a 429, `invalid_auth` with status 200...) until
+        `outage(None)`: Slack down, or a lasting refusal, for as long as a test needs."""
+        with self._lock:
+            self.state.outage = fault
 
     def calls(self, method: str | None = None) -> list[Call]:
         with self._lock:
@@ -239,7 +247,7 @@ class FakeSlack:
         with self._lock:
             self.state.calls.append(Call(method, args, token, time.time()))
             faults = self.state.faults.get(method)
-            fault = faults.pop(0) if faults else None
+            fault = faults.pop(0) if faults else self.state.outage
         if fault:
             self._send(
                 request, fault.status, fault.body or {"ok": False, "error": "ratelimited"}, fault.retry_after

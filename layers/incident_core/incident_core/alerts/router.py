@@ -45,8 +45,9 @@ from incident_core.policy.model import Policy
 
 logger = logging.getLogger(__name__)
 
-# A schedule may fire a little early; a page due within this is sent now rather than rescheduled.
-DUE_GRACE = timedelta(seconds=60)
+# Pages go out when due, never before: a page is sent only once its due time has come (schedules are
+# made for the due time rounded up to the second, Scheduler's precision), so an acknowledgement a second
+# before a re-page stops it, and the sweep only catches up pages that are overdue.
 MAX_RETRY_DELAY = timedelta(minutes=10)
 # Alarms and journeys notify on a change of state only, and a repeat refreshes `last_seen`. A failure
 # reported this long after anything was last heard of the open alert is a new problem whose previous
@@ -363,7 +364,7 @@ class AlertRouter:
             wake_at = page.due_at
             if page.status == PageStatus.SENDING and page.claimed_until:
                 wake_at = max(wake_at, page.claimed_until)
-            if wake_at > moment.now + DUE_GRACE:
+            if wake_at > moment.now:
                 self._ensure_schedule(page, wake_at, moment.now)
                 continue
             sent, failed = self._deliver(alert, page, moment)
@@ -442,7 +443,7 @@ class AlertRouter:
             alert_id=alert.alert_id,
             seq=page.seq + 1,
             kind=PageKind.REPAGE,
-            due_at=moment.now + timedelta(minutes=moment.policy.ack_timeout_minutes),
+            due_at=_repage_due(page, moment),
             repage=number,
             previous_people=page.people,
             reason=f"not acknowledged within {moment.policy.ack_timeout_minutes} minutes",
@@ -483,6 +484,7 @@ class AlertRouter:
     def _ensure_schedule(self, page: Page, at: datetime, now: datetime) -> None:
         """A wake-up at `at` for the page. Scheduler (or the write noting it) failing is not fatal: the
         page is recorded, and the sweep finds it when it is due (escalation never hangs on one call)."""
+        at = _whole_second(at)
         if page.scheduled_for == at:
             return
         reason = {PageKind.HELD: "held", PageKind.REPAGE: "repage"}.get(page.kind, "retry")
@@ -608,12 +610,26 @@ def bounded_time(signal: Signal, now: datetime) -> Signal:
     return signal.model_copy(update={"occurred_at": now, "details": {**signal.details, "time_clamped": note}})
 
 
+def _repage_due(page: Page, moment: _Moment) -> datetime:
+    """Re-pages keep time: ack_timeout after the page's own due time (5, 10, 15 minutes after the first
+    page however late each invocation ran), or after now when the page itself went out late."""
+    timeout = timedelta(minutes=moment.policy.ack_timeout_minutes)
+    due = page.due_at + timeout
+    return due if due > moment.now else moment.now + timeout
+
+
 def _first_attempt(page: Page) -> datetime:
     """When the page was first tried (pages written before `first_claimed_at` existed: their lease or
     due time, the earliest we know)."""
     if page.first_claimed_at:
         return page.first_claimed_at
     return page.claimed_until - CLAIM_LEASE if page.claimed_until else page.due_at
+
+
+def _whole_second(at: datetime) -> datetime:
+    """`at` rounded up to the second: Scheduler's at() has whole seconds, and a schedule must never wake
+    the router before the page is due (it would find nothing to send)."""
+    return at if not at.microsecond else at.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def _resolved_meanwhile() -> RouteResult:
