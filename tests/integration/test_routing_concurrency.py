@@ -49,8 +49,9 @@ def test_the_same_notification_twenty_times_at_once_is_one_alert_and_one_page(ro
     [alert] = AlertStore.from_settings().list_open()
     assert alert.count == 1
     assert len(router.dms(ALASTAIR)) == 1 and len(router.posts()) == 1
-    assert len(PageStore(AlertStore.from_settings().table).for_alert(alert.alert_id)) == 2  # page + re-page
-    assert len(router.schedules()) == 1  # the one re-page
+    pages = PageStore(AlertStore.from_settings().table).for_alert(alert.alert_id)
+    assert len(pages) == 3  # page, re-page and the plan's text and e-mail at +5
+    assert len(router.schedules()) == 2  # the one re-page, and the plan's step
 
 
 def test_twenty_different_notifications_of_one_alarm_at_once_are_one_alert_and_one_page(router):

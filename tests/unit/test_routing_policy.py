@@ -213,7 +213,7 @@ def test_a_traction_window_off_hours_pages_alastair_and_wisen_by_slack_and_sms()
     decision = decide(utc(2026, 12, 25, 10, 0), POLICY, [window], [], alert())
     assert decision.mode == Mode.TRACTION
     assert decision.page == ["alastair", "wisen"]
-    assert decision.channels == [Channel.SLACK, Channel.SMS, Channel.EMAIL]
+    assert decision.channels == [Channel.SLACK, Channel.SMS]  # the plan's first step; calls follow
     assert decision.hold_until is None
     assert decision.traction_window == "spring campaign"
 

@@ -60,7 +60,7 @@ class PageDue(SuiteEvent):
     detail_type: ClassVar[str] = "PageDue"
     alert_id: str
     page_id: str
-    reason: Literal["held", "repage", "retry"]
+    reason: Literal["held", "repage", "retry", "step"]
     due_at: datetime
 
 

@@ -452,11 +452,14 @@ def problems(error: ValidationError, limit: int = 3) -> str:
 
 
 # ---------------------------------------------------------------------- PageDue (the router's own schedules)
+PERSON_KEY = r"[A-Za-z0-9_]{1,40}"  # the policy file's people keys (policy/model.py)
+
+
 class PageDueIn(PageDue):
     """PageDue as the router reads it back: ids it made itself (sane DynamoDB keys), a time with a zone."""
 
     alert_id: str = Field(pattern=r"^al-[0-9a-f]{1,40}$")
-    page_id: str = Field(max_length=60)
+    page_id: str = Field(max_length=100)
 
     @field_validator("due_at")
     @classmethod
@@ -465,6 +468,8 @@ class PageDueIn(PageDue):
 
     @model_validator(mode="after")
     def _page_of_its_alert(self) -> PageDueIn:
-        if not re.fullmatch(rf"{re.escape(self.alert_id)}-p\d{{1,6}}", self.page_id):
+        # A page (-p<seq>), or a step of a person's plan that follows it (-p<seq>-<person key>-s<step>).
+        page = rf"{re.escape(self.alert_id)}-p\d{{1,6}}(-{PERSON_KEY}-s\d{{1,3}})?"
+        if not re.fullmatch(page, self.page_id):
             raise ValueError(f"page_id {excerpt(self.page_id)} is not a page of alert {self.alert_id}")
         return self

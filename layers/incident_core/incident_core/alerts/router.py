@@ -36,7 +36,14 @@ from incident_core.events import AlertRaised, AlertResolved, PageDue
 from incident_core.ids import new_id
 from incident_core.models.alerts import Alert, AlertEvent, AlertStatus
 from incident_core.models.windows import Silence, TractionWindow
-from incident_core.paging.delivery import CHANNEL_TARGET, Pager
+from incident_core.paging.delivery import CHANNEL_TARGET, SKIPPED, DeliveryFailed, Pager, is_slack
+from incident_core.paging.escalation import (
+    first_step_channels,
+    slack_fallback_due,
+    slack_undelivered,
+    step_pages,
+    steps_to_bring_forward,
+)
 from incident_core.paging.messages import mrkdwn_escape, resolution_text, unrecovered_text
 from incident_core.paging.pages import Page, PageKind, PageStatus, claimed_now, page_id_for
 from incident_core.paging.store import CLAIM_LEASE, LeaseLost, PageStore
@@ -182,7 +189,7 @@ class AlertRouter:
         # Pages due now are written already claimed by this invocation: no separate claim before Slack.
         pages = [
             claimed_now(page, moment.now) if page.due_at <= moment.now else page
-            for page in _pages_for(alert, decision, moment.now, first_seq=0)
+            for page in _pages_for(alert, decision, moment.now, first_seq=0, policy=moment.policy)
         ]
         raised = AlertEvent(
             at=moment.now,
@@ -270,7 +277,9 @@ class AlertRouter:
             what=f"marked an incident alarm: {mrkdwn_escape(signal.marking)}; {_decision_line(decision)}",
         )
         # The flag, the routing and the page intents in one transaction; _advance then sends what is due.
-        self.alerts.promote(promoted, line, _pages_for(promoted, decision, moment.now, first_seq))
+        self.alerts.promote(
+            promoted, line, _pages_for(promoted, decision, moment.now, first_seq, moment.policy)
+        )
         return self.alerts.get(alert.alert_id) or promoted
 
     def _resolve(self, signal: Signal, moment: _Moment) -> RouteResult:
@@ -357,6 +366,16 @@ class AlertRouter:
                 continue
             if not page.unfinished:
                 continue
+            if alert.status != AlertStatus.OPEN and self._owes_slack(page, moment):
+                # Acknowledged from a text while Slack was down: the Slack page is still delivered, once
+                # (Slack only; nobody is contacted again).
+                if page.due_at <= moment.now:
+                    sent, failed = self._deliver(alert, page, moment, slack_only=True)
+                    result.pages_sent += sent
+                    result.delivery_failures += failed
+                else:
+                    self._ensure_schedule(page, page.due_at, moment.now)
+                continue
             if alert.status != AlertStatus.OPEN:
                 if self.pages.cancel(page, moment.now, f"not needed: the alert is {alert.status.value}"):
                     logger.info("page cancelled", extra={"page_id": page.page_id, "status": alert.status})
@@ -372,9 +391,21 @@ class AlertRouter:
             result.delivery_failures += failed
         return result
 
-    def _deliver(self, alert: Alert, page: Page, moment: _Moment) -> tuple[int, int]:
+    def _owes_slack(self, page: Page, moment: _Moment) -> bool:
+        """A first page already tried (people were told some other way) whose Slack part never went out."""
+        return (
+            page.kind in (PageKind.PAGE, PageKind.HELD)
+            and page.attempts > 0
+            and bool(page.people)
+            and slack_undelivered(page, self.pager.targets(page, moment.policy))
+        )
+
+    def _deliver(
+        self, alert: Alert, page: Page, moment: _Moment, slack_only: bool = False
+    ) -> tuple[int, int]:
         """Claim and send one due page. Returns (pages sent, deliveries failed)."""
-        people, channels = page.people, page.channels
+        people, channels, person_channels = page.people, page.channels, page.person_channels
+        decision: PageDecision | None = None
         if people is None:  # held pages and re-pages: the policy decides at delivery time
             decision = moment.decide(alert, at=max(moment.now, page.due_at))
             if not decision.page:
@@ -386,19 +417,31 @@ class AlertRouter:
                 else decision.page
             )
             channels = [c.value for c in decision.channels]
+            person_channels = first_step_channels(moment.policy, decision.plan, people)
         # Tried before (a lost answer, a timeout, a 5xx, a crash: the outcome may be unknown): look in
         # Slack for what earlier attempts posted before posting again.
         recover_since = _first_attempt(page) if page.attempts else None
-        claimed = self.pages.claim(page, moment.now, people, channels)
+        claimed = self.pages.claim(page, moment.now, people, channels, person_channels)
         if claimed is None:
             latest = self.pages.get(page.alert_id, page.page_id)
             if latest and latest.unfinished and latest.claimed_until:
                 self._ensure_schedule(latest, latest.claimed_until, moment.now)  # if its holder dies
             return 0, 0
-        return self._send_claimed(alert, claimed, moment, recover_since)
+        if decision is not None and claimed.kind == PageKind.HELD:
+            # The held page is the page now: its people's plan steps follow it, written before it is sent.
+            steps = step_pages(claimed, moment.policy, decision.plan)
+            self.pages.add(steps, alert_expires_at(alert))
+            for step in steps:
+                self._ensure_schedule(step, step.due_at, moment.now)
+        return self._send_claimed(alert, claimed, moment, recover_since, slack_only)
 
     def _send_claimed(
-        self, alert: Alert, claimed: Page, moment: _Moment, recover_since: datetime | None
+        self,
+        alert: Alert,
+        claimed: Page,
+        moment: _Moment,
+        recover_since: datetime | None,
+        slack_only: bool = False,
     ) -> tuple[int, int]:
         try:
             self.pager.deliver(
@@ -407,6 +450,8 @@ class AlertRouter:
                 moment.policy,
                 record=lambda target, ref: self.pages.record_delivery(claimed, target, ref),
                 recover_since=recover_since,
+                now=moment.now,
+                slack_only=slack_only,
             )
         except LeaseLost:
             return 0, 0
@@ -426,14 +471,16 @@ class AlertRouter:
         self.alerts.add_event(alert.alert_id, AlertEvent(at=moment.now, what=_sent_line(page, moment.policy)))
         if next_page is not None:
             self._ensure_schedule(next_page, next_page.due_at, moment.now)
-        elif page.people and page.kind != PageKind.NOTICE:
+        elif page.people and page.kind not in _NO_REPAGES and alert.status == AlertStatus.OPEN:
             self.alerts.add_event(
                 alert.alert_id,
                 AlertEvent(at=moment.now, what=f"re-paging stopped after {page.repage} re-pages"),
             )
 
     def _next_repage(self, alert: Alert, page: Page, moment: _Moment) -> Page | None:
-        if page.kind == PageKind.NOTICE or not page.people:
+        if page.kind in _NO_REPAGES or not page.people:
+            return None
+        if alert.status != AlertStatus.OPEN:  # a Slack page owed to an acknowledged alert
             return None
         number = page.repage + 1
         if number > moment.policy.max_repages:
@@ -465,7 +512,15 @@ class AlertRouter:
         now = moment.now
         delay = min(timedelta(minutes=2 ** max(page.attempts - 1, 0)), MAX_RETRY_DELAY)
         retry_at = now + delay
-        description = f"{type(error).__name__}: {error}"
+        slack_failed = isinstance(error, DeliveryFailed) and any(map(is_slack, error.errors))
+        fallback: list[Page] = []
+        if slack_failed and alert.status == AlertStatus.OPEN and page.people:
+            fallback_at = slack_fallback_due(page, _first_attempt(page))
+            if now >= fallback_at:
+                fallback = steps_to_bring_forward(page, self.pages.for_alert(alert.alert_id), now)
+            else:
+                retry_at = min(retry_at, fallback_at)  # Slack gets until then, not a minute more
+        description = str(error) if isinstance(error, DeliveryFailed) else f"{type(error).__name__}: {error}"
         logger.warning(
             "page could not be sent; kept for a retry",
             extra={"page_id": page.page_id, "error": description, "retry_at": retry_at.isoformat()},
@@ -480,6 +535,29 @@ class AlertRouter:
             ),
         )
         self._ensure_schedule(released, retry_at, now)
+        for step in fallback:
+            self._bring_forward(alert, step, description, moment)
+
+    def _bring_forward(self, alert: Alert, step: Page, why: str, moment: _Moment) -> None:
+        """Slack has not delivered a page for SLACK_FALLBACK_AFTER: the person's next step outside Slack
+        is sent now (the same step, once), not at its time."""
+        now = moment.now
+        person = (step.people or ["?"])[0]
+        moved = self.pages.postpone(
+            step, now, step.reason + f"; brought forward: Slack failing ({why[:200]})"
+        )
+        if moved is None:  # sent or cancelled meanwhile
+            return
+        self.alerts.add_event(
+            alert.alert_id,
+            AlertEvent(
+                at=now,
+                what="Slack has not delivered the page for 2 minutes: reaching "
+                f"<@{moment.policy.slack_id(person)}> by {', '.join(step.channels)} now "
+                f"(step {step.step} of the plan, due {_local(step.due_at, moment.policy)})",
+            ),
+        )
+        self._deliver(alert, moved, moment)
 
     def _ensure_schedule(self, page: Page, at: datetime, now: datetime) -> None:
         """A wake-up at `at` for the page. Scheduler (or the write noting it) failing is not fatal: the
@@ -487,7 +565,9 @@ class AlertRouter:
         at = _whole_second(at)
         if page.scheduled_for == at:
             return
-        reason = {PageKind.HELD: "held", PageKind.REPAGE: "repage"}.get(page.kind, "retry")
+        reason = {PageKind.HELD: "held", PageKind.REPAGE: "repage", PageKind.STEP: "step"}.get(
+            page.kind, "retry"
+        )
         if page.attempts and page.last_error:
             reason = "retry"
         try:
@@ -568,7 +648,13 @@ class AlertRouter:
         return _Moment(now=self.clock(), policy=self.policy(), read_windows=read)
 
 
-def _pages_for(alert: Alert, decision: PageDecision, now: datetime, first_seq: int) -> list[Page]:
+# Pages that are never followed by a re-page: a notice wakes nobody; a plan step is one person's extra.
+_NO_REPAGES = (PageKind.NOTICE, PageKind.STEP)
+
+
+def _pages_for(
+    alert: Alert, decision: PageDecision, now: datetime, first_seq: int, policy: Policy
+) -> list[Page]:
     """The page intents a decision asks for, written with the alert (or its promotion)."""
 
     def page(offset: int, kind: PageKind, due: datetime, **extra: Any) -> Page:
@@ -585,7 +671,15 @@ def _pages_for(alert: Alert, decision: PageDecision, now: datetime, first_seq: i
 
     if decision.page:
         channels = [c.value for c in decision.channels]
-        return [page(0, PageKind.PAGE, now, people=decision.page, channels=channels)]
+        first = page(
+            0,
+            PageKind.PAGE,
+            now,
+            people=decision.page,
+            channels=channels,
+            person_channels=first_step_channels(policy, decision.plan, decision.page),
+        )
+        return [first, *step_pages(first, policy, decision.plan)]
     if decision.hold_until and decision.post_without_mention:
         return [
             page(0, PageKind.NOTICE, now, people=[], channels=["slack"]),
@@ -653,13 +747,24 @@ def _decision_line(decision: PageDecision) -> str:
     return f"recorded only: {reason}"
 
 
+_HOW = {"dm": "Slack DM", "channel": "the incidents channel", "urgent": "SMS/e-mail", "sms": "text"}
+
+
 def _sent_line(page: Page, policy: Policy) -> str:
     if not page.people:
         return "posted in the incidents channel without a mention (outside business hours)"
     who = ", ".join(f"<@{policy.slack_id(person)}>" for person in page.people)
-    how = ["Slack DM", "the incidents channel"]
-    if any(target.startswith("urgent:") for target in page.delivered):
-        how.append("SMS/e-mail")
+    how: list[str] = []
+    for target, reference in page.delivered.items():
+        kind = target.partition(":")[0]
+        if reference.startswith(SKIPPED):
+            label = f"{kind} {reference.removesuffix('.')}"
+        else:
+            label = "a phone call" if kind == "call" else _HOW.get(kind, kind)
+        if label not in how:
+            how.append(label)
+    if page.kind == PageKind.STEP:
+        return f"step {page.step} of the plan for {who} ({', '.join(how)})"
     verb = f"re-paged (re-page {page.repage})" if page.kind == PageKind.REPAGE else "paged"
     return f"{verb} {who} ({', '.join(how)})"
 

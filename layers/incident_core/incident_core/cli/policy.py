@@ -191,6 +191,8 @@ def run_who(args: argparse.Namespace, now: datetime | None = None) -> int:
         names = ", ".join(f"{policy.people[p].name} (<@{policy.slack_id(p)}>)" for p in decision.page)
         how = ", ".join(channel.value for channel in decision.channels)
         print(f"  paged now: {names} by {how}")
+        for line in plan_lines(policy, decision, at):
+            print(f"  {line}")
     else:
         held = policy.calendar.local(decision.hold_until) if decision.hold_until else None
         print("  paged now: nobody; the alert is posted in the incidents channel without a mention")
@@ -200,6 +202,25 @@ def run_who(args: argparse.Namespace, now: datetime | None = None) -> int:
             )
     print(f"  why: {decision.reason}")
     return 0
+
+
+def plan_lines(policy: Any, decision: Any, at: datetime) -> list[str]:
+    """The escalation plan of the people paged at `at`, step by step in time order (docs/policy.md)."""
+    if not decision.page or decision.plan is None:
+        return []
+    steps = []
+    for person in decision.page:
+        for index, step in enumerate(policy.plan(person, decision.plan)):
+            steps.append((step.after_minutes, index, person, step.channels))
+    lines = [f"escalation plan ({decision.plan.replace('_', ' ')}), each step only while unacknowledged:"]
+    for after, index, person, channels in sorted(steps):
+        local = policy.calendar.local(at + timedelta(minutes=after))
+        how = ", ".join("slack (DM and a mention in #incidents)" if c == "slack" else c for c in channels)
+        when = f"+{after} min ({local:%H:%M} {local.tzname()})"
+        lines.append(f"  step {index} at {when}: {policy.people[person].name} by {how}")
+    every = policy.ack_timeout_minutes
+    lines.append(f"  and the page again every {every} minutes (at most {policy.max_repages} times)")
+    return lines
 
 
 def _stored_windows(at: datetime) -> list:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from xml.sax.saxutils import escape as xml_escape
 
 from incident_core.models.alerts import Alert
 from incident_core.paging.pages import Page, PageKind
@@ -50,6 +51,7 @@ def slack_message(alert: Alert, page: Page, policy: Policy, target: str, mention
         PageKind.HELD: f":rotating_light: {title} (held since outside business hours)",
         PageKind.REPAGE: f":rotating_light: Not acknowledged yet (page {page.seq}): {title}",
         PageKind.NOTICE: f":warning: {title}",
+        PageKind.STEP: f":rotating_light: Not acknowledged yet (step {page.step} of the plan): {title}",
     }[page.kind]
     if target == "channel" and mentions:
         intro = f"{mentions} you are paged."
@@ -116,15 +118,28 @@ def unrecovered_text(alert: Alert, policy: Policy, silent: timedelta) -> str:
     )
 
 
-def urgent_message(alert: Alert, policy: Policy) -> tuple[str, str]:
-    """Subject and body for SMS/e-mail: short enough for an SMS, with how to respond."""
+def urgent_message(alert: Alert, policy: Policy, ack_link: str | None = None) -> tuple[str, str]:
+    """Subject and body for SMS/e-mail: short enough for an SMS, with how to respond (the page's signed
+    acknowledgement link when there is one, else Slack)."""
     local_start = policy.calendar.local(alert.started_at)
     subject = f"INCIDENT: {alert.title}"
-    body = (
-        f"{alert.title}\nSince {local_start:%H:%M} {local_start.tzname()}. "
-        f"{alert.state_reason[:200]}\nAcknowledge in Slack #incidents (alert {alert.alert_id})."
+    how = (
+        f"Acknowledge: {ack_link}"
+        if ack_link
+        else f"Acknowledge in Slack #incidents (alert {alert.alert_id})."
     )
+    since = f"Since {local_start:%H:%M} {local_start.tzname()}."
+    body = f"{alert.title}\n{since} {alert.state_reason[:200]}\n{how}"
     return subject, body
+
+
+def call_script(alert: Alert, policy: Policy) -> str:
+    """What a phone call says (SSML): the alert and how to acknowledge, twice, slowly."""
+    local_start = policy.calendar.local(alert.started_at)
+    said = xml_escape(f"Incident alert. {alert.title[:200]}. Failing since {local_start:%H:%M}.")
+    how = "To acknowledge, open the link in the text message, or press Acknowledge in Slack."
+    once = f"<p>{said}</p><p>{how}</p>"
+    return f'<speak><prosody rate="slow">{once}<break time="1s"/>{once}</prosody></speak>'
 
 
 def _button(text: str, action_id: str, value: str, style: str | None) -> dict:

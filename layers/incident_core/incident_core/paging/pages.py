@@ -20,6 +20,7 @@ class PageKind(StrEnum):
     NOTICE = "notice"  # post in the incidents channel without mentioning anyone (outside hours)
     HELD = "held"  # page when the next business period (or traction window) starts
     REPAGE = "repage"  # not acknowledged in time: page again, escalating in a traction moment
+    STEP = "step"  # a later step of one person's escalation plan (an SMS, an e-mail, a call...)
 
 
 class PageStatus(StrEnum):
@@ -38,7 +39,12 @@ class Page(BaseModel):
     status: PageStatus = PageStatus.PENDING
     # Person keys from the policy file. None until decided: held pages and re-pages decide at their time.
     people: list[str] | None = None
-    channels: list[str] = Field(default_factory=list)  # "slack", "sms", "email"
+    channels: list[str] = Field(default_factory=list)  # "slack", "sms", "email", "call"
+    # Each person's own channels for this page (their plan's step), when it differs from `channels`.
+    person_channels: dict[str, list[str]] = Field(default_factory=dict)
+    # A plan step: which step of whose plan (people has that one person), and the page it follows.
+    step: int = 0
+    origin: str | None = None
     reason: str = ""
     repage: int = 0  # which re-page this is (1, 2, ...); 0 for the others
     previous_people: list[str] = Field(default_factory=list)  # who the page before it went to
@@ -77,3 +83,8 @@ def claimed_now(page: Page, now: datetime) -> Page:
 
 def page_id_for(alert_id: str, seq: int) -> str:
     return f"{alert_id}-p{seq}"
+
+
+def step_page_id(origin_page_id: str, person: str, step: int) -> str:
+    """A plan step's page: never one of the `-p<seq>` ids re-pages take."""
+    return f"{origin_page_id}-{person}-s{step}"

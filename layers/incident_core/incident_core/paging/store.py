@@ -40,7 +40,12 @@ class PageStore:
         return sorted(pages, key=lambda p: p.seq)
 
     def claim(
-        self, page: Page, now: datetime, people: list[str] | None = None, channels: list[str] | None = None
+        self,
+        page: Page,
+        now: datetime,
+        people: list[str] | None = None,
+        channels: list[str] | None = None,
+        person_channels: dict[str, list[str]] | None = None,
     ) -> Page | None:
         """Take the page for delivery; None if someone else holds it (or it is finished).
 
@@ -64,8 +69,12 @@ class PageStore:
         }
         condition = "(#status = :pending OR (#status = :sending AND claimed_until < :now))"
         if page.people is None and people is not None:
-            sets += ["people = :people", "channels = :channels"]
-            values |= {":people": people, ":channels": channels or []}
+            sets += ["people = :people", "channels = :channels", "person_channels = :person_channels"]
+            values |= {
+                ":people": people,
+                ":channels": channels or [],
+                ":person_channels": person_channels or {},
+            }
             condition += " AND attribute_not_exists(people)"
         try:
             response = self._client.update_item(
@@ -189,6 +198,19 @@ class PageStore:
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def add(self, pages: list[Page], expires_at: int) -> None:
+        """Write page intents decided after their alert was written (a held page's plan steps, decided when
+        it goes out); one already written (a retry) is left as it is."""
+        for page in pages:
+            try:
+                self._client.put_item(
+                    TableName=self.table.name,
+                    Item=self._item(page, expires_at),
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+            except self._client.exceptions.ConditionalCheckFailedException:
+                continue
 
     def mark_scheduled(self, page: Page, at: datetime) -> None:
         self._client.update_item(

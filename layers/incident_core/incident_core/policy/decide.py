@@ -9,7 +9,8 @@ Pure: the clock (`now`), the policy, the traction windows and the silences are a
 - Traction moment (inside a stored window), business hours: as business as usual; a re-page escalates to
   everyone standing by.
 - Traction moment, outside business hours: page the always-alerted and everyone standing by (Alastair and
-  Wisen) at once, on Slack and by SMS/e-mail through SNS, because a Slack notification may not wake anyone.
+  Wisen) at once, each by their escalation plan (by default Slack and a text at once, then phone calls),
+  because a Slack notification may not wake anyone.
 - Not an incident alarm: recorded only, never paged.
 - Silenced (a maintenance window matching the journey or alarm): recorded, not paged; if the alert is
   still open when the silence ends, the policy is applied then.
@@ -37,6 +38,11 @@ class Channel(StrEnum):
     SLACK = "slack"
     SMS = "sms"
     EMAIL = "email"
+    CALL = "call"
+
+
+BUSINESS_HOURS_PLAN = "business_hours"
+TRACTION_OFF_HOURS_PLAN = "traction_off_hours"
 
 
 class PageDecision(BaseModel):
@@ -44,8 +50,9 @@ class PageDecision(BaseModel):
     business_hours: bool
     page: list[str]  # person keys from the policy file, paged now
     hold_until: datetime | None  # nobody is paged now; apply the policy again at this instant
-    channels: list[Channel]
+    channels: list[Channel]  # the first step of the policy's plan (each person's own may differ)
     reason: str
+    plan: str | None = None  # which escalation plan the people paged follow (policy.plan)
     post_without_mention: bool = False  # off hours: tell the channel, wake nobody
     traction_window: str | None = None  # the window's label, in a traction moment
     silenced_by: str | None = None
@@ -99,7 +106,8 @@ def decide(
             **common,
             page=list(policy.always_alerted),
             hold_until=None,
-            channels=[Channel.SLACK],
+            channels=_first_step(policy, BUSINESS_HOURS_PLAN),
+            plan=BUSINESS_HOURS_PLAN,
             reason=f"business hours ({when}): paging the always-alerted",
         )
     if window is not None:
@@ -107,9 +115,10 @@ def decide(
             **common,
             page=_unique([*policy.always_alerted, *policy.traction_standby]),
             hold_until=None,
-            channels=[Channel.SLACK, Channel.SMS, Channel.EMAIL],
+            channels=_first_step(policy, TRACTION_OFF_HOURS_PLAN),
+            plan=TRACTION_OFF_HOURS_PLAN,
             reason=f"traction moment '{window.label}' outside business hours ({when}): "
-            "paging everyone standing by, on Slack and by SMS/e-mail",
+            "paging everyone standing by, each by their plan (Slack, text, calls)",
         )
     hold_until = _next_paging_instant(now, policy, windows)
     return PageDecision(
@@ -129,6 +138,10 @@ def repage_audience(policy: Policy, decision: PageDecision, already_paged: Seque
     if decision.mode == Mode.TRACTION:
         people += [*policy.always_alerted, *policy.traction_standby]
     return _unique(people)
+
+
+def _first_step(policy: Policy, plan: str) -> list[Channel]:
+    return [Channel(channel) for channel in policy.escalation.plan(plan)[0].channels]
 
 
 def _next_paging_instant(now: datetime, policy: Policy, windows: Sequence[TractionWindow]) -> datetime:

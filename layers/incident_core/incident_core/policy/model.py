@@ -8,11 +8,20 @@ from __future__ import annotations
 
 from datetime import date, time
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from incident_core.policy.calendar import WEEKDAYS, BusinessCalendar
 
@@ -23,6 +32,68 @@ class PolicyFileError(ValueError):
     """The policy file is missing or invalid; the message names the file and what is wrong."""
 
 
+# How a plan's step reaches a person: `slack` is a DM and a mention in the incidents channel.
+PlanChannel = Literal["slack", "sms", "email", "call"]
+
+
+class PlanStep(BaseModel):
+    """One step of an escalation plan: these channels, this long after the page, if still unacknowledged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    after_minutes: Annotated[int, Field(ge=0, le=1440)]
+    channels: Annotated[list[PlanChannel], Field(min_length=1)]
+
+    @field_validator("channels")
+    @classmethod
+    def _once_each(cls, value: list[str]) -> list[str]:
+        doubled = sorted({c for c in value if value.count(c) > 1})
+        if doubled:
+            raise ValueError(f"{doubled} named more than once in one step")
+        return value
+
+
+def _ordered_plan(steps: list[PlanStep]) -> list[PlanStep]:
+    if not steps:
+        raise ValueError("a plan needs at least one step")
+    if steps[0].after_minutes != 0:
+        raise ValueError(f"the first step is the page itself: after_minutes 0, not {steps[0].after_minutes}")
+    for before, after in pairwise(steps):
+        if after.after_minutes <= before.after_minutes:
+            raise ValueError(
+                f"steps must come in order: after_minutes {after.after_minutes} "
+                f"follows {before.after_minutes}"
+            )
+    return steps
+
+
+Plan = Annotated[list[PlanStep], AfterValidator(_ordered_plan)]
+
+
+class EscalationPlans(BaseModel):
+    """A person's plans: in business hours, and outside them in a traction moment (the only other time the
+    policy pages). Each step runs only while the alert is unacknowledged (docs/policy.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    business_hours: Plan = Field(
+        default_factory=lambda: [
+            PlanStep(after_minutes=0, channels=["slack"]),
+            PlanStep(after_minutes=5, channels=["sms", "email"]),
+        ]
+    )
+    traction_off_hours: Plan = Field(
+        default_factory=lambda: [
+            PlanStep(after_minutes=0, channels=["slack", "sms"]),
+            PlanStep(after_minutes=3, channels=["call"]),
+            PlanStep(after_minutes=10, channels=["call"]),
+        ]
+    )
+
+    def plan(self, name: str) -> list[PlanStep]:
+        return self.traction_off_hours if name == "traction_off_hours" else self.business_hours
+
+
 class Person(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -30,6 +101,21 @@ class Person(BaseModel):
     slack: Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")]  # Slack user id, e.g. U0ALASTAIR
     phone: Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$")] | None = None  # E.164, for SMS
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    escalation: EscalationPlans | None = None  # this person's own plans; default: the policy's
+
+    @model_validator(mode="after")
+    def _reachable_by_own_plan(self) -> Person:
+        """A plan written for this person may only use channels they have an address for."""
+        for name in ("business_hours", "traction_off_hours"):
+            for index, step in enumerate(getattr(self.escalation, name, None) or []):
+                for channel in step.channels:
+                    missing = {"sms": "phone", "call": "phone", "email": "email"}.get(channel)
+                    if missing and getattr(self, missing) is None:
+                        raise ValueError(
+                            f"escalation.{name}[{index}].channels names {channel}, "
+                            f"but {self.name} has no {missing}"
+                        )
+        return self
 
 
 class BusinessHours(BaseModel):
@@ -123,12 +209,15 @@ class TractionLimits(BaseModel):
 
 
 class Policy(CalendarRules):
-    people: dict[str, Person]
+    # Keys name people in page ids and the alert history: letters, digits and _ (alerts/intake.py).
+    people: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,40}$")], Person]
     always_alerted: list[str]
     traction_standby: list[str] = Field(default_factory=list)
     ack_timeout_minutes: Annotated[int, Field(ge=1, le=120)] = 5
     # Re-pages stop after this many; the alert stays open in the channel with its buttons.
     max_repages: Annotated[int, Field(ge=0, le=100)] = 12
+    # Everyone's escalation plans, unless a person has their own (people.<key>.escalation).
+    escalation: EscalationPlans = Field(default_factory=EscalationPlans)
     permissions: Permissions = Field(default_factory=Permissions)
     silences: SilenceLimits = Field(default_factory=SilenceLimits)
     traction: TractionLimits = Field(default_factory=TractionLimits)
@@ -151,6 +240,10 @@ class Policy(CalendarRules):
 
     def slack_id(self, person: str) -> str:
         return self.people[person].slack
+
+    def plan(self, person: str, name: str) -> list[PlanStep]:
+        """The person's plan `business_hours` or `traction_off_hours`: their own, else the policy's."""
+        return (self.people[person].escalation or self.escalation).plan(name)
 
     @cached_property
     def responder_ids(self) -> frozenset[str]:
