@@ -144,7 +144,9 @@ def _sweep(current: Runtime, context: LambdaContext) -> dict[str, Any]:
     """Pages that are due with nothing else to send them (a lost schedule, an outage that outlasted the
     retries) are sent: the safety net under the schedules (AlertRouter.sweep)."""
     result = current.router.sweep(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
-    logger.info("page sweep", extra=result.as_dict())
+    logger.info("page sweep", extra={**result.as_dict(), "undelivered": result.undelivered})
+    # Every sweep says how many pages are overdue, 0 included: the PagesUndelivered alarm reads it.
+    metrics.add_metric(name="PagesUndelivered", unit=MetricUnit.Count, value=result.undelivered)
     if result.pages_sent:
         metrics.add_metric(name="PagesSent", unit=MetricUnit.Count, value=result.pages_sent)
         metrics.add_metric(name="PagesSentBySweep", unit=MetricUnit.Count, value=result.pages_sent)

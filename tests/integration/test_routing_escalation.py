@@ -5,6 +5,7 @@ next channel at once, and the Slack page is still delivered, once, when Slack is
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -267,3 +268,32 @@ def test_a_traction_night_with_slack_down_texts_calls_and_after_the_ack_delivers
     assert len(router.dms(ALASTAIR)) == len(router.dms(WISEN)) == 1  # exactly one each, no re-pages
     assert len(router.posts()) == 1
     assert len(caller.calls) == 2
+
+
+# ---------------------------------------------------------------------- the suite's own alarm
+def undelivered_counts(output: str) -> list[float]:
+    records = [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
+    return [value for r in records for value in r.get("PagesUndelivered", [])]
+
+
+def test_the_sweep_counts_pages_still_undelivered_after_5_minutes_for_the_suites_alarm(
+    router, urgent_inbox, capsys
+):
+    start = router.clock.now
+    router.slack.outage(SLACK_DOWN)
+    router.invoke(event("alert_router_sns_alarm.json"))
+    capsys.readouterr()
+
+    router.clock.now = start + timedelta(minutes=4)
+    router.invoke({"sweep": "pages"})
+    assert undelivered_counts(capsys.readouterr().out) == [0.0]  # not yet 5 minutes
+
+    router.clock.now = start + timedelta(minutes=6)
+    router.invoke({"sweep": "pages"})
+    assert undelivered_counts(capsys.readouterr().out) == [1.0]  # the page; the text went out at +2
+
+    router.slack.outage(None)
+    live(router, start + timedelta(minutes=20), first_sweep=start + timedelta(minutes=8))
+    router.clock.now = start + timedelta(minutes=20, seconds=30)
+    router.invoke({"sweep": "pages"})
+    assert undelivered_counts(capsys.readouterr().out)[-1] == 0.0

@@ -261,3 +261,16 @@ def test_the_browser_runners_own_stack_alarms_on_its_errors_and_dead_letters_to_
         assert properties["AlarmActions"] == properties["OKActions"] == [{"Ref": "WatcherTopicArn"}]
         name = resolver.resolve(properties["AlarmName"])
         assert name.startswith("incident-dev-suite-browser-journey-runner-")
+
+
+def test_pages_still_undelivered_alarm_reads_the_sweeps_metric() -> None:
+    """The router catches a page's delivery failures (its Errors alarm stays OK): the sweep's count of
+    overdue pages is what raises the suite's own alarm (functions/alert_router/app.py, PagesUndelivered)."""
+    alarm = ALARMS["PagesUndeliveredAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("IncidentSuite", "PagesUndelivered")
+    assert dimension(ALARMS["PagesUndeliveredAlarm"], "service") == "incident-suite"
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "Maximum",
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )

@@ -63,6 +63,9 @@ UNHEARD_FOR = timedelta(hours=24)
 # The sweep stops starting new alerts with this much of its invocation left (one alert's pages take a
 # few Slack and AWS calls, each bounded: alerts/wiring.py).
 SWEEP_RESERVE = timedelta(seconds=12)
+# A page for people still not delivered this long after it was first due or tried is counted by the sweep
+# (PagesUndelivered): the suite's own alarm, heard by e-mail, for a channel that is down (template.yaml).
+UNDELIVERED_AFTER = timedelta(minutes=5)
 # A source's time is believed within these bounds around the time of receipt; outside them (a clock in
 # the year 2999, an ALARM stamped 2001) it is clamped to the time of receipt and the alert says so.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -82,6 +85,7 @@ class RouteResult:
     pages_sent: int = 0
     delivery_failures: int = 0
     detail: str = ""
+    undelivered: int = 0  # the sweep's count of pages for people overdue by UNDELIVERED_AFTER or more
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -600,6 +604,7 @@ class AlertRouter:
                 break
             try:
                 unfinished = self._unfinished(alert.alert_id)
+                result.undelivered += sum(1 for page in unfinished if _undelivered(page, moment.now))
                 if unfinished:
                     advanced = self._advance(alert, unfinished, moment)
                     result.pages_sent += advanced.pages_sent
@@ -710,6 +715,15 @@ def _repage_due(page: Page, moment: _Moment) -> datetime:
     timeout = timedelta(minutes=moment.policy.ack_timeout_minutes)
     due = page.due_at + timeout
     return due if due > moment.now else moment.now + timeout
+
+
+def _undelivered(page: Page, now: datetime) -> bool:
+    """A page meant for people (not a notice) still unsent UNDELIVERED_AFTER after it was first due or
+    tried (a retried page's due time moves; its first attempt does not)."""
+    if page.kind == PageKind.NOTICE or page.people == []:
+        return False
+    since = page.first_claimed_at or page.due_at
+    return since <= now - UNDELIVERED_AFTER
 
 
 def _first_attempt(page: Page) -> datetime:
