@@ -7,6 +7,7 @@ target: lost = a page due but never posted, doubled = posted more than once. Bot
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -76,3 +77,35 @@ def test_the_router_client_never_reposts_after_an_unknown_outcome(router, lossy)
         f"page:{AlertStore.from_settings().list_open()[0].alert_id}-p0:dm:alastair"
     ]
     assert len(router.posts(CHANNEL)) >= 1
+
+
+@pytest.mark.parametrize("loss", ["reset", "5xx"])
+def test_a_drills_page_me_dm_whose_answer_is_lost_is_sent_once_when_the_drill_is_retried(router, lossy, loss):
+    """The drill's DM used to be posted again by Lambda's retry of the drill (a plain post, not marked)."""
+    drill = {
+        "version": "0",
+        "id": "5b0c8a52-drill-0001",
+        "detail-type": "DrillRequested",
+        "source": get_settings().event_source,
+        "account": "123456789012",
+        "time": router.clock.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "eu-west-2",
+        "resources": [],
+        "detail": {
+            "drill_id": "dr-lost-answer",
+            "requested_by": "alastair",
+            "requested_at": router.clock.now.isoformat(),
+            "page_me": ALASTAIR,
+        },
+    }
+    lossy.lose("chat.postMessage", "pass", loss)  # the channel post is answered; the DM's answer is lost
+
+    try:
+        router.invoke(drill)
+    except Exception:  # the outcome was unknown and not found: Lambda retries the drill
+        time.sleep(0.06)  # the failed invocation's idempotency record is released (wall clock)
+        router.invoke(drill)
+
+    assert lossy.lost == [("chat.postMessage", loss)]
+    assert len(router.dms(ALASTAIR)) == 1
+    assert len(router.posts(CHANNEL)) == 1

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from incident_core.adapters.slack import marker_id
 from incident_core.events import DrillRequested
 from incident_core.paging.messages import mrkdwn_escape
 from incident_core.policy.decide import PageDecision, decide
@@ -120,6 +121,12 @@ def run_drill(router: Any, drill: DrillRequested) -> DrillResult:
     paged = []
     if drill.page_me and pages(drill, policy):
         dm = slack.open_dm(drill.page_me)
-        slack.post(dm, f"DRILL {drill.drill_id}: you asked to be paged. This is what a page feels like.")
+        # Marked, so a retried drill whose DM's answer was lost finds it rather than paging twice.
+        slack.post_marked(
+            dm,
+            f"DRILL {drill.drill_id}: you asked to be paged. This is what a page feels like.",
+            marker_id("drill", drill.drill_id, "page-me"),
+            oldest,
+        )
         paged.append(drill.page_me)
     return DrillResult(channel=channel, ts=ts, paged=paged)
