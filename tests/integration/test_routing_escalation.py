@@ -297,3 +297,45 @@ def test_the_sweep_counts_pages_still_undelivered_after_5_minutes_for_the_suites
     router.clock.now = start + timedelta(minutes=20, seconds=30)
     router.invoke({"sweep": "pages"})
     assert undelivered_counts(capsys.readouterr().out)[-1] == 0.0
+
+
+def test_a_page_held_over_the_weekend_follows_the_business_hours_plan_from_monday_9(router, urgent_inbox):
+    router.clock.now = SATURDAY_2AM
+    router.invoke(event("alert_router_journey_failed.json"))
+    [alert] = alerts().list_open()
+    monday_9 = datetime(2026, 6, 8, 8, 0, tzinfo=UTC)
+
+    router.run_until(monday_9 + timedelta(minutes=4))
+    assert len(router.dms(ALASTAIR)) == 1 and urgent_inbox["alastair"].drain() == []
+    router.run_until(monday_9 + timedelta(minutes=5))
+
+    assert len(urgent_inbox["alastair"].drain()) == 1  # the plan's text and e-mail at 09:05
+    [step] = steps_of(alert.alert_id)
+    assert (step.page_id, step.sent_at) == (
+        f"{alert.alert_id}-p1-alastair-s1",
+        monday_9 + timedelta(minutes=5),
+    )
+
+
+@dataclass
+class SignedLinks:
+    """An AckLinks (paging/delivery.py): the signed link endpoint plugs in here."""
+
+    made: list[tuple[str, str, str, datetime]] = field(default_factory=list)
+
+    def link(self, alert_id: str, page_id: str, person: str, expires_at: datetime) -> str:
+        self.made.append((alert_id, page_id, person, expires_at))
+        return f"https://ack.example.com/a/{len(self.made)}"
+
+
+def test_texts_carry_the_acknowledgement_link_for_that_page_and_person(router, urgent_inbox):
+    traction_night(router)
+    links = SignedLinks()
+    router.runtime.router.pager.ack_links = links
+    router.invoke(event("alert_router_journey_failed.json"))
+    [alert] = alerts().list_open()
+
+    [text] = urgent_inbox["wisen"].drain()
+    assert "Acknowledge: https://ack.example.com/a/" in text
+    assert (alert.alert_id, f"{alert.alert_id}-p0", "wisen") in [made[:3] for made in links.made]
+    assert all(expires == SATURDAY_2AM + timedelta(hours=24) for *_, expires in links.made)
