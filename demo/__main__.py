@@ -98,7 +98,8 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
     n.say("The alert router applies the support-hours policy and pages:")
     n.slack()
 
-    r.advance(minutes=2)
+    if not escalate(r, n, alert.alert_id):
+        r.advance(minutes=2)
     page = r.page_message()
     if page is None:
         raise RuntimeError("the alert was not posted to #incidents")
@@ -144,6 +145,34 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
         "documents": documents,
         "actions": [item.action_id for item in actions],
     }
+
+
+def escalate(r: Rehearsal, n: Narrator, alert_id: str) -> bool:
+    """A page with later plan steps (a traction night: a text at once, a call at +3 minutes): what went
+    out besides Slack, then the call step 3 minutes on, as the alert's history records it. False when
+    the page has no later steps before the acknowledgement (business hours: Slack first)."""
+    from incident_core.alerts.store import AlertStore
+    from incident_core.paging.pages import PageKind
+    from incident_core.paging.store import PageStore
+
+    store = AlertStore.from_settings()
+    pages = PageStore(store.table).for_alert(alert_id)
+    calls = [p.due_at for p in pages if p.kind == PageKind.STEP and "call" in p.channels]
+    first_call = min(calls, default=None)
+    if first_call is None:
+        return False
+    texted = [t.partition(":")[2] for p in pages for t in p.delivered if t.startswith(("urgent:", "sms:"))]
+    n.say(f"At the same moment, a text (SNS) to: {', '.join(texted) or 'nobody'}.")
+    seen = {e.what for e in store.history(alert_id)}
+    r.advance(seconds=(first_call - r.now).total_seconds())
+    n.step("Nobody has acknowledged: the plan's next step, a phone call to each person standing by.")
+    for line in [e.what for e in store.history(alert_id) if e.what not in seen]:
+        for user, name in r.names.items():
+            line = line.replace(f"<@{user}>", f"@{name}")
+        n.say(f"history: {line}")
+    n.say("(No phone caller is configured on this branch: the call step is recorded, not dropped.)")
+    n.slack()
+    return True
 
 
 def london_instant(value: str) -> datetime:
