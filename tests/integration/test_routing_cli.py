@@ -151,8 +151,8 @@ def test_policy_check_and_subscribe(capsys, aws, monkeypatch):
     subscriptions = client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     assert sorted((s["Protocol"], s["Endpoint"]) for s in subscriptions) == [
         ("email", "alastair@example.com"),
-        ("sms", "+440000000000"),
-        ("sms", "+440000000001"),
+        ("sms", "+447700900001"),
+        ("sms", "+447700900002"),
     ]
     filters = {
         s["Endpoint"]: json.loads(
@@ -162,6 +162,6 @@ def test_policy_check_and_subscribe(capsys, aws, monkeypatch):
         )
         for s in subscriptions
     }
-    assert filters["+440000000001"] == {"person": ["wisen"]}
+    assert filters["+447700900002"] == {"person": ["wisen"]}
     code, out, _ = run(capsys, "policy", "subscribe", "--topic-arn", topic)  # again: nothing new
     assert out.count("already subscribed") == 3

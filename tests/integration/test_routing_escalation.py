@@ -147,7 +147,11 @@ def test_a_traction_night_texts_at_once_then_calls_at_3_and_10_minutes_until_ack
     live(router, start + timedelta(minutes=30), first_sweep=start + timedelta(minutes=5))
 
     assert len(caller.calls) == 2  # the calls at +10 were not made: acknowledged at +4
-    assert len({reference for _, reference, _ in caller.calls}) == 2
+    # One reference per (page, person, step): a provider de-duplicating on it never calls twice.
+    assert {reference for _, reference, _ in caller.calls} == {
+        f"{alert.alert_id}-p0:alastair:1",
+        f"{alert.alert_id}-p0:wisen:1",
+    }
     steps = {(p.people[0], p.step): (p.status, p.sent_at) for p in steps_of(alert.alert_id)}
     assert steps[("alastair", 1)] == (PageStatus.SENT, start + timedelta(minutes=3))
     assert steps[("alastair", 2)][0] == steps[("wisen", 2)][0] == PageStatus.CANCELLED

@@ -10,8 +10,9 @@ as skipped with the reason, never silently dropped.
 
 Targets: `dm:<person>`, `channel`, `urgent:<person>` (SNS: the person's subscribed phone and e-mail),
 `sms:<person>` (a TextSender, when one is configured: then texts go through it, not SNS), `call:<person>`.
-The `reference` given to a TextSender or Caller is `<page id>:<target>`: stable for (page, person, step),
-so a provider that de-duplicates on it never sends twice.
+The `reference` given to a TextSender or Caller is `<page id>:<person>:<step>` (a plan step's page is
+named by the page it follows): stable for (page, person, step), so a provider that de-duplicates on it
+never sends twice, and a call's outcome names the step it belongs to.
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ class Pager:
             mention = [p for p in page.people or [] if f"dm:{p}" in self.targets(page, policy)]
             message = slack_message(alert, page, policy, CHANNEL_TARGET, mention=mention)
             return self.slack.post(self.channel, message.text, message.blocks)
-        reference = f"{page.page_id}:{target}"
+        reference = f"{page.origin or page.page_id}:{person}:{page.step}"
         phone = policy.people[person].phone
         if kind == "call":
             if self.caller is None:
@@ -205,7 +206,9 @@ class Pager:
     def _ack_link(self, alert: Alert, page: Page, person: str, now: datetime | None) -> str | None:
         if self.ack_links is None or now is None:
             return None
-        return self.ack_links.link(alert.alert_id, page.page_id, person, now + ACK_LINK_LIFETIME)
+        # A plan step's link acknowledges the page it follows, for that person.
+        origin = page.origin or page.page_id
+        return self.ack_links.link(alert.alert_id, origin, person, now + ACK_LINK_LIFETIME)
 
     def _already_posted(
         self, page: Page, target: str, policy: Policy, recover_since: datetime | None
