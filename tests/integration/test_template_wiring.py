@@ -30,6 +30,7 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
         ("schedule", "rate(2 minutes)", None),  # the page sweep
     },
     "SlackAppFunction": {("url", "NONE")},
+    "PageAckFunction": {("url", "NONE")},  # acknowledgement links (issue 17)
     "IncidentThreadFunction": {
         ("bus", "Bus", ("incident-suite",), INCIDENT_EVENTS),
     },
