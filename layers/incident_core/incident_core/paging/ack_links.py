@@ -3,7 +3,11 @@ alert (pure; `now` is always given).
 
 The token travels in texts (160 GSM-7 characters a segment), so it is compact and URL-safe:
 
-    <alert id>.<page seq>.<person key>.<expiry, base 36 epoch seconds>.<signature>
+    <alert id>.<page seq>.<person key>.<expiry, base 36 hours since the epoch>.<signature>
+
+The suite's own alert ids (`al-` and 18 hex digits) travel as `~` and their 9 bytes in base64url (13
+characters instead of 21); the expiry is whole hours, rounded down (never later than asked). A link is
+about 115 characters: with a short title it fits one text.
 
 The signature is HMAC-SHA256 over every field (and a version), with the key the stack generates into
 Secrets Manager, cut to 16 base64url characters (96 bits: RFC 2104 allows truncation to half the hash
@@ -24,10 +28,12 @@ VERSION = "ack1"
 SIGNATURE_CHARS = 16
 MAX_TOKEN = 160  # anything longer is refused before it is looked at
 _ALERT_ID = r"[A-Za-z0-9-]{1,64}"
+_SUITE_ALERT_ID = re.compile(r"^al-([0-9a-f]{18})$")
+_COMPACT_ALERT_ID = r"~[A-Za-z0-9_-]{12}"
 _PERSON = r"[A-Za-z0-9_-]{1,40}"
 TOKEN = re.compile(
-    rf"^(?P<alert>{_ALERT_ID})\.(?P<seq>[1-9][0-9]{{0,5}})\.(?P<person>{_PERSON})"
-    rf"\.(?P<expires>[0-9a-z]{{1,7}})\.(?P<signature>[A-Za-z0-9_-]{{{SIGNATURE_CHARS}}})$"
+    rf"^(?P<alert>{_COMPACT_ALERT_ID}|{_ALERT_ID})\.(?P<seq>[1-9][0-9]{{0,5}})\.(?P<person>{_PERSON})"
+    rf"\.(?P<expires>[0-9a-z]{{1,5}})\.(?P<signature>[A-Za-z0-9_-]{{{SIGNATURE_CHARS}}})$"
 )
 PERSON_KEY = re.compile(rf"^{_PERSON}$")
 ALERT_ID = re.compile(rf"^{_ALERT_ID}$")
@@ -65,17 +71,20 @@ class AckLink:
     alert_id: str
     seq: int
     person: str
-    expires_at: datetime  # whole seconds, UTC
+    expires_at: datetime  # a whole hour, UTC
 
     @property
     def page_id(self) -> str:
         return f"{self.alert_id}-p{self.seq}"
 
     def token(self, key: bytes) -> str:
-        return f"{self._unsigned()}.{_signature(key, self._unsigned())}"
+        hours = _base36(int(self.expires_at.timestamp()) // 3600)
+        compact = f"{_compact(self.alert_id)}.{self.seq}.{self.person}.{hours}"
+        return f"{compact}.{_signature(key, self._unsigned())}"
 
     def _unsigned(self) -> str:
-        return f"{self.alert_id}.{self.seq}.{self.person}.{_base36(int(self.expires_at.timestamp()))}"
+        """What is signed: every field, the alert id in full."""
+        return f"{self.alert_id}.{self.seq}.{self.person}.{int(self.expires_at.timestamp()) // 3600}"
 
 
 def make_link(alert_id: str, page_id: str, person: str, expires_at: datetime) -> AckLink:
@@ -90,7 +99,7 @@ def make_link(alert_id: str, page_id: str, person: str, expires_at: datetime) ->
         raise ValueError(f"person key {person!r}: a link carries only letters, digits, '-' and '_'")
     if expires_at.tzinfo is None:
         raise ValueError("expires_at needs a time zone")
-    expires = datetime.fromtimestamp(int(expires_at.timestamp()), UTC)
+    expires = datetime.fromtimestamp(int(expires_at.timestamp()) // 3600 * 3600, UTC)
     return AckLink(alert_id=alert_id, seq=int(seq), person=person, expires_at=expires)
 
 
@@ -101,12 +110,15 @@ def parse_token(token: str) -> tuple[AckLink, str]:
     found = TOKEN.match(token)
     if found is None:
         raise MalformedLink("This is not an acknowledgement link (it may have been cut short when copied).")
-    expires = int(found["expires"], 36)
+    try:
+        expires_at = datetime.fromtimestamp(int(found["expires"], 36) * 3600, UTC)
+    except (OverflowError, ValueError, OSError) as error:
+        raise MalformedLink("This is not an acknowledgement link (its expiry is not a date).") from error
     link = AckLink(
-        alert_id=found["alert"],
+        alert_id=_full(found["alert"]),
         seq=int(found["seq"]),
         person=found["person"],
-        expires_at=datetime.fromtimestamp(expires, UTC),
+        expires_at=expires_at,
     )
     return link, found["signature"]
 
@@ -140,6 +152,19 @@ class AckLinkIssuer:
 def _signature(key: bytes, unsigned: str) -> str:
     digest = hmac.new(key, f"{VERSION}|{unsigned}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode()[:SIGNATURE_CHARS]
+
+
+def _compact(alert_id: str) -> str:
+    found = _SUITE_ALERT_ID.match(alert_id)
+    if found is None:
+        return alert_id
+    return "~" + base64.urlsafe_b64encode(bytes.fromhex(found[1])).decode()
+
+
+def _full(alert: str) -> str:
+    if not alert.startswith("~"):
+        return alert
+    return "al-" + base64.urlsafe_b64decode(alert[1:]).hex()
 
 
 def _base36(value: int) -> str:
