@@ -19,6 +19,7 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
     "JourneyRunnerFunction": {("schedule", "rate(1 minute)", None)},
     "AlertRouterFunction": {
         ("sns", "IncidentAlarmTopic"),
+        ("sns", "PagingEventsTopic"),  # calls' outcomes and replies to texts (issue 17)
         ("bus", "default", ("aws.cloudwatch",), ("CloudWatch Alarm State Change",)),
         ("bus", "default", ("aws.health",), ("AWS Health Event",)),
         (
