@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from incident_core.doctor import Check
 
 PRODUCTION_TIER = "PRODUCTION"  # DescribeAccountAttributes' ACCOUNT_TIER outside the sandbox
-# A month of four night incidents in a traction moment costs about $3 (docs/bench.md): below this, the
-# limit may stop texts or calls before the month ends.
+# A month of four night incidents in a traction moment costs about $2 (docs/bench.md, assumed prices):
+# below this, a busier month, a longer call or a price above the assumption stops texts or calls.
 LOWEST_SAFE_LIMIT_USD = 10
 
 
