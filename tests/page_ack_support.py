@@ -44,8 +44,11 @@ def load_page_ack() -> ModuleType:
 
 
 def store_signing_key(monkeypatch: Any) -> None:
+    from incident_core.settings import get_settings
+
     client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString=json.dumps({"key": SIGNING_KEY}))
     monkeypatch.setenv("ACK_LINK_SECRET_ID", SECRET_NAME)
+    get_settings.cache_clear()
 
 
 def token_for(

@@ -32,7 +32,7 @@ _SUITE_ALERT_ID = re.compile(r"^al-([0-9a-f]{18})$")
 _COMPACT_ALERT_ID = r"~[A-Za-z0-9_-]{12}"
 _PERSON = r"[A-Za-z0-9_-]{1,40}"
 TOKEN = re.compile(
-    rf"^(?P<alert>{_COMPACT_ALERT_ID}|{_ALERT_ID})\.(?P<seq>[1-9][0-9]{{0,5}})\.(?P<person>{_PERSON})"
+    rf"^(?P<alert>{_COMPACT_ALERT_ID}|{_ALERT_ID})\.(?P<seq>0|[1-9][0-9]{{0,5}})\.(?P<person>{_PERSON})"
     rf"\.(?P<expires>[0-9a-z]{{1,5}})\.(?P<signature>[A-Za-z0-9_-]{{{SIGNATURE_CHARS}}})$"
 )
 PERSON_KEY = re.compile(rf"^{_PERSON}$")
@@ -93,7 +93,7 @@ def make_link(alert_id: str, page_id: str, person: str, expires_at: datetime) ->
     if not ALERT_ID.match(alert_id):
         raise ValueError(f"alert id {alert_id!r} cannot go into an acknowledgement link")
     prefix, _, seq = page_id.rpartition("-p")
-    if prefix != alert_id or not re.fullmatch(r"[1-9][0-9]{0,5}", seq):
+    if prefix != alert_id or not re.fullmatch(r"0|[1-9][0-9]{0,5}", seq):
         raise ValueError(f"page id {page_id!r} is not a page of alert {alert_id!r}")
     if not PERSON_KEY.match(person):
         raise ValueError(f"person key {person!r}: a link carries only letters, digits, '-' and '_'")

@@ -24,7 +24,7 @@ from typing import Any
 MAX_MESSAGE = 16_384  # an event record is a few hundred bytes; anything far larger is not one
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 REFERENCE = re.compile(
-    r"^(?P<page>(?P<alert>[A-Za-z0-9-]{1,64})-p(?P<seq>[1-9][0-9]{0,5}))"
+    r"^(?P<page>(?P<alert>[A-Za-z0-9-]{1,64})-p(?P<seq>0|[1-9][0-9]{0,5}))"
     r":(?P<person>[A-Za-z0-9_-]{1,40}):(?P<step>[0-9]{1,3})$"
 )
 
