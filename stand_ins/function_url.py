@@ -15,6 +15,45 @@ from stand_ins.local_lambda import LambdaContext
 from stand_ins.local_server import LocalServer
 
 
+def function_url_event(
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    query: str = "",
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """A Function URL request event (payload format 2.0), as tests/fixtures/documented shows it."""
+    headers = headers or {"host": "local.lambda-url.eu-west-2.on.aws"}
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "local",
+            "domainName": headers.get("host", "local"),
+            "domainPrefix": "local",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+        },
+        "isBase64Encoded": bool(body),
+    }
+    if body:
+        event["body"] = base64.b64encode(body).decode()
+    return event
+
+
 class FunctionUrlServer(LocalServer):
     methods = ("GET", "HEAD", "POST", "PUT", "DELETE")
 
@@ -31,33 +70,14 @@ class FunctionUrlServer(LocalServer):
         path, _, query = request.path.partition("?")
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length) if length else b""
-        host = request.headers.get("Host", "127.0.0.1")
-        event = {
-            "version": "2.0",
-            "routeKey": "$default",
-            "rawPath": path,
-            "rawQueryString": query,
-            "headers": {k.lower(): v for k, v in request.headers.items()},
-            "requestContext": {
-                "accountId": "anonymous",
-                "apiId": "local",
-                "domainName": host,
-                "domainPrefix": "local",
-                "http": {
-                    "method": request.command,
-                    "path": path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": request.client_address[0],
-                    "userAgent": request.headers.get("User-Agent", ""),
-                },
-                "requestId": str(uuid.uuid4()),
-                "routeKey": "$default",
-                "stage": "$default",
-            },
-            "isBase64Encoded": bool(body),
-        }
-        if body:
-            event["body"] = base64.b64encode(body).decode()
+        event = function_url_event(
+            request.command,
+            path,
+            body,
+            headers={k.lower(): v for k, v in request.headers.items()},
+            query=query,
+            source_ip=request.client_address[0],
+        )
         answer = self.handler(event, LambdaContext(function_name=self.function_name))
         payload = str(answer.get("body") or "").encode()
         request.send_response(int(answer.get("statusCode", 200)))
