@@ -62,7 +62,10 @@ def test_anything_else_is_a_refusal_never_an_error(text):
         pytest.fail(f"{text!r} verified")
 
 
-WELL_FORMED = r"(~[A-Za-z0-9_-]{12}|[A-Za-z0-9-]{1,64})\.(0|[1-9][0-9]{0,5})\.[a-z]{1,10}\.[0-9a-z]{1,5}\.[A-Za-z0-9_-]{16}"
+WELL_FORMED = (
+    r"(~[A-Za-z0-9_-]{12}|[A-Za-z0-9-]{1,64})\.(0|[1-9][0-9]{0,5})"
+    r"\.[a-z]{1,10}\.[0-9a-z]{1,5}\.[A-Za-z0-9_-]{16}"
+)
 
 
 @given(st.from_regex(WELL_FORMED, fullmatch=True))
