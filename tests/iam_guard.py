@@ -292,7 +292,29 @@ def other_requests(service: str, operation: str, params: dict[str, Any], region:
         return [Request("lambda:InvokeFunction", resource_arn("AWS::Lambda::Function", name, region))]
     if service == "sqs" and operation == "SendMessage":
         return [Request("sqs:SendMessage", resource_arn("AWS::SQS::Queue", params["QueueUrl"], region))]
+    if service == "pinpoint-sms-voice-v2" and operation in ("SendTextMessage", "SendVoiceMessage"):
+        # Authorised on the origination identity and on the configuration set, when one is named.
+        requests = [Request(f"sms-voice:{operation}", sms_voice_arn(params["OriginationIdentity"], region))]
+        if params.get("ConfigurationSetName"):
+            name = params["ConfigurationSetName"]
+            arn = name if name.startswith("arn:") else sms_voice_arn(f"configuration-set/{name}", region)
+            requests.append(Request(f"sms-voice:{operation}", arn))
+        return requests
     raise KeyError(f"{service}:{operation}")
+
+
+def sms_voice_arn(identity: str, region: str) -> str:
+    """A phone number or pool id (phone-..., pool-...) or ARN as IAM sees it; a bare E.164 number is
+    authorised on no ARN the check can name ("*")."""
+    if identity.startswith("arn:"):
+        return identity
+    if identity.startswith("phone-"):
+        identity = f"phone-number/{identity}"
+    elif identity.startswith("pool-"):
+        identity = f"pool/{identity}"
+    elif "/" not in identity:
+        return "*"
+    return f"arn:aws:sms-voice:{region}:{ACCOUNT}:{identity}"
 
 
 # ---------------------------------------------------------------------- the guard

@@ -174,6 +174,7 @@ def test_a_healthy_stack_passes_every_check(deployed, fake_slack, capsys, tmp_pa
         "dead-letter queues",
         "suite alarms",
         "alarm prefix",
+        "Texts and calls",  # issue 17: no PagingOriginationIdentity in this stack, so not used
     }
 
 

@@ -205,3 +205,34 @@ def test_each_function_puts_only_its_own_kinds_of_event_on_the_bus(
         with pytest.raises(ClientError):
             put(foreign)
     assert [d.request.context["events:detail-type"] for d in guard.denials] == [(foreign,)]
+
+
+def test_the_router_texts_and_calls_only_from_the_stacks_number_and_configuration_set(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from incident_core.adapters.sms_voice import DeliveryRefused, SmsVoice
+    from stand_ins.fake_sms_voice import FakeSmsVoice
+
+    CONFIGURATION_SET = "incident-suite-test-paging"
+    fake = FakeSmsVoice().start()
+    try:
+        paging = fake.add_phone_number("+447700900100")["PhoneNumberId"]
+        other = fake.add_phone_number("+447700900109")["PhoneNumberId"]
+        fake.add_configuration_set(CONFIGURATION_SET)
+        fake.leave_sandbox()
+        monkeypatch.setenv("PAGING_ORIGINATION_IDENTITY", paging)
+        monkeypatch.setenv("PAGING_CONFIGURATION_SET", CONFIGURATION_SET)
+        guard = Guard()
+        client = boto3.client("pinpoint-sms-voice-v2", endpoint_url=fake.url)
+        guard.attach(client)
+        with guard.inherited("AlertRouterFunction"):
+            SmsVoice(paging, "incident-suite-test-paging", client).text("alastair", "+447700900101", "x", "r")
+            with pytest.raises(DeliveryRefused, match="AccessDenied"):
+                SmsVoice(other, "incident-suite-test-paging", client).text(
+                    "alastair", "+447700900101", "x", "r"
+                )
+        assert [t.origination for t in fake.texts()] == ["+447700900100"]
+        [denial] = guard.denials
+        assert other in str(denial.request)
+    finally:
+        fake.stop()

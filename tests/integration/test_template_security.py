@@ -33,6 +33,8 @@ ALLOWED_MANAGED_POLICIES = {
 PUBLIC_FUNCTION_URLS = {
     "SlackAppFunction": "Slack cannot sign AWS requests; the handler checks every request's Slack signature "
     "(HMAC-SHA256 with the signing secret, at most 5 minutes old) and answers 401 before anything else runs.",
+    "PageAckFunction": "A phone's browser cannot sign AWS requests; each link is an HMAC-SHA256 token for "
+    "one alert, page and person that expires, acts once, and GET changes nothing (functions/page_ack).",
 }
 
 

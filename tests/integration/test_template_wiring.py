@@ -19,6 +19,7 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
     "JourneyRunnerFunction": {("schedule", "rate(1 minute)", None)},
     "AlertRouterFunction": {
         ("sns", "IncidentAlarmTopic"),
+        ("sns", "PagingEventsTopic"),  # calls' outcomes and replies to texts (issue 17)
         ("bus", "default", ("aws.cloudwatch",), ("CloudWatch Alarm State Change",)),
         ("bus", "default", ("aws.health",), ("AWS Health Event",)),
         (
@@ -30,6 +31,7 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
         ("schedule", "rate(2 minutes)", None),  # the page sweep
     },
     "SlackAppFunction": {("url", "NONE")},
+    "PageAckFunction": {("url", "NONE")},  # acknowledgement links (issue 17)
     "IncidentThreadFunction": {
         ("bus", "Bus", ("incident-suite",), INCIDENT_EVENTS),
     },

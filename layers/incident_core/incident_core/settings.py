@@ -45,6 +45,14 @@ class Settings(BaseModel):
     status_pages: str = Field("", alias="STATUS_PAGES")
     revert_window_minutes: int = Field(180, alias="REVERT_WINDOW_MINUTES")
     lookup_deadline_seconds: float = Field(4.0, alias="LOOKUP_DEADLINE_SECONDS")
+    # Acknowledgement links (functions/page_ack): the signing key's secret ({"key": ...}) and the URL.
+    ack_link_secret_id: str = Field("", alias="ACK_LINK_SECRET_ID")
+    ack_link_url: str = Field("", alias="ACK_LINK_URL")
+    # Texts and calls (End User Messaging SMS and Voice v2): the number or pool, the configuration set,
+    # and the topic its events and two-way replies arrive on.
+    paging_origination_identity: str = Field("", alias="PAGING_ORIGINATION_IDENTITY")
+    paging_configuration_set: str = Field("", alias="PAGING_CONFIGURATION_SET")
+    paging_events_topic_arn: str = Field("", alias="PAGING_EVENTS_TOPIC_ARN")
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
 

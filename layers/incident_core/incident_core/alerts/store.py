@@ -111,8 +111,9 @@ class AlertStore:
         return sorted(alerts, key=lambda a: a.started_at)
 
     # ------------------------------------------------------------------ the validation step (Slack buttons)
-    def acknowledge(self, alert_id: str, by: str, at: datetime) -> Alert:
-        """Someone has seen it: re-paging stops. Acknowledging again changes nothing."""
+    def acknowledge(self, alert_id: str, by: str, at: datetime, how: str = "") -> Alert:
+        """Someone has seen it: re-paging stops. Acknowledging again changes nothing. `how` ends the
+        history line when it was not Slack's button (" by link")."""
 
         def verdict(alert: Alert) -> tuple[dict[str, Any], str] | None:
             if alert.acknowledged_at is not None:
@@ -120,7 +121,7 @@ class AlertStore:
             changes: dict[str, Any] = {"acknowledged_by": by, "acknowledged_at": iso(at)}
             if alert.status == AlertStatus.OPEN:
                 changes["status"] = AlertStatus.ACKNOWLEDGED.value
-            return changes, f"acknowledged by <@{by}>"
+            return changes, f"acknowledged by <@{by}>{how}"
 
         return self._apply(alert_id, at, verdict)
 

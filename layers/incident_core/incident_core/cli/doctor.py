@@ -96,6 +96,7 @@ class Doctor:
             ("dead-letter queues", self.dead_letters),
             ("suite alarms", self.alarms),
             ("alarm prefix", self.prefix),
+            ("texts and calls", self.phone_paging),  # issue 17
         ]
         for name, step in steps:
             try:
@@ -365,6 +366,11 @@ class Doctor:
                     others[stack["StackName"]] = (environment, alarm_prefix(parameters))
         environment = self.stack.parameters.get("Environment", "dev")
         return [prefix_overlap_check(self.stack.name, environment, self.stack.alarm_prefix, others)]
+
+    def phone_paging(self) -> list[Check]:
+        from incident_core.cli.phone_doctor import phone_paging_checks
+
+        return phone_paging_checks(self.stack, self.policy)
 
 
 def manifest_scopes(config: str | None) -> list[str]:

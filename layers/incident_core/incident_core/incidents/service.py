@@ -76,10 +76,10 @@ class IncidentService:
             raise CommandError(f"There is no alert `{alert_id}` (it may have expired).")
         return alert
 
-    def acknowledge(self, alert_id: str, by: str) -> Alert:
+    def acknowledge(self, alert_id: str, by: str, how: str = "") -> Alert:
         before = self._alert(alert_id)
         now = self.now()
-        alert = self.alerts.acknowledge(alert_id, by, now)
+        alert = self.alerts.acknowledge(alert_id, by, now, how)
         if before.acknowledged_at is None and alert.acknowledged_by == by:
             # A responder may take someone else's page; the history says so, for the timeline and review.
             paged = {
