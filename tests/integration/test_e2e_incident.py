@@ -144,7 +144,7 @@ def test_the_whole_incident_from_failing_journey_to_post_mortem(rehearsal: Rehea
     for section in DOCUMENT_SECTIONS:
         assert section in text, f"the document has no '{section}'"
     assert "The button is missing from the book page." in text
-    assert "| Time to acknowledge (detected → acknowledged) | 2 min 00 s |" in text
+    assert "| Time to acknowledge | 2 min 00 s | detected → acknowledged (" in text
     assert "<!date" not in text
     bucket = get_settings().documents_bucket
     versions = client("s3").list_object_versions(Bucket=bucket)["Versions"]
