@@ -45,6 +45,13 @@ class Settings(BaseModel):
     status_pages: str = Field("", alias="STATUS_PAGES")
     revert_window_minutes: int = Field(180, alias="REVERT_WINDOW_MINUTES")
     lookup_deadline_seconds: float = Field(4.0, alias="LOOKUP_DEADLINE_SECONDS")
+    # The product the pictures of an incident's window draw (the dashboard's template parameters).
+    product_http_api_id: str = Field("", alias="PRODUCT_HTTP_API_ID")
+    product_function_names: str = Field("", alias="PRODUCT_FUNCTION_NAMES")  # comma-separated
+    product_table_names: str = Field("", alias="PRODUCT_TABLE_NAMES")  # comma-separated
+    aws_region: str = Field("eu-west-2", alias="AWS_REGION")
+    metrics_namespace: str = Field("IncidentSuite", alias="POWERTOOLS_METRICS_NAMESPACE")
+    service_name: str = Field("incident-suite", alias="POWERTOOLS_SERVICE_NAME")
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
 

@@ -45,6 +45,8 @@ class DocumentInputs:
     problems: list[str] = field(default_factory=list)
     # The evidence the alert links, with the copies kept alongside the document.
     evidence: list[KeptEvidence] = field(default_factory=list)
+    # The pictures of the incident window stored beside the document: (title, path relative to it).
+    pictures: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,7 @@ def compile_document(inputs: DocumentInputs, now: datetime) -> CompiledDocument:
     _summary(writer, durations)
     _impact(writer, summaries)
     _key_instants(writer, durations, instants)
+    _pictures(writer)
     _responders(writer, entries)
     _timeline(writer, entries, left_out)
     _checklist(writer)
@@ -281,6 +284,20 @@ def _key_instants(writer: _Writer, durations: KeyDurations, instants: IncidentIn
         "",
     )
     _phases_diagram(writer, instants)
+
+
+def _pictures(writer: _Writer) -> None:
+    if not writer.inputs.pictures:
+        return
+    writer.add(
+        "## The incident window in pictures",
+        "",
+        "_CloudWatch graphs from before the first sign to after the resolution; the dotted lines mark the "
+        "instants above. Journeys first, then the product's golden signals as the dashboard draws them._",
+        "",
+    )
+    for title, path in writer.inputs.pictures:
+        writer.add(f"![{plain(title)}]({path})", "")
 
 
 def _detection_span(instants: IncidentInstants) -> str:
