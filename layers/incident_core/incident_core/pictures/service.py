@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from incident_core.adapters.metric_images import MetricImages
+from incident_core.adapters.slack import FileUpload
 from incident_core.dashboard.params import DashboardParams
 from incident_core.models import Alert, Incident, TimelineEntry
 from incident_core.pictures.window import WINDOW_MARGIN, incident_panels
@@ -34,6 +35,20 @@ class Picture:
     @property
     def filename(self) -> str:
         return f"{self.name}.png"
+
+
+class FileSharer(Protocol):
+    def upload_files(
+        self, channel: str, files: list[FileUpload], comment: str, thread_ts: str | None = None
+    ) -> list[str]: ...
+
+
+class Timelines(Protocol):
+    def timeline(self, incident_id: str) -> list[TimelineEntry]: ...
+
+
+class Alerts(Protocol):
+    def get(self, alert_id: str) -> Alert | None: ...
 
 
 class JourneyResults(Protocol):
@@ -80,6 +95,70 @@ def draw_window(
             logger.warning("picture %s not drawn: %s", panel.name, error)
             problems.append(f"The {panel.name} picture could not be drawn by CloudWatch ({_reason(error)}).")
     return pictures, problems
+
+
+def picture_upload(incident: Incident, picture: Picture) -> FileUpload:
+    return FileUpload(
+        filename=f"{incident.incident_id}-{picture.filename}",
+        title=picture.title,
+        content=picture.png,
+        alt_text=_clip(f"{picture.title}, over the window of incident {incident.incident_id}", 1000),
+    )
+
+
+def pictures_comment(incident: Incident, asked_by: str | None = None) -> str:
+    from incident_core.incidents.render import mrkdwn
+
+    asked = f" (asked by <@{asked_by}>)" if asked_by else ""
+    return (
+        f"{PICTURES_COMMENT} for *{mrkdwn(incident.title)}*{asked}: from before the first sign to after "
+        "the resolution (or now). The dotted lines mark when it started, was detected, acknowledged, "
+        "declared, reverted (when it was), recovered and resolved."
+    )
+
+
+@dataclass
+class ThreadPictures:
+    """`/incident graph`: the incident window drawn now and posted in the incident's thread."""
+
+    images: MetricImages
+    params: DashboardParams
+    incidents: Timelines
+    alerts: Alerts
+    journeys: JourneyResults
+    files: FileSharer
+    per_journey_metrics: bool = False
+
+    def post(self, incident: Incident, asked_by: str, now: datetime) -> tuple[int, list[str]]:
+        """How many pictures were posted, and what could not be read or drawn."""
+        if not (incident.channel and incident.thread_ts):
+            return 0, [f"{incident.incident_id} has no thread to post the pictures in."]
+        problems: list[str] = []
+        alert = self.alerts.get(incident.alert_id) if incident.alert_id else None
+        runs = journey_runs(self.journeys, incident, alert, now, problems)
+        timeline = self.incidents.timeline(incident.incident_id)
+        pictures, not_drawn = draw_window(
+            self.images,
+            self.params,
+            incident,
+            alert,
+            runs,
+            timeline,
+            now,
+            per_journey_metrics=self.per_journey_metrics,
+        )
+        if pictures:
+            self.files.upload_files(
+                incident.channel,
+                [picture_upload(incident, picture) for picture in pictures],
+                pictures_comment(incident, asked_by),
+                thread_ts=incident.thread_ts,
+            )
+        return len(pictures), [*problems, *not_drawn]
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _reason(error: Exception) -> str:

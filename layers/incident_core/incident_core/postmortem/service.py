@@ -18,11 +18,17 @@ from zoneinfo import ZoneInfo
 from incident_core.adapters.metric_images import MetricImages
 from incident_core.adapters.picture_store import picture_path
 from incident_core.adapters.publishers import Document, Publication, Publisher, PublishError
-from incident_core.adapters.slack import FileUpload, SlackPoster, marker_id, with_marker
+from incident_core.adapters.slack import SlackPoster, marker_id, with_marker
 from incident_core.dashboard.params import DashboardParams
 from incident_core.incidents.render import mrkdwn
 from incident_core.models import ActionItem, Alert, Incident, TimelineEntry
-from incident_core.pictures.service import PICTURES_COMMENT, Picture, draw_window
+from incident_core.pictures.service import (
+    FileSharer,
+    Picture,
+    draw_window,
+    picture_upload,
+    pictures_comment,
+)
 from incident_core.postmortem.compile import DocumentInputs, KeyDurations, compile_document, key_durations
 from incident_core.postmortem.evidence import EvidenceKeeper, keep_alert_evidence
 from incident_core.postmortem.journeys import JourneyRun
@@ -80,12 +86,6 @@ class SlackThreads(Protocol):
 
 class PictureStore(Protocol):
     def put(self, incident_id: str, name: str, png: bytes) -> str: ...
-
-
-class FileSharer(Protocol):
-    def upload_files(
-        self, channel: str, files: list[FileUpload], comment: str, thread_ts: str | None = None
-    ) -> list[str]: ...
 
 
 class MeetingCreator(Protocol):
@@ -446,27 +446,6 @@ def _next_business_day(day: date) -> date:
     from incident_core.policy.calendar import add_business_days
 
     return add_business_days(day, 1)
-
-
-def picture_upload(incident: Incident, picture: Picture) -> FileUpload:
-    return FileUpload(
-        filename=f"{incident.incident_id}-{picture.filename}",
-        title=picture.title,
-        content=picture.png,
-        alt_text=_clip(f"{picture.title}, over the window of incident {incident.incident_id}", 1000),
-    )
-
-
-def pictures_comment(incident: Incident) -> str:
-    return (
-        f"{PICTURES_COMMENT} for *{mrkdwn(incident.title)}*: from before the first sign to after the "
-        "resolution. The dotted lines mark when it started, was detected, acknowledged, declared, "
-        "(reverted,) recovered and resolved."
-    )
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def document_message(incident: Incident, version: int, links: dict[str, str], problems: list[str]) -> str:
