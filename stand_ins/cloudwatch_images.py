@@ -422,6 +422,9 @@ def draw(
         if axis is None:
             continue
         settings = axes_settings.get(side) or {}
+        drawn = [y for line in axis.get_lines() for y in line.get_ydata()]
+        if drawn and max(drawn) <= 0 and "max" not in settings:
+            axis.set_ylim(bottom=0, top=1)  # all zero: the line on a 0-1 axis, as CloudWatch draws it
         if "min" in settings or "max" in settings:
             low, high = settings.get("min"), settings.get("max")
             pad = (high - low) * 0.03 if low is not None and high is not None else 0
@@ -431,15 +434,20 @@ def draw(
     left.set_xlim(start.astimezone(zone), end.astimezone(zone))
     left.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=zone))
     left.grid(True, alpha=0.3)
+    # Labels of lines closer than 4% of the width are staggered down, so none hides another.
+    placed: list[float] = []
     for item in (widget.get("annotations") or {}).get("vertical", []):
         for edge in item if isinstance(item, list) else [item]:
             if not edge.get("visible", True):
                 continue
             at = _instant(edge["value"], "value").astimezone(zone)
             left.axvline(at, color=edge.get("color", "#7f7f7f"), linewidth=1.2, linestyle=":")
+            share = (at - start.astimezone(zone)) / (end - start)
+            crowded = sum(1 for other in placed if abs(other - share) < 0.04)
+            placed.append(share)
             left.annotate(
                 edge.get("label", ""),
-                xy=(mdates.date2num(at), 1),
+                xy=(mdates.date2num(at), 1 - 0.3 * (crowded % 3)),
                 xycoords=("data", "axes fraction"),
                 rotation=90,
                 va="top",

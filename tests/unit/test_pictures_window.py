@@ -125,3 +125,18 @@ def test_no_revert_marker_when_none_was_recorded():
     _, panels = _panels()
     labels = [a["label"] for a in panels[0].widget["annotations"]["vertical"]]
     assert not any(label.startswith("reverted") for label in labels)
+
+
+def test_instants_recorded_at_one_moment_share_one_marker():
+    # The demo's case: the alert is the detection, and declaring is acknowledging.
+    fixture = load_fixture("book_viewing_outage")
+    inputs = inputs_from_fixture(fixture)
+    incident = inputs.incident
+    incident.detected_at = incident.started_at
+    incident.acknowledged_at = incident.declared_at
+    instants = read_instants(incident, inputs.alert, summarise(inputs.journey_runs), inputs.timeline)
+    (panel,) = incident_panels(
+        instants, ["book-viewing"], parse_params({"Region": "eu-west-2"}), now_of(fixture)
+    )
+    labels = [a["label"] for a in panel.widget["annotations"]["vertical"]]
+    assert labels[:2] == ["started, detected 10:02", "acknowledged, declared 10:08"]

@@ -66,15 +66,19 @@ def window(
 
 
 def annotations(instants: IncidentInstants) -> dict[str, list[dict[str, Any]]]:
-    """A vertical annotation at each recorded instant, labelled with its name and London time."""
+    """A vertical annotation at each recorded instant, labelled with its name and London time; instants
+    recorded at the same moment (declaring is acknowledging) share one line, named after both."""
+    lines: dict[datetime, list[str]] = {}
+    for marker in instants.markers():
+        lines.setdefault(marker.at, []).append(marker.name)
     return {
         "vertical": [
             {
-                "label": f"{marker.name} {marker.at.astimezone(LONDON):%H:%M}",
-                "value": _iso(marker.at),
-                "color": MARKER_COLOURS.get(marker.name, "#7f7f7f"),
+                "label": f"{', '.join(names)} {at.astimezone(LONDON):%H:%M}",
+                "value": _iso(at),
+                "color": MARKER_COLOURS.get(names[-1], "#7f7f7f"),
             }
-            for marker in instants.markers()
+            for at, names in sorted(lines.items())
         ]
     }
 
