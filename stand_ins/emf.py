@@ -38,7 +38,8 @@ class _Tee(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
-        self.through.flush()
+        if not self.through.closed:  # the stdout it wraps may be gone (a test's capture) when it is freed
+            self.through.flush()
 
     def _keep(self, line: str) -> None:
         if '"_aws"' not in line:

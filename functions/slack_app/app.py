@@ -124,13 +124,11 @@ def bot_client() -> Any:
 @cache
 def thread_pictures() -> Any:
     """`/incident graph`: CloudWatch draws the incident window, posted in its thread (made on first use)."""
-    from incident_core.adapters.dynamo import Table
     from incident_core.adapters.metric_images import CloudWatchImages
     from incident_core.adapters.slack import Slack
     from incident_core.alerts.store import AlertStore
     from incident_core.incidents.store import IncidentStore
     from incident_core.pictures.service import ThreadPictures, dashboard_params
-    from incident_core.postmortem.store import DynamoJourneyResults
     from incident_core.settings import get_settings
 
     settings = get_settings()
@@ -139,7 +137,6 @@ def thread_pictures() -> Any:
         params=dashboard_params(settings),
         incidents=IncidentStore.from_settings(settings),
         alerts=AlertStore.from_settings(settings),
-        journeys=DynamoJourneyResults(Table(settings.table_name)),
         files=Slack(bot_client()),
     )
 

@@ -201,9 +201,10 @@ def test_the_chart_is_drawn_from_the_recorded_incidents(history, capsys, tmp_pat
     assert [(m.month, m.incidents) for m in months] == [("2026-01", 3), ("2026-02", 0), ("2026-03", 0)]
     figure = draw_report_chart(months, tmp_path / "again.png")
     times, items = figure.axes
-    lines = {line.get_label(): list(line.get_ydata()) for line in times.get_lines()}
-    assert lines["median time to acknowledge"] == [2.0]  # minutes, January only
-    assert lines["median time to resolve"] == [60.0]  # 1800 s and 5400 s; the open one has none
+    lines = {line.get_label(): [str(y) for y in line.get_ydata()] for line in times.get_lines()}
+    # Minutes, January only; February and March had no incident: gaps in the lines, not zeros.
+    assert lines["median time to acknowledge"] == ["2.0", "nan", "nan"]
+    assert lines["median time to resolve"] == ["60.0", "nan", "nan"]  # 1800 s and 5400 s; INC-0003 is open
     bars = [patch.get_height() for patch in items.patches]
     # Open P0 items by month due: the runbook (January, overdue), the alarm fix (March).
     assert bars == [0, 0, 1, 1, 0, 0]  # not yet due: Jan, Feb, Mar; then overdue: Jan, Feb, Mar

@@ -4,6 +4,7 @@ items by the month they are due, overdue ones in red."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ def draw_report_chart(months: list[Month], path: Path) -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [month.month for month in months]
+    labels = [f"{m.month}\n{m.incidents} incident{'s' if m.incidents != 1 else ''}" for m in months]
     positions = list(range(len(months)))
     figure, (times, items) = plt.subplots(
         2, 1, figsize=(9, 6), dpi=100, sharex=True, gridspec_kw={"height_ratios": [3, 2]}
@@ -38,27 +39,16 @@ def draw_report_chart(months: list[Month], path: Path) -> Any:
         ("time to acknowledge", [m.median_acknowledge_s for m in months], "#1f77b4"),
         ("time to resolve", [m.median_resolve_s for m in months], "#d62728"),
     ):
-        shown = [(x, value / 60) for x, value in zip(positions, values, strict=True) if value is not None]
-        times.plot(
-            [x for x, _ in shown], [y for _, y in shown], marker="o", label=f"median {name}", color=colour
-        )
+        # A month without incidents is a gap in the line, not a slope to the next month.
+        minutes = [math.nan if value is None else value / 60 for value in values]
+        times.plot(positions, minutes, marker="o", label=f"median {name}", color=colour)
     times.set_ylabel("minutes")
     times.set_ylim(bottom=0)
     times.set_title(
         "Incidents by month (London): median time to acknowledge and to resolve", fontsize=10, loc="left"
     )
     times.grid(True, alpha=0.3)
-    times.legend(fontsize=8, loc="upper left")
-    for x, month in zip(positions, months, strict=True):
-        times.annotate(
-            f"{month.incidents}",
-            (x, 0),
-            textcoords="offset points",
-            xytext=(0, 3),
-            ha="center",
-            fontsize=7,
-            color="#555555",
-        )
+    times.legend(fontsize=8, loc="best")
     on_time = [m.open_p0_due - m.open_p0_overdue for m in months]
     overdue = [m.open_p0_overdue for m in months]
     items.bar(positions, on_time, color="#7f7f7f", label="open, not yet due")
@@ -68,14 +58,7 @@ def draw_report_chart(months: list[Month], path: Path) -> Any:
     items.yaxis.get_major_locator().set_params(integer=True)
     items.legend(fontsize=8, loc="upper left")
     items.set_xticks(positions, labels, rotation=45 if len(labels) > 8 else 0, fontsize=8)
-    figure.text(
-        0.01,
-        0.01,
-        "Numbers above the months' axis: incidents declared that month.",
-        fontsize=7,
-        color="#555555",
-    )
-    figure.tight_layout(rect=(0, 0.03, 1, 1))
+    figure.tight_layout()
     figure.savefig(path, format="png")
     plt.close(figure)
     return figure

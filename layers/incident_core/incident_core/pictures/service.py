@@ -125,8 +125,10 @@ class ThreadPictures:
     params: DashboardParams
     incidents: Timelines
     alerts: Alerts
-    journeys: JourneyResults
     files: FileSharer
+    # Without journey results (the Slack app may not read them) the window starts at the recorded start
+    # and the recovery is the alert's; the compiler's pictures use the runs.
+    journeys: JourneyResults | None = None
     per_journey_metrics: bool = False
 
     def post(self, incident: Incident, asked_by: str, now: datetime) -> tuple[int, list[str]]:
@@ -135,7 +137,7 @@ class ThreadPictures:
             return 0, [f"{incident.incident_id} has no thread to post the pictures in."]
         problems: list[str] = []
         alert = self.alerts.get(incident.alert_id) if incident.alert_id else None
-        runs = journey_runs(self.journeys, incident, alert, now, problems)
+        runs = journey_runs(self.journeys, incident, alert, now, problems) if self.journeys else []
         timeline = self.incidents.timeline(incident.incident_id)
         pictures, not_drawn = draw_window(
             self.images,
