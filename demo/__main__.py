@@ -150,9 +150,8 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
     for _ in range(3):  # after the resolution: normal again, the right margin of the pictures
         r.advance(minutes=1)
         r.tick()
-    written = r.download_documents()
-    documents = [path for path in written if path.suffix == ".md"]
-    pictures = [path for path in written if path.suffix == ".png"]
+    documents = r.download_documents()
+    pictures = r.download_pictures()
     n.say(f"Pictures of the incident window beside the document: {', '.join(p.name for p in pictures)}")
     return {
         "incident_id": incident.incident_id,

@@ -341,12 +341,20 @@ class Rehearsal:
 
     # ------------------------------------------------------------------ what the suite wrote
     def download_documents(self) -> list[Path]:
+        """The documents (incidents/<id>.md); the evidence and pictures kept beside them are linked."""
+        return self._download(lambda key: key.suffix == ".md")
+
+    def download_pictures(self) -> list[Path]:
+        """The pictures of the incident window kept beside each document, as <id>-<panel>.png."""
+        return self._download(lambda key: "pictures" in key.parts)
+
+    def _download(self, wanted: Any) -> list[Path]:
         s3, bucket = client("s3"), get_settings().documents_bucket
         written = []
         for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
-            if "/evidence/" in item["Key"]:
-                continue  # the evidence kept with the document: the document links it
-            key = Path(item["Key"])  # incidents/<id>.md, incidents/<id>/pictures/<name>.png
+            key = Path(item["Key"])  # incidents/<id>.md, incidents/<id>/pictures/<name>.png, .../evidence/...
+            if not wanted(key):
+                continue
             path = self.workdir / (f"{key.parts[1]}-{key.name}" if "pictures" in key.parts else key.name)
             path.write_bytes(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
             written.append(path)

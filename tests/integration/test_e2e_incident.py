@@ -139,7 +139,7 @@ def test_the_whole_incident_from_failing_journey_to_post_mortem(rehearsal: Rehea
         ("Check the button after each deploy", "P0", ActionStatus.OPEN, incident.incident_id)
     ]
 
-    (document,) = [path for path in rehearsal.download_documents() if path.suffix == ".md"]
+    (document,) = rehearsal.download_documents()
     text = document.read_text()
     for section in DOCUMENT_SECTIONS:
         assert section in text, f"the document has no '{section}'"
