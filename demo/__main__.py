@@ -25,6 +25,7 @@ from demo.incident import Rehearsal, SlackWorkspace, TractionMoment
 from stand_ins.slack_transcript import render_channel, render_message
 
 LONDON = ZoneInfo("Europe/London")
+PASSING_MINUTES = 5  # journeys passing before the deploy breaks the button
 
 
 class Narrator:
@@ -84,8 +85,11 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
     n.slack()
 
     n.step("The journeys run on their one-minute schedule against the bookshop.")
+    for _ in range(PASSING_MINUTES - 1):  # what normal looks like, in the pictures of the incident window
+        r.tick()
+        r.advance(minutes=1)
     outcome = r.tick()
-    n.say(f"{outcome['passed']} of {outcome['ran']} journeys pass.")
+    n.say(f"{outcome['passed']} of {outcome['ran']} journeys pass, minute after minute.")
 
     r.advance(seconds=35)
     r.shop.remove_button()
@@ -119,7 +123,13 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
     r.command(f"update {incident.incident_id} Reverting the frontend deploy", r.alastair)
     n.slack()
 
-    r.advance(minutes=6)
+    n.step("Alastair asks for the picture of the incident so far: `/incident graph`.")
+    r.command(f"graph {incident.incident_id}", r.alastair)
+    n.slack()
+
+    for _ in range(6):  # the runner keeps checking every minute while the revert rolls out
+        r.advance(minutes=1)
+        r.tick()
     r.shop.repair()
     n.step("The revert is out; the runner's next run passes.")
     outcome = r.tick()
@@ -137,11 +147,17 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
     for item in actions:
         owner = r.names.get(item.owner or "", item.owner)
         n.say(f"action item {item.action_id} ({item.priority}, owner {owner}, due {item.due}): {item.text}")
+    for _ in range(3):  # after the resolution: normal again, the right margin of the pictures
+        r.advance(minutes=1)
+        r.tick()
     documents = r.download_documents()
+    pictures = r.download_pictures()
+    n.say(f"Pictures of the incident window beside the document: {', '.join(p.name for p in pictures)}")
     return {
         "incident_id": incident.incident_id,
         "alert_id": alert.alert_id,
         "documents": documents,
+        "pictures": pictures,
         "actions": [item.action_id for item in actions],
     }
 
@@ -201,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         transcript = args.out / "slack-transcript.txt"
         transcript.write_text(render_channel(rehearsal.messages(), rehearsal.names, "#incidents") + "\n")
     print(f"\nDone in {time.monotonic() - began:.1f} s. Written:", file=out)
-    for path in [*result["documents"], transcript, log_path]:
+    for path in [*result["documents"], *result["pictures"], transcript, log_path]:
         print(f"  {path}", file=out)
     return 0
 

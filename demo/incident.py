@@ -28,6 +28,7 @@ from typing import Any
 from incident_core.adapters.aws import client, reset_clients
 from incident_core.clock import frozen_at
 from incident_core.settings import get_settings
+from stand_ins.api_metrics import ApiGatewayMetrics
 from stand_ins.aws import MotoServer, create_tables
 from stand_ins.bookshop import Bookshop
 from stand_ins.fake_slack import FakeSlack
@@ -42,6 +43,7 @@ CHANNEL = "C0INCIDENTS"
 SCHEDULE_GROUP = f"{NAME}-pages"
 SIGNING_SECRET = "demo-signing-secret-placeholder"
 SCHEDULED_EVENT = ROOT / "events" / "journey_runner_scheduled.json"
+PRODUCT_API_ID = "bookshop0demo"  # the HTTP API the bookshop plays (AWS/ApiGateway metrics)
 VALIDATION_BUTTONS = ("alert_acknowledge", "alert_real_incident", "alert_false_alarm")
 
 
@@ -121,6 +123,9 @@ class Rehearsal:
         stack.callback(self.status_pages.stop)
         self.shop = Bookshop().start()
         stack.callback(self.shop.stop)
+        # The bookshop plays the product's HTTP API: what it serves is what API Gateway would record.
+        self.api_metrics = ApiGatewayMetrics(PRODUCT_API_ID)
+        self.shop.on_request = self.api_metrics
         stack.enter_context(_environment(self._environment()))
         if self.workspace is None:
             stack.enter_context(frozen_at(lambda: self.now))
@@ -168,6 +173,7 @@ class Rehearsal:
             "POWERTOOLS_METRICS_NAMESPACE": "IncidentSuite",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "LOOKUP_DEADLINE_SECONDS": "3",
+            "PRODUCT_HTTP_API_ID": PRODUCT_API_ID,  # the golden signals the pictures draw
         }
 
     def _create_resources(self) -> None:
@@ -228,6 +234,7 @@ class Rehearsal:
         event["id"] = str(uuid.uuid4())
         event["time"] = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
         outcome = self.suite.function("JourneyRunnerFunction").invoke(event)
+        self.api_metrics.flush()
         self.suite.deliver()
         return outcome
 
@@ -334,12 +341,21 @@ class Rehearsal:
 
     # ------------------------------------------------------------------ what the suite wrote
     def download_documents(self) -> list[Path]:
+        """The documents (incidents/<id>.md); the evidence and pictures kept beside them are linked."""
+        return self._download(lambda key: key.suffix == ".md")
+
+    def download_pictures(self) -> list[Path]:
+        """The pictures of the incident window kept beside each document, as <id>-<panel>.png."""
+        return self._download(lambda key: "pictures" in key.parts)
+
+    def _download(self, wanted: Any) -> list[Path]:
         s3, bucket = client("s3"), get_settings().documents_bucket
         written = []
         for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
-            if "/evidence/" in item["Key"]:
-                continue  # the evidence kept with the document: the document links it
-            path = self.workdir / Path(item["Key"]).name
+            key = Path(item["Key"])  # incidents/<id>.md, incidents/<id>/pictures/<name>.png, .../evidence/...
+            if not wanted(key):
+                continue
+            path = self.workdir / (f"{key.parts[1]}-{key.name}" if "pictures" in key.parts else key.name)
             path.write_bytes(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
             written.append(path)
         return written

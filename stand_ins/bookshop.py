@@ -19,6 +19,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -99,6 +100,8 @@ class Bookshop:
         self.requests: list[tuple[str, str]] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        # Told of each request served but control ones (status, milliseconds): stand_ins/api_metrics.py.
+        self.on_request: Callable[[int, float], None] | None = None
         shop = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -109,7 +112,14 @@ class Bookshop:
                 pass
 
             def do_GET(self) -> None:
+                began, self.status = time.monotonic(), 0
                 shop._handle(self)
+                if shop.on_request is not None and not self.path.startswith("/_control"):
+                    shop.on_request(self.status, (time.monotonic() - began) * 1000)
+
+            def send_response(self, code: int, message: str | None = None) -> None:
+                self.status = code
+                super().send_response(code, message)
 
             do_POST = do_GET
 

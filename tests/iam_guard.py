@@ -285,6 +285,8 @@ def other_requests(service: str, operation: str, params: dict[str, Any], region:
             Request("cloudwatch:DeleteDashboards", f"arn:aws:cloudwatch::{ACCOUNT}:dashboard/{name}")
             for name in params["DashboardNames"]
         ]
+    if service == "cloudwatch" and operation == "GetMetricWidgetImage":  # no resource-level permissions
+        return [Request("cloudwatch:GetMetricWidgetImage", "*")]
     if service == "cloudwatch" and operation == "PutMetricData":
         return [Request("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": (params["Namespace"],)})]
     if service == "lambda" and operation == "Invoke":

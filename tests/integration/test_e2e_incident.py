@@ -144,15 +144,25 @@ def test_the_whole_incident_from_failing_journey_to_post_mortem(rehearsal: Rehea
     for section in DOCUMENT_SECTIONS:
         assert section in text, f"the document has no '{section}'"
     assert "The button is missing from the book page." in text
-    assert "| Time to acknowledge (detected → acknowledged) | 2 min 00 s |" in text
+    assert "| Time to acknowledge | 2 min 00 s | detected → acknowledged (" in text
     assert "<!date" not in text
     bucket = get_settings().documents_bucket
     versions = client("s3").list_object_versions(Bucket=bucket)["Versions"]
     # One version of the document, and the failing step's whole response kept next to it (the evidence
     # bucket expires it after 30 days; the document links the copy).
     keys = sorted(version["Key"] for version in versions)
-    assert keys[0] == f"incidents/{document.stem}.md" and len(keys) == 2
-    assert keys[1].startswith(f"incidents/{document.stem}/evidence/responses/") and keys[1] in text
+    evidence = [key for key in keys if "/evidence/" in key]
+    pictures = [key for key in keys if "/pictures/" in key]
+    assert keys[0] == f"incidents/{document.stem}.md" and len(keys) == 1 + len(evidence) + len(pictures)
+    assert len(evidence) == 1 and evidence[0].startswith(f"incidents/{document.stem}/evidence/responses/")
+    assert evidence[0] in text
+    # The pictures of the incident window beside the document, linked from it, posted in the thread once.
+    names = ("errors", "journeys", "latency", "traffic")  # the bookshop plays an HTTP API (no Lambda, table)
+    assert pictures == [f"incidents/{document.stem}/pictures/{name}.png" for name in names]
+    assert all(f"]({key.removeprefix('incidents/')})" in text for key in pictures)
+    (shared,) = [m for m in slack.thread(CHANNEL, incident.thread_ts) if m.get("files")]
+    assert shared["text"].startswith("📈 The incident window in pictures")
+    assert sorted(f["name"] for f in shared["files"]) == [f"{document.stem}-{name}.png" for name in names]
     assert any(
         document.name in str(m.get("blocks") or m["text"]) for m in slack.thread(CHANNEL, incident.thread_ts)
     )

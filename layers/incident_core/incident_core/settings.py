@@ -53,6 +53,13 @@ class Settings(BaseModel):
     paging_origination_identity: str = Field("", alias="PAGING_ORIGINATION_IDENTITY")
     paging_configuration_set: str = Field("", alias="PAGING_CONFIGURATION_SET")
     paging_events_topic_arn: str = Field("", alias="PAGING_EVENTS_TOPIC_ARN")
+    # The product the pictures of an incident's window draw (the dashboard's template parameters).
+    product_http_api_id: str = Field("", alias="PRODUCT_HTTP_API_ID")
+    product_function_names: str = Field("", alias="PRODUCT_FUNCTION_NAMES")  # comma-separated
+    product_table_names: str = Field("", alias="PRODUCT_TABLE_NAMES")  # comma-separated
+    aws_region: str = Field("eu-west-2", alias="AWS_REGION")
+    metrics_namespace: str = Field("IncidentSuite", alias="POWERTOOLS_METRICS_NAMESPACE")
+    service_name: str = Field("incident-suite", alias="POWERTOOLS_SERVICE_NAME")
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
 

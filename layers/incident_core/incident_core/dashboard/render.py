@@ -339,3 +339,14 @@ def _incidents(params: DashboardParams) -> Iterator[tuple[dict[str, Any], int]]:
             ),
             8,
         )
+
+
+# The product's signals in the dashboard's order; the incident pictures draw them as the dashboard does.
+GOLDEN_SIGNALS = {"latency": _latency, "traffic": _traffic, "errors": _errors, "saturation": _saturation}
+
+
+def golden_signal_widgets(params: DashboardParams) -> dict[str, list[dict[str, Any]]]:
+    """Each signal's metric widgets, exactly as the dashboard draws them (a signal without resources is
+    left out)."""
+    drawn = {name: list(signal(params)) for name, signal in GOLDEN_SIGNALS.items()}
+    return {name: widgets for name, widgets in drawn.items() if widgets}

@@ -28,6 +28,7 @@ SUBCOMMANDS = (
     "actions",
     "traction",
     "silence",
+    "graph",
 )
 
 
@@ -72,7 +73,7 @@ def parse(text: str) -> Command:
         return Command("unknown", text.split(), rest, given=head)
     incident_id = None
     first, _, after = rest.partition(" ")
-    if name in (*ON_INCIDENT, "status", "action") and INCIDENT_ID.match(first):
+    if name in (*ON_INCIDENT, "status", "action", "graph") and INCIDENT_ID.match(first):
         incident_id, rest = first, after.strip()
     return Command(name, rest.split(), rest, incident_id)
 
@@ -90,6 +91,7 @@ HELP = """*`/incident` commands*
 • `/incident actions`: the open action items, each with a Done button
 • `/incident traction add <start> <end> <label>` · `traction list` · `traction end <id>`: traction moments
 • `/incident silence add <journey-or-alarm[*]> <until> <reason>` · `silence list` · `silence end <id>`
+• `/incident graph [INC-…]`: pictures of the incident window (journeys, golden signals) in its thread
 • `/incident help`: this list
 
 *Which incident?* Slack does not tell a slash command which thread it was typed in, so name the

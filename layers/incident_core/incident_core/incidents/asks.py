@@ -25,6 +25,7 @@ COMMANDS = {
     "impact": "change impact",
     "lead": "lead",
     "resolve": "resolve",
+    "graph": "note",  # adds pictures to the thread, as anyone may add a note
 }
 WINDOWS = {"silence": "change silences", "traction": "change traction moments"}
 

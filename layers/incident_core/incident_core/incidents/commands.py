@@ -68,6 +68,8 @@ class Commands:
     policy: Any  # incident_core.policy.store.PolicyStore
     actions: Any  # incident_core.actions.store.ActionStore
     permalinks: Callable[[list[Incident]], dict[str, str]] = field(default=lambda incidents: {})
+    # `/incident graph`: made on first use (CloudWatch and the pictures' modules load only then).
+    pictures: Callable[[], Any] | None = None
 
     @property
     def now(self) -> datetime:
@@ -134,6 +136,17 @@ class Commands:
     def _resolve(self, command: Command, user: str, key: str) -> Reply:
         incident = self.service.resolve(self.service.open_incident(command.incident_id), user, command.rest)
         return Reply(f"`{incident.incident_id}` is resolved. The post-mortem draft follows in its thread.")
+
+    def _graph(self, command: Command, user: str, key: str) -> Reply:
+        if self.pictures is None:
+            raise CommandError("Pictures of the incident window are not set up here.")
+        incident = self.service.open_incident(command.incident_id)
+        posted, problems = self.pictures().post(incident, user, self.now)
+        said = f" Not drawn: {' '.join(mrkdwn(problem) for problem in problems)}" if problems else ""
+        if not posted:
+            return Reply(f"No picture of `{incident.incident_id}` could be drawn.{said}")
+        pictures = "1 picture" if posted == 1 else f"{posted} pictures"
+        return Reply(f"{pictures} of `{incident.incident_id}`'s window posted in its thread.{said}")
 
     # ------------------------------------------------------------------ action items
     def _action(self, command: Command, user: str, key: str) -> Reply:
