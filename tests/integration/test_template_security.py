@@ -33,6 +33,8 @@ ALLOWED_MANAGED_POLICIES = {
 PUBLIC_FUNCTION_URLS = {
     "SlackAppFunction": "Slack cannot sign AWS requests; the handler checks every request's Slack signature "
     "(HMAC-SHA256 with the signing secret, at most 5 minutes old) and answers 401 before anything else runs.",
+    "TrackerWebhookFunction": "GitHub cannot sign AWS requests; the handler checks every delivery's "
+    "X-Hub-Signature-256 (HMAC-SHA256 with the webhook secret) and answers 401 before anything else runs.",
 }
 
 

@@ -166,6 +166,9 @@ class Commands:
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
+        from incident_core.actions.tracking import announce_action_change
+
+        announce_action_change(self.service.bus, item.action_id, "opened", self.now, user)
         owner_text = f"<@{item.owner}>" if item.owner else "nobody yet"
         linked = f" for `{incident_id}`" if incident_id else ""
         return Reply(
