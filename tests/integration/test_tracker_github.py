@@ -305,3 +305,54 @@ def test_an_issue_the_suite_did_not_make_is_ignored(tracker, fake_github):
     answer = deliver(webhook, fake_github, made["number"], "closed")
     assert answer["statusCode"] == 200 and "not made by the suite" in answer["body"]
     assert ActionStore.from_settings().get(item.action_id).status == ActionStatus.OPEN
+
+
+# ---------------------------------------------------------------------- from Slack to the issue
+def test_an_item_opened_in_slack_becomes_an_issue_and_done_in_slack_closes_it(
+    tracker, fake_github, fake_slack
+):
+    from stand_ins.slack_requests import button_body
+    from tests.slack_support import SlackApp, bus_events, capture_bus
+
+    sync, _ = tracker
+    queue = capture_bus(get_settings().bus_name)
+    app = SlackApp.start(fake_slack)
+    app.command(f"action add a retry to the viewing API <@{WISEN}|wisen>")
+    (item,) = ActionStore.from_settings().list_open()
+
+    def deliver_bus() -> list[str]:
+        seen = [
+            e for e in bus_events(get_settings().bus_name, queue) if e["detail-type"] == "ActionItemChanged"
+        ]
+        for event in seen:
+            event.setdefault("account", "123456789012")  # moto leaves it out; EventBridge always sends it
+            sync.invoke(event)  # what the bus rule delivers to the tracker sync
+        return [e["detail"]["change"] for e in seen]
+
+    assert deliver_bus() == ["opened"]
+    (issue,) = fake_github.issues()
+    assert issue["state"] == "open" and [a["login"] for a in issue["assignees"]] == [WISEN_LOGIN]
+
+    app.command("actions")
+    listing = app.responses()[-1]
+    assert "issue #1" in json.dumps(listing["blocks"])  # /incident actions shows the issue and its state
+    message = {
+        "type": "message",
+        "ts": "1700000000.000200",
+        "text": listing["text"],
+        "blocks": listing["blocks"],
+    }
+    body = button_body(
+        "action_done",
+        item.action_id,
+        WISEN,
+        message,
+        "C0INCIDENTS",
+        app.response_url,
+        block_id=f"action-{item.action_id}",
+    )
+    assert app.post(body)["statusCode"] == 200
+    assert deliver_bus() == ["done"]
+    (issue,) = fake_github.issues()
+    assert (issue["state"], issue["state_reason"]) == ("closed", "completed")
+    assert ActionStore.from_settings().get(item.action_id).tracker_state == "closed"
