@@ -139,8 +139,15 @@ def test_the_whole_incident_from_failing_journey_to_post_mortem(rehearsal: Rehea
         ("Check the button after each deploy", "P0", ActionStatus.OPEN, incident.incident_id)
     ]
 
+    # The item is an issue in the team's GitHub repository (the tracker sync, from ActionItemChanged).
+    (issue,) = rehearsal.github.issues()
+    assert [a["login"] for a in issue["assignees"]] == ["wisen-gh"]
+    assert {label["name"] for label in issue["labels"]} == {"incident", "P0"}
+    assert opened[0].action_id in issue["body"] and incident.thread_ts.replace(".", "") in issue["body"]
+
     (document,) = rehearsal.download_documents()
     text = document.read_text()
+    assert f"[issue #{issue['number']}]({issue['html_url']}) open" in text
     for section in DOCUMENT_SECTIONS:
         assert section in text, f"the document has no '{section}'"
     assert "The button is missing from the book page." in text
@@ -151,11 +158,20 @@ def test_the_whole_incident_from_failing_journey_to_post_mortem(rehearsal: Rehea
     # One version of the document, and the failing step's whole response kept next to it (the evidence
     # bucket expires it after 30 days; the document links the copy).
     keys = sorted(version["Key"] for version in versions)
-    assert keys[0] == f"incidents/{document.stem}.md" and len(keys) == 2
-    assert keys[1].startswith(f"incidents/{document.stem}/evidence/responses/") and keys[1] in text
+    # Compiled at the resolution, and again once the action item's issue was made (the document links it).
+    assert keys[:2] == [f"incidents/{document.stem}.md"] * 2 and len(keys) == 3
+    assert keys[2].startswith(f"incidents/{document.stem}/evidence/responses/") and keys[2] in text
     assert any(
         document.name in str(m.get("blocks") or m["text"]) for m in slack.thread(CHANNEL, incident.thread_ts)
     )
+
+    # Wisen closes the issue on GitHub: the webhook marks the item done and says so in the thread.
+    rehearsal.github_change(issue["number"], "wisen-gh", "closed", state="closed")
+    assert ActionStore.from_settings().get(opened[0].action_id).status == ActionStatus.DONE
+    said = [m for m in slack.thread(CHANNEL, incident.thread_ts) if "is done" in m["text"]]
+    assert len(said) == 1 and issue["html_url"] in said[0]["text"]
+    (document,) = rehearsal.download_documents()
+    assert f"[issue #{issue['number']}]({issue['html_url']}) closed" in document.read_text()
 
 
 @pytest.mark.parametrize("rehearsal", [(SATURDAY_2AM_LONDON, [])], indirect=True)

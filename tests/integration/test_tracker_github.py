@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 
 from incident_core.actions.reminders import plan_reminders
-from incident_core.actions.store import ActionStore
+from incident_core.actions.store import ActionStore, london_today
 from incident_core.actions.tracking import action_id_in
 from incident_core.adapters.aws import client
 from incident_core.models import ActionStatus
+from incident_core.policy.calendar import add_business_days
 from incident_core.settings import get_settings
 from stand_ins.local_lambda import functions_from_template
 
@@ -202,6 +204,15 @@ def test_closing_the_issue_by_webhook_closes_the_item_says_so_and_stops_its_remi
     said = [m for m in fake_slack.messages("C0INCIDENTS") if "is done" in m["text"]]
     assert len(said) == 1 and "#1" in said[0]["text"] and "reminders stop" in said[0]["text"]
     assert plan_reminders(ActionStore.from_settings().list_open(), OPENED + timedelta(days=1)).channel is None
+    # The next morning's reminder: no open item to chase, the closed one said done with its issue.
+    store = ActionStore.from_settings()
+    next_day = add_business_days(london_today(done.done_at), 1)
+    next_morning = datetime.combine(next_day, time(9, 30), tzinfo=ZoneInfo("Europe/London"))
+    plan = plan_reminders(
+        [*store.list_open(), *store.list_done_since(london_today(done.done_at))], next_morning
+    )
+    shown = json.dumps(plan.channel.blocks)
+    assert "Done since the last reminder" in shown and "issue #1" in shown and "closed" in shown
 
     fake_github.act(1, WISEN_LOGIN, state="open")
     assert deliver(webhook, fake_github, 1, "reopened")["statusCode"] == 200
@@ -356,3 +367,53 @@ def test_an_item_opened_in_slack_becomes_an_issue_and_done_in_slack_closes_it(
     (issue,) = fake_github.issues()
     assert (issue["state"], issue["state_reason"]) == ("closed", "completed")
     assert ActionStore.from_settings().get(item.action_id).tracker_state == "closed"
+
+
+def test_an_incidents_item_links_its_thread_and_document_and_the_document_is_compiled_again(
+    tracker, fake_github, fake_slack
+):
+    from incident_core.incidents.store import IncidentStore
+    from incident_core.models import Incident, IncidentStatus
+    from tests.slack_support import bus_events, capture_bus
+
+    sync, webhook = tracker
+    queue = capture_bus(get_settings().bus_name)
+    root = fake_slack.add_user_message("C0INCIDENTS", "Incident INC-20261221-1", "U0ALASTAIR")["ts"]
+    IncidentStore.from_settings().create(
+        Incident(
+            incident_id="INC-20261221-1",
+            title="Book viewing button missing",
+            status=IncidentStatus.RESOLVED,
+            declared_by="U0ALASTAIR",
+            started_at=OPENED,
+            detected_at=OPENED,
+            declared_at=OPENED,
+            resolved_at=OPENED + timedelta(minutes=30),
+            channel="C0INCIDENTS",
+            thread_ts=root,
+        )
+    )
+    item = ActionStore.from_settings().open(
+        "Check the button after every deploy",
+        owner=WISEN,
+        incident_id="INC-20261221-1",
+        alert_id=None,
+        source="post-mortem",
+        by="U0ALASTAIR",
+        now=OPENED,
+    )
+    sync.invoke(changed(item.action_id))
+    (issue,) = fake_github.issues()
+    permalink = f"https://example.slack.com/archives/C0INCIDENTS/p{root.replace('.', '')}"
+    assert f"**Incident thread**: {permalink}" in issue["body"]
+    assert "**Incident document**: https://eu-west-2.console.aws.amazon.com/s3/object/" in issue["body"]
+    assert "prefix=incidents/INC-20261221-1.md" in issue["body"]
+    fake_github.act(1, WISEN_LOGIN, state="closed")
+    assert deliver(webhook, fake_github, 1, "closed")["statusCode"] == 200
+    requested = [e["detail"] for e in bus_events(get_settings().bus_name, queue)]
+    assert [r["incident_id"] for r in requested] == [
+        "INC-20261221-1",
+        "INC-20261221-1",
+    ]  # linked, then closed
+    (said,) = [m for m in fake_slack.thread("C0INCIDENTS", root) if "is done" in m["text"]]
+    assert "#1" in said["text"]

@@ -360,6 +360,10 @@ class ActionStore:
     def list_done(self) -> list[ActionItem]:
         return self._listing(ActionStatus.DONE)
 
+    def list_done_since(self, day: date) -> list[ActionItem]:
+        """Items done on `day` (London) or later."""
+        return [item for item in self.list_done() if item.done_at and london_today(item.done_at) >= day]
+
     def list_for_incident(self, incident_id: str) -> list[ActionItem]:
         """Every item (open or done) of one incident, open first, each by due date."""
         return [

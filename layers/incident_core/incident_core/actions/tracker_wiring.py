@@ -38,8 +38,9 @@ def document_link(bucket: str, region: str, incident_id: str) -> str:
 class IncidentThreads:
     """Where an item's news is said: its incident's thread, or the incidents channel without one."""
 
-    def __init__(self, slack: Any, incidents: Any, channel: str, bucket: str, region: str) -> None:
+    def __init__(self, slack: Any, incidents: Any, channel: str, bucket: str, region: str, bus: Any) -> None:
         self.slack = slack
+        self.bus = bus
         self.incidents = incidents
         self.channel = channel
         self.bucket = bucket
@@ -57,6 +58,17 @@ class IncidentThreads:
         self.slack.post_marked(
             channel, text, marker_id("tracker", item.action_id, key), oldest, thread_ts=thread_ts
         )
+
+    def document_changed(self, item: ActionItem, now: Any) -> None:
+        """Ask for the resolved incident's document again, now showing the item's issue and its state."""
+        from incident_core.events import PostmortemRequested
+
+        incident = self.incidents.get(item.incident_id) if item.incident_id else None
+        if incident is not None and incident.resolved_at is not None:
+            requested = PostmortemRequested(
+                incident_id=incident.incident_id, requested_at=now, requested_by="tracker"
+            )
+            self.bus.put(requested)
 
     def links(self, item: ActionItem) -> Links:
         channel, thread_ts = self._thread(item)
@@ -80,6 +92,7 @@ def tracker_sync(settings: Any, slack_timeout: float = 10, with_tracker: bool = 
     """None when the policy names no tracker (the items stay in the suite only). `with_tracker=False`:
     no token is read (the webhook takes changes in, it never calls the tracker)."""
     from incident_core.adapters.aws import client
+    from incident_core.adapters.bus import EventBridgeBus
     from incident_core.adapters.slack import Slack
     from incident_core.adapters.trackers.github import GitHubIssues
     from incident_core.incidents.store import IncidentStore
@@ -97,6 +110,7 @@ def tracker_sync(settings: Any, slack_timeout: float = 10, with_tracker: bool = 
         settings.incidents_channel,
         settings.documents_bucket,
         region,
+        EventBridgeBus(settings.bus_name, settings.event_source),
     )
     return TrackerSync(
         store=ActionStore.from_settings(settings),
@@ -106,5 +120,6 @@ def tracker_sync(settings: Any, slack_timeout: float = 10, with_tracker: bool = 
         people=People.from_policy(policy),
         links=threads.links,
         say=threads.say,
+        document_changed=threads.document_changed,
         business_days=business_days_between(policy.calendar),
     )

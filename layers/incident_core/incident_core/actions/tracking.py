@@ -194,6 +194,8 @@ class TrackerSync:
     links: Callable[[ActionItem], Links]
     say: Say
     business_days: Callable[[date, date], int]
+    # The item's issue or state changed: its incident's document is compiled again to show it.
+    document_changed: Callable[[ActionItem, datetime], None] = lambda item, now: None
     _labels_ready: bool = False
 
     def push(self, item: ActionItem, now: datetime) -> str:
@@ -225,7 +227,7 @@ class TrackerSync:
             self._ensure_labels()
             found = self.tracker.find(marker(item.action_id), item.created_at - FIND_MARGIN, self.labels)
             issue = found or self.tracker.create(draft)
-            self.store.record_tracker(
+            linked = self.store.record_tracker(
                 item.action_id,
                 issue=issue.number,
                 url=issue.url,
@@ -233,11 +235,12 @@ class TrackerSync:
                 error=None,
                 retry_at=None,
             )
+            self.document_changed(linked, now)
             return f"found issue #{issue.number}" if found else f"created issue #{issue.number}"
         issue = self.tracker.get(item.tracker_issue)
         if issue.state != item.tracker_state:  # the tracker moved meanwhile (a webhook not yet here)
             change = apply_issue(self.store, item, issue, self.people, "the tracker", now)
-            self._tell(change)
+            self._tell(change, now)
             return f"took issue #{issue.number}'s changes"
         changes: dict[str, object] = {}
         if draft.state != issue.state:
@@ -250,7 +253,9 @@ class TrackerSync:
             changes["body"] = draft.body
         if changes:
             issue = self.tracker.update(issue.number, **changes)
-        self.store.record_tracker(item.action_id, state=issue.state, error=None, retry_at=None)
+        current = self.store.record_tracker(item.action_id, state=issue.state, error=None, retry_at=None)
+        if "state" in changes:
+            self.document_changed(current, now)
         return f"updated issue #{issue.number} ({', '.join(sorted(changes))})" if changes else "in step"
 
     def _ensure_labels(self) -> None:
@@ -269,8 +274,10 @@ class TrackerSync:
             )
             self.store.record_tracker(item.action_id, failure_said=True)
 
-    def _tell(self, change: Change) -> None:
+    def _tell(self, change: Change, now: datetime) -> None:
         item = change.item
+        if change.closed or change.reopened or change.edited:
+            self.document_changed(item, now)
         link = f"<{item.tracker_url}|#{item.tracker_issue}>" if item.tracker_url else "its issue"
         if change.closed:
             self.say(
@@ -295,7 +302,7 @@ class TrackerSync:
         if item is None or (item.tracker_issue is not None and item.tracker_issue != issue.number):
             return None
         change = apply_issue(self.store, item, issue, self.people, by, now)
-        self._tell(change)
+        self._tell(change, now)
         return change
 
     def pending(self, now: datetime) -> dict[str, str]:
