@@ -417,3 +417,16 @@ def test_an_incidents_item_links_its_thread_and_document_and_the_document_is_com
     ]  # linked, then closed
     (said,) = [m for m in fake_slack.thread("C0INCIDENTS", root) if "is done" in m["text"]]
     assert "#1" in said["text"]
+
+
+def test_an_owner_who_cannot_be_assigned_gets_an_unassigned_issue_and_the_thread_is_told(
+    tracker, fake_github, fake_slack
+):
+    sync, _ = tracker
+    fake_github.repositories[fake_github.repository.lower()].collaborators.discard(WISEN_LOGIN)
+    item = open_item()
+    assert sync.invoke(changed(item.action_id))["outcomes"] == {item.action_id: "created issue #1"}
+    (issue,) = fake_github.issues()
+    assert issue["assignees"] == []
+    (said,) = [m for m in fake_slack.messages("C0INCIDENTS") if "unassigned" in m["text"]]
+    assert WISEN_LOGIN in said["text"] and "assignees" in said["text"]

@@ -28,6 +28,7 @@ from incident_core.adapters.trackers import (
     IssueDraft,
     Tracker,
     TrackerError,
+    TrackerInvalid,
     TrackerUnavailable,
 )
 from incident_core.models import ActionItem, ActionStatus
@@ -37,6 +38,7 @@ MARKER = "<!-- incident-suite:action-item={action_id} -->"
 _MARKER = re.compile(r"<!-- incident-suite:action-item=(act-[A-Za-z0-9-]{1,60}) -->")
 _DUE = re.compile(r"^\*\*Due\*\*: (\d{4}-\d{2}-\d{2})\b", re.MULTILINE)
 MAX_TITLE = 256  # GitHub's limit on an issue's title
+SETTLED = timedelta(days=30)
 CLAIM = timedelta(minutes=2)  # one run's hold on an item while it talks to the tracker
 # Issues changed this long before the item was made are not looked at (clocks differ a little).
 FIND_MARGIN = timedelta(minutes=10)
@@ -226,7 +228,7 @@ class TrackerSync:
                 return "done before it had an issue"
             self._ensure_labels()
             found = self.tracker.find(marker(item.action_id), item.created_at - FIND_MARGIN, self.labels)
-            issue = found or self.tracker.create(draft)
+            issue = found or self._create(draft, item)
             linked = self.store.record_tracker(
                 item.action_id,
                 issue=issue.number,
@@ -257,6 +259,23 @@ class TrackerSync:
         if "state" in changes:
             self.document_changed(current, now)
         return f"updated issue #{issue.number} ({', '.join(sorted(changes))})" if changes else "in step"
+
+    def _create(self, draft: IssueDraft, item: ActionItem) -> Issue:
+        """The issue; when the owner's login may not be assigned there (not a collaborator), it is made
+        unassigned and the thread is told, rather than the item waiting for a policy fix."""
+        try:
+            return self.tracker.create(draft)
+        except TrackerInvalid as error:
+            if not draft.assignees or "assignees" not in str(error):
+                raise
+            issue = self.tracker.create(draft.model_copy(update={"assignees": []}))
+            self.say(
+                item,
+                f":warning: Issue #{issue.number} for action item `{item.action_id}` is unassigned: "
+                f"{', '.join(draft.assignees)} cannot be assigned in {self.repository} ({error}).",
+                f"unassigned-{issue.number}",
+            )
+            return issue
 
     def _ensure_labels(self) -> None:
         if not self._labels_ready:
@@ -321,9 +340,12 @@ class TrackerSync:
         """The nightly run: every item with an issue checked against it (a webhook may have been missed),
         then the pending ones made."""
         outcomes: dict[str, str] = {}
+        settled = now - SETTLED
         for item in [*self.store.list_open(), *self.store.list_done()]:
             if item.tracker_issue is None:
                 continue
+            if item.status == ActionStatus.DONE and item.tracker_state == "closed" and item.done_at < settled:
+                continue  # done and closed a month ago: no longer asked about each night
             try:
                 outcomes[item.action_id] = self.push(item, now)
             except TrackerUnavailable as error:
