@@ -6,8 +6,8 @@
 - `{"run": "reconcile", "scheduled_time": ...}` (nightly): every item checked against its issue, catching
   what a missed webhook left behind.
 
-The tracker down raises on an event (EventBridge's and Lambda's retries, then the schedule's pending run);
-the item is kept in the table meanwhile, pending.
+The tracker down, slow or rate limiting: the item is kept in the table, pending, and the next 15-minute run
+makes its issue (an outage is neither an error of this function nor a dead letter).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from incident_core.adapters.trackers import TrackerUnavailable
 from incident_core.clock import utc_now
 from incident_core.envelopes import EventBridgeModel
 from incident_core.events import ActionItemChanged
@@ -50,7 +51,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         item = syncer.store.get(changed.action_id)
         if item is None:
             return {"synced": False, "why": f"no action item {changed.action_id}"}
-        outcome = syncer.push(item, utc_now())  # TrackerUnavailable raises: the event is retried
+        try:
+            outcome = syncer.push(item, utc_now())
+        except TrackerUnavailable as error:
+            # Kept, pending: the 15-minute run makes the issue once GitHub answers (an outage is not an
+            # error of this function, nor a dead letter).
+            logger.warning("tracker unavailable; the item stays pending", action_id=item.action_id)
+            return {"synced": False, "outcomes": {item.action_id: f"later: {error}"}}
         logger.info("action item synced", action_id=item.action_id, outcome=outcome)
         return {"synced": True, "outcomes": {item.action_id: outcome}}
     run = ScheduledRun.model_validate(event)

@@ -93,11 +93,13 @@ def _issue(raw: Any) -> Issue:
 
     if not isinstance(raw, dict):
         raise WebhookRefused(400, "an issues event needs an issue object")
+    if raw.get("state") not in ("open", "closed"):
+        raise WebhookRefused(400, "the issue's state is neither open nor closed")
     try:
         return Issue(
             number=raw.get("number"),
             url=raw.get("html_url") or "",
-            state=raw.get("state") if raw.get("state") in ("open", "closed") else "invalid",
+            state=raw["state"],
             title=raw.get("title") or "",
             body=raw.get("body") or "",
             assignees=[a.get("login") for a in raw.get("assignees") or [] if isinstance(a, dict)],

@@ -149,20 +149,26 @@ class Change:
     closed: bool = False
     reopened: bool = False
     edited: list[str] = field(default_factory=list)
+    issue_updated_at: datetime | None = None  # names the change (a reopen said once per reopen)
 
 
 def apply_issue(
     store: ActionStore, item: ActionItem, issue: Issue, people: People, by: str, now: datetime
 ) -> Change:
     """Take the issue's state, title, assignee and due date into the item (changes made in the tracker)."""
-    change = Change(item)
+    change = Change(item, issue_updated_at=issue.updated_at)
     if issue.state != item.tracker_state:  # moved in the tracker since the suite last saw it
-        if issue.state == "closed" and item.status == ActionStatus.OPEN:
-            change.item = store.mark_done(item.action_id, by=by, now=now)
-            change.closed = True
-        elif issue.state == "open" and item.status == ActionStatus.DONE:
-            change.item = store.reopen(item.action_id)
-            change.reopened = True
+        if issue.state == "closed":
+            if item.status == ActionStatus.OPEN:
+                change.item = store.mark_done(item.action_id, by=by, now=now)
+            # Said when closed there: also when an earlier delivery closed it and could not say so.
+            change.closed = (change.item.done_by or "").startswith(
+                "github"
+            ) or item.status == ActionStatus.OPEN
+        elif issue.state == "open":
+            change.reopened = item.status == ActionStatus.DONE or item.tracker_state == "closed"
+            if item.status == ActionStatus.DONE:
+                change.item = store.reopen(item.action_id)
     edits: dict[str, Any] = {}
     if (
         issue.title
@@ -179,8 +185,15 @@ def apply_issue(
     if edits:
         change.item = store.edit(item.action_id, **edits)
         change.edited = sorted(edits)
-    change.item = store.record_tracker(item.action_id, issue=issue.number, url=issue.url, state=issue.state)
+    # The issue itself is linked now; its state is recorded once the change was said (settle_issue), so
+    # a delivery that failed before saying it is taken again in full.
+    change.item = store.record_tracker(item.action_id, issue=issue.number, url=issue.url)
     return change
+
+
+def settle_issue(store: ActionStore, change: Change, issue: Issue) -> ActionItem:
+    change.item = store.record_tracker(change.item.action_id, state=issue.state)
+    return change.item
 
 
 Say = Callable[[ActionItem, str, str], None]  # (item, text, key): said once in the item's incident thread
@@ -243,6 +256,7 @@ class TrackerSync:
         if issue.state != item.tracker_state:  # the tracker moved meanwhile (a webhook not yet here)
             change = apply_issue(self.store, item, issue, self.people, "the tracker", now)
             self._tell(change, now)
+            settle_issue(self.store, change, issue)
             return f"took issue #{issue.number}'s changes"
         changes: dict[str, object] = {}
         if draft.state != issue.state:
@@ -310,7 +324,7 @@ class TrackerSync:
                 item,
                 f":arrows_counterclockwise: Action item `{item.action_id}` is open again: {link} "
                 "was reopened in the tracker.",
-                f"reopened-{item.tracker_url}-{item.created_at}",
+                f"reopened-{change.issue_updated_at}",
             )
 
     # ------------------------------------------------------------------ runs
@@ -322,6 +336,7 @@ class TrackerSync:
             return None
         change = apply_issue(self.store, item, issue, self.people, by, now)
         self._tell(change, now)
+        settle_issue(self.store, change, issue)
         return change
 
     def pending(self, now: datetime) -> dict[str, str]:
