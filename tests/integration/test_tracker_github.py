@@ -451,3 +451,35 @@ def test_a_delivery_whose_work_failed_is_forgotten_and_githubs_redelivery_comple
     assert redelivered["statusCode"] == 200, redelivered
     assert len([m for m in fake_slack.messages("C0INCIDENTS") if "is done" in m["text"]]) == 1
     assert ActionStore.from_settings().get(item.action_id).tracker_state == "closed"
+
+
+def test_due_owner_and_text_changed_in_slack_reach_the_issue(tracker, fake_github, fake_slack):
+    from tests.slack_support import SlackApp, bus_events, capture_bus
+
+    sync, _ = tracker
+    queue = capture_bus(get_settings().bus_name)
+    app = SlackApp.start(fake_slack)
+    app.command(f"action add a retry to the viewing API <@{WISEN}|wisen>")
+    (item,) = ActionStore.from_settings().list_open()
+
+    def deliver_bus() -> list[str]:
+        seen = [
+            e for e in bus_events(get_settings().bus_name, queue) if e["detail-type"] == "ActionItemChanged"
+        ]
+        for event in seen:
+            event.setdefault("account", "123456789012")
+            sync.invoke(event)
+        return [e["detail"]["change"] for e in seen]
+
+    assert deliver_bus() == ["opened"]
+    far = (datetime.now(UTC) + timedelta(days=40)).date().isoformat()
+    app.command(f"edit {item.action_id} due {far}")
+    app.command(f"edit {item.action_id} owner <@U0ALASTAIR|alastair>")
+    app.command(f"edit {item.action_id} text add a retry and a timeout to the viewing API")
+    assert deliver_bus() == ["edited"] * 3
+    (issue,) = fake_github.issues()
+    assert issue["title"] == "add a retry and a timeout to the viewing API"
+    assert [a["login"] for a in issue["assignees"]] == ["alastair-gh"]
+    assert f"**Due**: {far}" in issue["body"]
+    app.command(f"edit {item.action_id} due 2020-01-01")
+    assert "was not changed" in app.responses()[-1]["text"] and "in the past" in app.responses()[-1]["text"]
