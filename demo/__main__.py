@@ -150,6 +150,7 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
     for _ in range(3):  # after the resolution: normal again, the right margin of the pictures
         r.advance(minutes=1)
         r.tick()
+    issues = track_on_github(r, n)
     documents = r.download_documents()
     pictures = r.download_pictures()
     n.say(f"Pictures of the incident window beside the document: {', '.join(p.name for p in pictures)}")
@@ -159,7 +160,44 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
         "documents": documents,
         "pictures": pictures,
         "actions": [item.action_id for item in actions],
+        "issues": issues,
     }
+
+
+def track_on_github(r: Rehearsal, n: Narrator) -> list[str]:
+    """The action item as an issue in the team's repository, closed there, done in Slack (issue 19)."""
+    from datetime import time
+
+    from incident_core.actions.store import ActionStore, london_today
+    from incident_core.policy.calendar import add_business_days
+
+    r.advance(minutes=15)
+    pending = r.suite.function("TrackerSyncFunction").invoke({"run": "pending"})
+    issues = r.github.issues()
+    if not issues:
+        return []
+    n.step("Each action item is an issue in the team's GitHub repository, where the next work is chosen.")
+    n.say(f"(the 15-minute run made the issues of items opened elsewhere: {pending['outcomes']})")
+    for issue in issues:
+        labels = ", ".join(label["name"] for label in issue["labels"])
+        owner = ", ".join(a["login"] for a in issue["assignees"]) or "nobody"
+        n.say(f"{issue['html_url']}  [{labels}]  assigned to {owner}: {issue['title']}")
+    r.advance(hours=2)
+    issue = issues[0]  # the post-mortem's item, Wisen's
+    n.step(
+        f"Wisen does it and closes issue #{issue['number']} on GitHub; its signed webhook tells the suite."
+    )
+    r.github_change(issue["number"], "wisen-gh", "closed", state="closed")
+    n.slack()
+    morning = datetime.combine(add_business_days(london_today(r.now), 1), time(9, 30), tzinfo=LONDON)
+    if r.workspace is None:
+        n.step("The next business morning's reminder: the closed item said done, the open one chased.")
+        outcome = r.remind(morning)
+        n.say(f"reminder: {outcome}")
+        n.slack()
+    for item in ActionStore.from_settings().list_done():
+        n.say(f"action item {item.action_id}: done, issue #{item.tracker_issue} {item.tracker_state}")
+    return [issue["html_url"] for issue in r.github.issues()]
 
 
 def london_instant(value: str) -> datetime:

@@ -31,6 +31,7 @@ from incident_core.settings import get_settings
 from stand_ins.api_metrics import ApiGatewayMetrics
 from stand_ins.aws import MotoServer, create_tables
 from stand_ins.bookshop import Bookshop
+from stand_ins.fake_github import FakeGitHub
 from stand_ins.fake_slack import FakeSlack
 from stand_ins.fake_statuspage import FakeStatusPages
 from stand_ins.fake_zoom import FakeZoom
@@ -45,6 +46,7 @@ SIGNING_SECRET = "demo-signing-secret-placeholder"
 SCHEDULED_EVENT = ROOT / "events" / "journey_runner_scheduled.json"
 PRODUCT_API_ID = "bookshop0demo"  # the HTTP API the bookshop plays (AWS/ApiGateway metrics)
 VALIDATION_BUTTONS = ("alert_acknowledge", "alert_real_incident", "alert_false_alarm")
+GITHUB_WEBHOOK_SECRET = "demo-github-webhook-secret-placeholder"
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,10 @@ class Rehearsal:
         # The bookshop plays the product's HTTP API: what it serves is what API Gateway would record.
         self.api_metrics = ApiGatewayMetrics(PRODUCT_API_ID)
         self.shop.on_request = self.api_metrics
+        self.github = FakeGitHub(
+            clock=lambda: self.now
+        ).start()  # the team's repository, where work is planned
+        stack.callback(self.github.stop)
         stack.enter_context(_environment(self._environment()))
         if self.workspace is None:
             stack.enter_context(frozen_at(lambda: self.now))
@@ -174,6 +180,9 @@ class Rehearsal:
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "LOOKUP_DEADLINE_SECONDS": "3",
             "PRODUCT_HTTP_API_ID": PRODUCT_API_ID,  # the golden signals the pictures draw
+            "GITHUB_API_URL": self.github.api_url,
+            "TRACKER_SECRET_ID": f"{NAME}/tracker",
+            "TRACKER_WEBHOOK_SECRET_ID": f"{NAME}/tracker-webhook",
         }
 
     def _create_resources(self) -> None:
@@ -190,6 +199,13 @@ class Rehearsal:
             ),
         )
         secrets.create_secret(Name=settings.zoom_secret_id, SecretString=json.dumps(self.zoom.secret))
+        secrets.create_secret(
+            Name=settings.tracker_secret_id, SecretString=json.dumps({"token": self.github.TOKEN})
+        )
+        secrets.create_secret(
+            Name=settings.tracker_webhook_secret_id,
+            SecretString=json.dumps({"webhook_secret": GITHUB_WEBHOOK_SECRET}),
+        )
         s3 = client("s3")
         location = {"LocationConstraint": "eu-west-2"}
         for bucket in (settings.documents_bucket, settings.evidence_bucket):
@@ -338,6 +354,33 @@ class Rehearsal:
         if response["statusCode"] != 200:
             raise RuntimeError(f"Slack app refused the reply event: {response}")
         return message
+
+    # ------------------------------------------------------------------ the team's GitHub repository
+    def github_change(self, number: int, login: str, action: str, **changes: Any) -> dict[str, Any]:
+        """A person changes an issue on github.com; GitHub's signed webhook reaches the suite's Function
+        URL (the tracker webhook function, invoked as the URL invokes it)."""
+        self.github.act(number, login, **changes)
+        body = self.github.webhook_body(number, action, login)
+        headers = self.github.signed_headers(body, GITHUB_WEBHOOK_SECRET)
+        event = {
+            "version": "2.0",
+            "rawPath": "/",
+            "headers": {key.lower(): value for key, value in headers.items()},
+            "requestContext": {"http": {"method": "POST", "path": "/"}, "requestId": str(uuid.uuid4())},
+            "body": body.decode(),
+            "isBase64Encoded": False,
+        }
+        answer = self.suite.function("TrackerWebhookFunction").invoke(event)
+        if answer["statusCode"] != 200:
+            raise RuntimeError(f"the tracker webhook refused GitHub's delivery: {answer}")
+        self.suite.deliver()
+        return answer
+
+    def remind(self, at: datetime) -> dict[str, Any]:
+        """The business-morning reminder's schedule fires at `at` (its documented input)."""
+        self._virtual_now = max(self._virtual_now, at)
+        event = {"scheduled_time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        return self.suite.function("ActionReminderFunction").invoke(event)
 
     # ------------------------------------------------------------------ what the suite wrote
     def download_documents(self) -> list[Path]:

@@ -36,6 +36,8 @@ PUBLIC_FUNCTION_URLS = {
     "(HMAC-SHA256 with the signing secret, at most 5 minutes old) and answers 401 before anything else runs.",
     "PageAckFunction": "A phone's browser cannot sign AWS requests; each link is an HMAC-SHA256 token for "
     "one alert, page and person that expires, acts once, and GET changes nothing (functions/page_ack).",
+    "TrackerWebhookFunction": "GitHub cannot sign AWS requests; the handler checks every delivery's "
+    "X-Hub-Signature-256 (HMAC-SHA256 with the webhook secret) and answers 401 before anything else runs.",
 }
 
 

@@ -40,6 +40,12 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
     },
     "ActionReminderFunction": {("schedule", "cron(30 9 ? * MON-FRI *)", "Europe/London")},
     "DashboardRenderer": {("custom-resource", "GoldenSignalsDashboard")},
+    "TrackerSyncFunction": {
+        ("bus", "Bus", ("incident-suite",), ("ActionItemChanged",)),
+        ("schedule", "rate(15 minutes)", None),  # issues still pending
+        ("schedule", "cron(15 2 * * ? *)", "Europe/London"),  # the nightly reconciliation
+    },
+    "TrackerWebhookFunction": {("url", "NONE")},
 }
 
 

@@ -194,3 +194,22 @@ def test_complete_journey_results_raise_no_problem():
     fixture = load_fixture("book_viewing_outage")
     document = compile_document(inputs_from_fixture(fixture), now_of(fixture)).markdown
     assert "Could not read everything" not in document
+
+
+def test_an_action_items_issue_is_linked_with_its_state_in_the_document():
+    from datetime import UTC, date, datetime
+
+    from incident_core.models import ActionItem
+    from incident_core.postmortem.compile import _issue
+
+    item = ActionItem(
+        action_id="act-1",
+        text="Check the button",
+        due=date(2026, 12, 23),
+        created_at=datetime(2026, 12, 21, tzinfo=UTC),
+        tracker_issue=12,
+        tracker_url="https://github.com/example-org/product/issues/12",
+        tracker_state="closed",
+    )
+    assert _issue(item) == ", [issue #12](https://github.com/example-org/product/issues/12) closed"
+    assert _issue(item.model_copy(update={"tracker_issue": None})) == ""

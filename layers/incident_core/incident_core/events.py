@@ -136,6 +136,17 @@ class ActionItemOpened(SuiteEvent):
     incident_id: str | None = None
 
 
+class ActionItemChanged(SuiteEvent):
+    """An action item was opened, done, reopened or edited in the suite: the tracker sync brings its issue
+    in step (functions/tracker_sync)."""
+
+    detail_type: ClassVar[str] = "ActionItemChanged"
+    action_id: str = Field(pattern=r"^act-[A-Za-z0-9-]{1,60}$")
+    change: Literal["opened", "done", "reopened", "edited"]
+    changed_at: datetime
+    by: str | None = Field(default=None, max_length=100)
+
+
 ALL_EVENTS: tuple[type[SuiteEvent], ...] = (
     JourneyFailed,
     JourneyRecovered,
@@ -148,4 +159,6 @@ ALL_EVENTS: tuple[type[SuiteEvent], ...] = (
     IncidentResolved,
     PostmortemRequested,
     ActionItemOpened,
+    ActionItemChanged,
 )
+

@@ -28,6 +28,12 @@ class Settings(BaseModel):
     webhook_url: str = Field("", alias="WEBHOOK_URL")
     webhook_secret_id: str = Field("", alias="WEBHOOK_SECRET_ID")
     evidence_bucket: str = Field("", alias="EVIDENCE_BUCKET")
+    # The tracker of the policy's `tracker:` section: its token, its webhook's secret, GitHub's API.
+    tracker_secret_id: str = Field("incident-suite/tracker", alias="TRACKER_SECRET_ID")
+    tracker_webhook_secret_id: str = Field(
+        "incident-suite/tracker-webhook", alias="TRACKER_WEBHOOK_SECRET_ID"
+    )
+    github_api_url: str = Field("https://api.github.com", alias="GITHUB_API_URL")
     journeys_file: str = Field("/opt/journeys.yaml", alias="JOURNEYS_FILE")
     policy_file: str = Field("/opt/policy.yaml", alias="POLICY_FILE")
     runbooks_dir: str = Field("/opt/runbooks", alias="RUNBOOKS_DIR")

@@ -22,6 +22,7 @@ COMMANDS = {
     "note": "note",
     "update": "update",
     "action": "open action item",
+    "edit": "close action item",  # an item's change: its owner or a responder, as for its Done button
     "impact": "change impact",
     "lead": "lead",
     "resolve": "resolve",
@@ -55,8 +56,15 @@ def what_is_asked(body: dict[str, Any]) -> Asked | None:
         if body["command"] != "/incident":
             return Asked("unknown", f"`{body['command']}`", body.get("user_id"), body.get("team_id"))
         permission, label = _command_permission(body.get("text") or "")
+        command = parse(body.get("text") or "")
+        target = command.words[0] if command.name == "edit" and command.words else None
         return Asked(
-            permission, label, body.get("user_id"), body.get("team_id"), body.get("enterprise_id") or None
+            permission,
+            label,
+            body.get("user_id"),
+            body.get("team_id"),
+            body.get("enterprise_id") or None,
+            target=target,
         )
     kind = body.get("type")
     user = body.get("user") or {}

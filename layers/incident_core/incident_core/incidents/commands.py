@@ -179,12 +179,46 @@ class Commands:
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
+        from incident_core.actions.tracking import announce_action_change
+
+        announce_action_change(self.service.bus, item.action_id, "opened", self.now, user)
         owner_text = f"<@{item.owner}>" if item.owner else "nobody yet"
         linked = f" for `{incident_id}`" if incident_id else ""
         return Reply(
             f"Action item `{item.action_id}`{linked}: {mrkdwn(item.text)} · owner {owner_text} · "
             f"{item.priority}, due {item.due:%a %d %b}.{note}"
         )
+
+    def _edit(self, command: Command, user: str, key: str) -> Reply:
+        """An item's due date, owner or text changed in Slack; the tracker sync brings its issue in step."""
+        from datetime import date
+
+        from incident_core.actions.store import london_today
+        from incident_core.actions.tracking import announce_action_change
+
+        action_id, what, value = command.words[0], command.words[1].lower(), " ".join(command.words[2:])
+        if self.actions.get(action_id) is None:
+            raise CommandError(
+                f"There is no action item `{mrkdwn(action_id)}`: `/incident actions` lists them."
+            )
+        try:
+            if what == "due":
+                due = date.fromisoformat(value)
+                if due < london_today(self.now):
+                    raise ValueError(f"{due} is in the past")
+                item = self.actions.edit(action_id, due=due)
+            elif what == "owner":
+                item = self.actions.edit(action_id, owner=value)
+            elif what == "text":
+                item = self.actions.edit(action_id, text=value)
+            else:
+                raise ValueError(f"say `due`, `owner` or `text`, not `{what}`")
+        except ValueError as error:
+            raise CommandError(f"Action item `{action_id}` was not changed: {mrkdwn(str(error))}.") from None
+        announce_action_change(self.service.bus, item.action_id, "edited", self.now, user)
+        owner_text = f"<@{item.owner}>" if item.owner else "nobody yet"
+        due = f"{item.due:%a %d %b}"
+        return Reply(f"Action item `{item.action_id}`: {mrkdwn(item.text)} · owner {owner_text} · due {due}.")
 
     def _actions(self, command: Command, user: str, key: str) -> Reply:
         from incident_core.actions.render import render_action_list

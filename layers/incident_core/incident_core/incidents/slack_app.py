@@ -328,11 +328,13 @@ def build_app(
     def mark_action_done(body: dict[str, Any], respond: Any, context: Any) -> None:
         from incident_core.actions.render import render_done
         from incident_core.actions.store import london_today
+        from incident_core.actions.tracking import announce_action_change
 
         user, action_id = body["user"]["id"], body["actions"][0]["value"]
         try:
             now = services().now()
             item = services().actions.mark_done(action_id, by=user, now=now)
+            announce_action_change(services().service.bus, item.action_id, "done", now, user)
             _, done_blocks = render_done(item, london_today(now))
             message = body.get("message") or {}
             clicked_block = body["actions"][0].get("block_id")

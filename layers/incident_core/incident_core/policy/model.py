@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from incident_core.policy.calendar import WEEKDAYS, BusinessCalendar
+from incident_core.policy.tracker import TrackerPolicy
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -30,6 +31,7 @@ class Person(BaseModel):
     slack: Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")]  # Slack user id, e.g. U0ALASTAIR
     phone: Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$")] | None = None  # E.164, for SMS
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    github: Annotated[str, Field(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")] | None = None  # login
 
 
 class BusinessHours(BaseModel):
@@ -132,6 +134,7 @@ class Policy(CalendarRules):
     permissions: Permissions = Field(default_factory=Permissions)
     silences: SilenceLimits = Field(default_factory=SilenceLimits)
     traction: TractionLimits = Field(default_factory=TractionLimits)
+    tracker: TrackerPolicy | None = None  # where action items are planned (policy/tracker.py)
 
     @model_validator(mode="after")
     def _known_people(self) -> Policy:

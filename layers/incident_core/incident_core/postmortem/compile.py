@@ -559,6 +559,15 @@ def _evidence(writer: _Writer) -> None:
     writer.add(*(f"- {plain(piece.label)}: <{piece.kept}>" for piece in kept), "")
 
 
+def _issue(action: ActionItem) -> str:
+    """The item's issue in the team's tracker, linked, with its state."""
+    if action.tracker_issue is None:
+        return ""
+    name = f"issue #{action.tracker_issue}"
+    linked = f"[{name}]({action.tracker_url})" if action.tracker_url else name
+    return f", {linked} {action.tracker_state or 'open'}"
+
+
 def _action_items(writer: _Writer, heading: str) -> None:
     actions = sorted(
         writer.inputs.actions, key=lambda a: (a.status != ActionStatus.OPEN, a.due, a.created_at)
@@ -572,7 +581,8 @@ def _action_items(writer: _Writer, heading: str) -> None:
         done = f", done by {writer.name(action.done_by)}" if action.status == ActionStatus.DONE else ""
         writer.add(
             f"- [{box}] **{action.priority}** {to_markdown(action.text, writer.inputs.names)} "
-            f"({owner}, due {action.due:%a %d %b %Y}, from {action.source}{done}, `{action.action_id}`)"
+            f"({owner}, due {action.due:%a %d %b %Y}, from {action.source}{done}, `{action.action_id}`"
+            f"{_issue(action)})"
         )
     writer.add("")
 
