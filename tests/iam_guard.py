@@ -62,11 +62,6 @@ STARTED_BY = "iam_guard_started_by"
 
 
 # ---------------------------------------------------------------------- the template, bound to the test
-def function_dirs(template: dict[str, Any] | None = None) -> dict[str, str]:
-    """functions/<dir> -> logical id, for every zip function of the SAM template."""
-    return {directory: logical_id for directory, (logical_id, _) in zip_functions(template).items()}
-
-
 def zip_functions(template: dict[str, Any] | None = None) -> dict[str, tuple[str, str]]:
     """functions/<dir> -> (logical id, Handler), for every zip function of the SAM template."""
     from tests.template_translate import sam_template
@@ -461,20 +456,18 @@ class Guard:
         if getattr(self._local, "unchecked", False) or client.meta.iam_guard is not self:
             return
         function = self.current_function()
-        operation = f"{model.service_model.service_name}:{model.name}"
-        region = client.meta.region_name
         if function is None:
             started_by = getattr(threading.current_thread(), STARTED_BY, None)
             if started_by is None:
                 return  # the tests' own set-up
             denial: Denial | None = Denial(
                 started_by,
-                Request(operation, "?"),
+                Request(f"{model.service_model.service_name}:{model.name}", "?"),
                 "was made in a thread started by the function's code that does not say which function is "
                 "running: start it with incident_core.concurrency (a pool that copies the context)",
             )
         else:
-            denial = self._checked(function, client, model, params, context, region)
+            denial = self._checked(function, client, model, params, context, client.meta.region_name)
         if denial is not None:
             self.denials.append(denial)
             context["iam_guard_denial"] = denial
@@ -482,6 +475,7 @@ class Guard:
     def _checked(
         self, function: str, client: Any, model: Any, params: dict[str, Any], context: dict, region: str
     ) -> Denial | None:
+        """The call checked against `function`'s role: its denial, or None (and the call is verified)."""
         try:
             requests = self.requests_for(client, model.name, params)
         except KeyError as error:
