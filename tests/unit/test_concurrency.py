@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import contextvars
+import re
+from pathlib import Path
 
 from incident_core.concurrency import ContextThreadPool
 
+ROOT = Path(__file__).resolve().parents[2]
 RUNNING: contextvars.ContextVar[str | None] = contextvars.ContextVar("running", default=None)
 
 
@@ -27,3 +30,15 @@ def test_each_task_runs_in_a_copy_of_the_submitters_context() -> None:
         assert RUNNING.get() == "SlackAppFunction"  # a task's change stays in its copy
     finally:
         RUNNING.reset(token)
+
+
+def test_the_functions_make_their_pools_only_from_the_suites_pool() -> None:
+    """A plain pool's threads would lose the invocation's context (and fail the permission check only on
+    the paths the tests take): the code of the functions and the layer has none."""
+    code = [*(ROOT / "functions").rglob("*.py"), *(ROOT / "layers" / "incident_core").rglob("*.py")]
+    plain = [
+        str(path.relative_to(ROOT))
+        for path in code
+        if path.name != "concurrency.py" and re.search(r"ThreadPoolExecutor\s*\(", path.read_text())
+    ]
+    assert plain == []
