@@ -146,7 +146,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     guard = installed()
     if guard is not None:
         terminalreporter.write_line(guard.summary())
-        for function, actions in guard.unexercised().items():
-            terminalreporter.write_line(
-                f"  {function} is allowed, but no test exercised: {', '.join(actions)}"
-            )
+        for function, grants in guard.unused_grants().items():
+            terminalreporter.write_line(f"  {function} is allowed, but no call needed: {', '.join(grants)}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,6 +32,7 @@ from incident_core.alerts.intake import Signal, SignalKind
 from incident_core.alerts.keys import iso
 from incident_core.alerts.store import FLAP_WINDOW, AlertStore, OlderThanAlarm, OpenOutcome, alert_expires_at
 from incident_core.clock import utc_now
+from incident_core.concurrency import ContextThreadPool
 from incident_core.events import AlertRaised, AlertResolved, PageDue
 from incident_core.ids import new_id
 from incident_core.models.alerts import Alert, AlertEvent, AlertStatus
@@ -124,7 +125,7 @@ class AlertRouter:
         self.bus = bus
         self.health = health
         self.clock = clock
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: ContextThreadPool | None = None
         self._prefetched = threading.local()
 
     # ------------------------------------------------------------------ inputs
@@ -552,7 +553,7 @@ class AlertRouter:
         """Read the traction windows and silences in the background while the caller does something
         else first (the idempotency check); the next decision on this thread uses that read."""
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="policy-prefetch")
+            self._pool = ContextThreadPool(max_workers=4, thread_name_prefix="policy-prefetch")
         self._prefetched.future = self._pool.submit(self.windows.current, self.clock())
         try:
             yield

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from incident_core.adapters.deploys import DeploySource, StackChange
 from incident_core.adapters.statuspage import StatusSource, VendorStatus
+from incident_core.concurrency import ContextThreadPool
 from incident_core.incidents.render import clip, mrkdwn, when
 from incident_core.models import Incident
 
@@ -87,7 +88,7 @@ def run_with_deadline(calls: dict[str, Callable[[], Any]], deadline_seconds: flo
     """Run the calls concurrently; each result is its value, or an Exception (raised, or too late)."""
     if not calls:
         return {}
-    pool = ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="lookup")
+    pool = ContextThreadPool(max_workers=len(calls), thread_name_prefix="lookup")
     futures: dict[str, Future] = {name: pool.submit(call) for name, call in calls.items()}
     wait(futures.values(), timeout=deadline_seconds)
     # Late lookups are abandoned, not awaited: their own HTTP timeouts end them.

@@ -26,6 +26,7 @@ import slack_bolt.request.request
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 
+from incident_core.concurrency import ContextThreadPool
 from incident_core.incidents.acks import DECLARE_CALLBACK_ID, answer_at_once, declare_modal, parse
 from incident_core.incidents.asks import what_is_asked
 from incident_core.incidents.quick_ack import COMMAND, LAZY_BY_ACTION, parse_body
@@ -176,6 +177,9 @@ def build_app(
         # The Lambda handler verifies every request before Bolt sees it (one verification path, whose
         # clock tests can set); Bolt's own check would only repeat it.
         request_verification_enabled=False,
+        # Were a listener ever run in Bolt's threads (not with process_before_response, nor lazily in
+        # Lambda: a new invocation), it would keep the invocation's context (incident_core.concurrency).
+        listener_executor=ContextThreadPool(max_workers=10),
     )
 
     # ------------------------------------------------------------------ who may do what: the one guard
