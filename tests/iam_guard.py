@@ -273,6 +273,8 @@ def other_requests(service: str, operation: str, params: dict[str, Any], region:
         return [Request("sns:Publish", params.get("TopicArn") or params.get("TargetArn") or "*")]
     if service == "cloudformation" and operation == "ListStacks":
         return [Request("cloudformation:ListStacks", "*")]
+    if service == "cloudtrail" and operation == "LookupEvents":
+        return [Request("cloudtrail:LookupEvents", "*")]
     if service == "cloudwatch" and operation == "PutDashboard":
         return [
             Request(

@@ -39,14 +39,18 @@ SLACK_TIMEOUT = 10
 def thread() -> Any:
     """The IncidentThread and its adapters, made on first use and kept for the container's life."""
     from datetime import timedelta
+    from functools import partial
 
     from incident_core.actions.store import ActionStore
+    from incident_core.adapters.cloudtrail import CloudTrailChanges
     from incident_core.adapters.deploys import CloudFormationDeploys
     from incident_core.adapters.dynamo import Table
     from incident_core.adapters.slack import Slack
     from incident_core.adapters.statuspage import StatusPages, parse_status_pages
     from incident_core.adapters.zoom import Zoom
     from incident_core.alerts.health import HealthFacts
+    from incident_core.changes.depends import declared_services, dependencies, own_from_settings
+    from incident_core.changes.markers import DeployMarkers
     from incident_core.incidents.checklist import Lookups
     from incident_core.incidents.store import IncidentStore
     from incident_core.incidents.thread import IncidentThread
@@ -62,6 +66,13 @@ def thread() -> Any:
         alarm_prefix=settings.incident_alarm_prefix,
         revert_window=timedelta(minutes=settings.revert_window_minutes),
         deadline_seconds=deadline,
+        change_sources={
+            "CloudTrail": CloudTrailChanges(),
+            "deploy markers": DeployMarkers(Table(settings.table_name)),
+        },
+        depends=partial(dependencies, declared=declared_services(settings.journeys_file)),
+        own=own_from_settings(settings),
+        revert_enabled=settings.revert_enabled,
     )
     return IncidentThread(
         incidents=IncidentStore.from_settings(settings),

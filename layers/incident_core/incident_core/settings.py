@@ -45,6 +45,13 @@ class Settings(BaseModel):
     status_pages: str = Field("", alias="STATUS_PAGES")
     revert_window_minutes: int = Field(180, alias="REVERT_WINDOW_MINUTES")
     lookup_deadline_seconds: float = Field(4.0, alias="LOOKUP_DEADLINE_SECONDS")
+    # Revert (docs/revert.md): the suite's own stack and its resources' name prefixes are never candidates;
+    # revert from the thread is off until the RevertEnabled stack parameter turns it on.
+    suite_stack_name: str = Field("", alias="SUITE_STACK_NAME")
+    suite_resource_prefixes: str = Field("", alias="SUITE_RESOURCE_PREFIXES")
+    revert_enabled: bool = Field(False, alias="REVERT_ENABLED")
+    revert_tag: str = Field("incident-suite:revert", alias="REVERT_TAG")
+    revert_hook_secret_id: str = Field("", alias="REVERT_HOOK_SECRET_ID")
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
 

@@ -374,12 +374,17 @@ def _revert_lines(record: object) -> list[str]:
         return [f"- **Revert?** Recent deployments {_not_checked(record)}."]
     candidates = record.get("candidates") or []
     if not candidates:
-        return ["- **Revert?** No CloudFormation stack changed in the hours before it started."]
-    lines = ["- **Revert?** Stacks changed shortly before it started:"]
+        return ["- **Revert?** Nothing of the product changed in the hours before it started."]
+    lines = ["- **Revert?** Changed shortly before it started (most likely first):"]
     for change in candidates:
         at = instant(datetime.fromisoformat(change["at"])) if change.get("at") else "at an unknown time"
-        what = f" {plain(str(change['change']))}" if change.get("change") else ""
-        lines.append(f"  - `{plain(str(change.get('stack')))}`{what} {at} ({change.get('status', '?')})")
+        what = plain(str(change.get("kind") or change.get("change") or "changed"))
+        resource = plain(str(change.get("resource") or f"`{change.get('stack')}`"))
+        moved = f" {plain(str(change.get('before') or '?'))} → {plain(str(change.get('after') or '?'))}"
+        moved = moved if change.get("before") or change.get("after") else ""
+        by = f" by {plain(str(change['who']))}" if change.get("who") else ""
+        status = f" ({change['status']})" if change.get("status") else ""
+        lines.append(f"  - {what}: {resource}{moved} {at}{by}{status}")
     return lines
 
 
@@ -639,10 +644,9 @@ def _causes(writer: _Writer, summaries: list[JourneySummary]) -> list[str]:
         for reason, count in summary.reasons[:1]:
             lines.append(f"- The journey `{summary.journey}` failed at {plain(reason)} ({count} times).")
     checklist = writer.inputs.incident.checklist
-    for change in (checklist.get("revert") or {}).get("candidates") or []:
-        lines.append(
-            f"- The stack `{plain(str(change.get('stack')))}` changed just before: was it the cause?"
-        )
+    for change in ((checklist.get("revert") or {}).get("candidates") or [])[:3]:
+        resource = plain(str(change.get("resource") or f"stack `{change.get('stack')}`"))
+        lines.append(f"- The {resource} changed just before: was it the cause?")
     outside = checklist.get("aws_health_and_vendor_status") or {}
     if (outside.get("aws_health") or {}).get("events"):
         lines.append("- AWS Health had an open event for the account: did it play a part?")
