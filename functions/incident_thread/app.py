@@ -22,7 +22,14 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from incident_core.envelopes import EventBridgeModel
-from incident_core.events import IncidentChanged, IncidentDeclared, IncidentResolved, JourneyRecovered
+from incident_core.events import (
+    IncidentChanged,
+    IncidentDeclared,
+    IncidentResolved,
+    JourneyRechecked,
+    JourneyRecovered,
+    RevertFinished,
+)
 from incident_core.settings import get_settings
 
 logger = Logger()
@@ -119,6 +126,15 @@ def publish_open_incidents(*, opened: str | None = None, closed: str | None = No
     return open_now
 
 
+@cache
+def revert_thread() -> Any:
+    from incident_core.adapters.dynamo import Table
+    from incident_core.changes.reverts import RevertStore
+    from incident_core.changes.thread import RevertThread
+
+    return RevertThread(thread(), RevertStore(Table(get_settings().table_name)))
+
+
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     envelope = EventBridgeModel.model_validate(event)
@@ -146,7 +162,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if kind == JourneyRecovered.detail_type:
         recovered = JourneyRecovered.model_validate(envelope.detail)
         return {"recovered_on": thread().journey_recovered(recovered)}
+    if kind == RevertFinished.detail_type:
+        return {"revert": revert_thread().finished(RevertFinished.model_validate(envelope.detail))}
+    if kind == JourneyRechecked.detail_type:
+        return {"rechecked": revert_thread().rechecked(JourneyRechecked.model_validate(envelope.detail))}
     raise ValueError(
-        "incident_thread handles IncidentDeclared, IncidentChanged, IncidentResolved and JourneyRecovered, "
-        f"not {kind!r}"
+        "incident_thread handles IncidentDeclared, IncidentChanged, IncidentResolved, JourneyRecovered, "
+        f"RevertFinished and JourneyRechecked, not {kind!r}"
     )

@@ -76,8 +76,18 @@ def services() -> Any:
     windows = PolicyStore.from_settings(settings, policy)
     commands = Commands(service, windows, actions, permalinks=thread_links)
     members = GroupMembers(policy.permissions.responder_group)
+    from incident_core.adapters.dynamo import Table
+    from incident_core.changes.reverts import RevertDesk, RevertStore
+
+    reverts = RevertDesk(
+        service.incidents,
+        RevertStore(Table(settings.table_name)),
+        service.bus,
+        settings.revert_enabled,
+        service.now,
+    )
     return SlackServices(
-        service, commands, actions, settings.incidents_channel, policy, installed_workspace, members
+        service, commands, actions, settings.incidents_channel, policy, installed_workspace, members, reverts
     )
 
 

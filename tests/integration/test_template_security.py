@@ -22,6 +22,7 @@ T = translated()
 # Authorization Reference), each with the reason.
 WILDCARD_RESOURCE_REASONS = {
     "cloudformation:ListStacks": "lists the account's stacks (names, times, statuses): 'was there a deploy?'",
+    "cloudtrail:LookupEvents": "the account's event history (no resource-level permissions): 'what changed?'",
 }
 # Managed policies SAM attaches; everything else is inline, with named resources.
 ALLOWED_MANAGED_POLICIES = {
