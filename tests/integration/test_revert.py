@@ -163,6 +163,8 @@ def test_a_responder_reverts_the_alias_and_the_thread_says_the_journey_passes_ag
     assert any("passes again" in t and "after the revert" in t for t in texts)
     (revert,) = RevertStore(Table(get_settings().table_name)).list(incident.incident_id)
     assert revert.status == "done" and revert.recovered_at is not None and revert.requested_by == ALASTAIR
+    measured = IncidentStore.from_settings().get(incident.incident_id).checklist["reverts"][revert.revert_id]
+    assert measured["ok"] and measured["by"] == ALASTAIR and measured["recovered_after_seconds"] >= 0
     timeline = [e.text for e in IncidentStore.from_settings().timeline(incident.incident_id)]
     assert any(t.startswith("Reverted by <@U0ALASTAIR>") for t in timeline)
     assert any("passes again" in t for t in timeline)

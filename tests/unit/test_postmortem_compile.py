@@ -194,3 +194,24 @@ def test_complete_journey_results_raise_no_problem():
     fixture = load_fixture("book_viewing_outage")
     document = compile_document(inputs_from_fixture(fixture), now_of(fixture)).markdown
     assert "Could not read everything" not in document
+
+
+def test_a_revert_and_the_time_to_recovery_are_among_the_key_measures():
+    fixture = load_fixture("book_viewing_outage")
+    inputs = inputs_from_fixture(fixture)
+    inputs.incident.checklist["reverts"] = {
+        "chg-1": {
+            "what": "Lambda alias moved: alias `live` of `bookshop-web` from version 2 to 1",
+            "by": inputs.incident.lead,
+            "at": (inputs.incident.declared_at + timedelta(minutes=3)).isoformat(),
+            "ok": True,
+            "recovered_after_seconds": 41,
+        },
+        "chg-2": {"what": "ECS service `api`", "by": None, "at": None, "ok": False, "reason": "not tagged"},
+    }
+    document = compile_document(inputs, now_of(fixture)).markdown
+    measures = document.split("## Key instants and durations", 1)[1].split("## Responders", 1)[0]
+    assert "| Revert | by | when (London) | then |" in measures
+    assert "journeys passed again 41 s after the revert" in measures
+    assert "failed: not tagged" in measures
+    assert "reverts" not in document.split("## What the checklist found", 1)[1].split("## War room", 1)[0]

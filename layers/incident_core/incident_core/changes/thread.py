@@ -38,6 +38,15 @@ class RevertThread:
         self.thread.incidents.add_timeline(
             system_entry(incident.incident_id, event.finished_at, key, text, author=event.requested_by)
         )
+        self._measure(
+            incident.incident_id,
+            event.revert_id,
+            what=event.what,
+            by=event.requested_by,
+            at=event.finished_at.isoformat(),
+            ok=event.ok,
+            reason=event.reason,
+        )
         if (
             incident.channel
             and incident.thread_ts
@@ -76,6 +85,19 @@ class RevertThread:
         journeys = ", ".join(f"`{j}`" for j in event.journeys) or "the journeys"
         return f":rewind: {mrkdwn(text)}. Running {journeys} again now."
 
+    def _measure(self, incident_id: str, revert_id: str, **facts: Any) -> None:
+        """The revert in the incident's record (`checklist.reverts`), for the document and post-mortem."""
+
+        def record(current: Any) -> bool:
+            reverts = dict(current.checklist.get("reverts") or {})
+            merged = {**reverts.get(revert_id, {}), **facts}
+            if reverts.get(revert_id) == merged:
+                return False
+            current.checklist = {**current.checklist, "reverts": {**reverts, revert_id: merged}}
+            return True
+
+        self.thread.incidents.change(incident_id, record)
+
     def rechecked(self, event: JourneyRechecked) -> str | None:
         incident = self.thread.incidents.get(event.incident_id)
         revert = self.reverts.get(event.incident_id, event.revert_id)
@@ -94,6 +116,11 @@ class RevertThread:
             text = f"{names} passes again {after} after the revert."
             emoji = ":white_check_mark:"
             self.reverts.move(event.incident_id, event.revert_id, ("done",), recovered_at=event.checked_at)
+        seconds = (event.checked_at - (revert.finished_at or revert.requested_at)).total_seconds()
+        if event.failed:
+            self._measure(event.incident_id, event.revert_id, still_failing=sorted(event.failed))
+        else:
+            self._measure(event.incident_id, event.revert_id, recovered_after_seconds=round(seconds))
         key = f"recheck-{event.revert_id}"
         self.thread.incidents.add_timeline(system_entry(incident.incident_id, event.checked_at, key, text))
         self.thread._announce(incident, key, f"{emoji} {text}")

@@ -274,6 +274,33 @@ def _key_instants(writer: _Writer, durations: KeyDurations) -> None:
         f"| Impact (started → resolved) | {duration(durations.of_impact)} |",
         "",
     )
+    _reverts(writer)
+
+
+def _reverts(writer: _Writer) -> None:
+    """Reverts made from the thread (changes/thread.py records them): what, who, when, and whether the
+    journeys passed again, how long after."""
+    reverts = writer.inputs.incident.checklist.get("reverts") or {}
+    if not isinstance(reverts, dict) or not reverts:
+        return
+    writer.add("| Revert | by | when (London) | then |", "| --- | --- | --- | --- |")
+    for revert in reverts.values():
+        if not isinstance(revert, dict):
+            continue
+        at = instant(datetime.fromisoformat(revert["at"])) if revert.get("at") else "?"
+        if not revert.get("ok"):
+            then = f"failed: {plain(str(revert.get('reason') or '?'))}"
+        elif revert.get("recovered_after_seconds") is not None:
+            then = f"journeys passed again {int(revert['recovered_after_seconds'])} s after the revert"
+        elif revert.get("still_failing"):
+            then = "journeys still failed: " + ", ".join(
+                f"`{plain(str(j))}`" for j in revert["still_failing"]
+            )
+        else:
+            then = "not checked again"
+        who = writer.name(str(revert["by"])) if revert.get("by") else "?"
+        writer.add(f"| {plain(str(revert.get('what') or '?'))} | {who} | {at} | {then} |")
+    writer.add("")
 
 
 def _responders(writer: _Writer, entries: list[_Entry]) -> None:
@@ -350,6 +377,7 @@ def _checklist(writer: _Writer) -> None:
         writer.add("_The checklist's answers were not recorded._", "")
         return
     checked_at = checklist.pop("checked_at", None)
+    checklist.pop("reverts", None)  # in "Key instants and durations"
     writer.add(*_revert_lines(checklist.pop("revert", None)))
     writer.add(*_outside_lines(checklist.pop("aws_health_and_vendor_status", None)))
     writer.add(*_runbook_lines(checklist.pop("runbook", None)))
