@@ -126,7 +126,7 @@ class Reverter:
                 incident_id=revert.incident_id,
                 revert_id=revert.revert_id,
                 ok=revert.status == "done",
-                what=f"{revert.what}: {revert.plan.describe()}",
+                what=revert.plan.describe(),
                 reason=revert.reason,
                 requested_by=revert.requested_by,
                 finished_at=revert.finished_at or self.now(),

@@ -62,4 +62,7 @@ def rank(changes: list[Change], started_at: datetime, depends: Dependencies, own
         if own.owns(change):
             continue
         kept.append(change.model_copy(update={"touches": touches(change, depends)}))
-    return sorted(kept, key=lambda c: (not c.touches, abs((started_at - c.at).total_seconds())))
+    # Ties (one deploy's several writes in the same second) put what can be reverted first.
+    return sorted(
+        kept, key=lambda c: (not c.touches, abs((started_at - c.at).total_seconds()), c.revert is None)
+    )

@@ -47,36 +47,37 @@ class RevertThread:
             ok=event.ok,
             reason=event.reason,
         )
-        if (
-            incident.channel
-            and incident.thread_ts
-            and self.thread.incidents.claim_announcement(incident.incident_id, key)
-        ):
-            blocks: list[dict] = [
-                {"type": "section", "text": {"type": "mrkdwn", "text": self._said(event, text)}}
-            ]
-            if event.ok and not event.revert_id.endswith(UNDO):
-                blocks[0]["accessory"] = {
-                    "type": "button",
-                    "action_id": "change_revert",
-                    "text": {"type": "plain_text", "text": "Undo revert"},
-                    "value": f"{incident.incident_id}|{event.revert_id}{UNDO}",
-                    "confirm": {
-                        "title": {"type": "plain_text", "text": "Undo this revert?"},
-                        "text": {
-                            "type": "mrkdwn",
-                            "text": "Put the change back as it was before the revert.",
-                        },
-                        "confirm": {"type": "plain_text", "text": "Undo"},
-                        "deny": {"type": "plain_text", "text": "Cancel"},
-                    },
-                }
-            try:
-                self.thread._post(incident, f"announce:{key}", text, blocks)
-            except Exception:
-                self.thread.incidents.release_announcement(incident.incident_id, key)
-                raise
+        blocks: list[dict] = [
+            {"type": "section", "text": {"type": "mrkdwn", "text": self._said(event, text)}}
+        ]
+        if event.ok and not event.revert_id.endswith(UNDO):
+            blocks[0]["accessory"] = {
+                "type": "button",
+                "action_id": "change_revert",
+                "text": {"type": "plain_text", "text": "Undo revert"},
+                "value": f"{incident.incident_id}|{event.revert_id}{UNDO}",
+                "confirm": {
+                    "title": {"type": "plain_text", "text": "Undo this revert?"},
+                    "text": {"type": "mrkdwn", "text": "Put the change back as it was before the revert."},
+                    "confirm": {"type": "plain_text", "text": "Undo"},
+                    "deny": {"type": "plain_text", "text": "Cancel"},
+                },
+            }
+        self._say(incident, key, text, blocks)
         return key
+
+    def _say(self, incident: Any, key: str, text: str, blocks: list[dict]) -> None:
+        """Post once in the thread (the timeline entry's text as the message's text, so the document
+        does not count it twice)."""
+        if not (incident.channel and incident.thread_ts):
+            return
+        if not self.thread.incidents.claim_announcement(incident.incident_id, key):
+            return
+        try:
+            self.thread._post(incident, f"announce:{key}", text, blocks)
+        except Exception:  # not posted: the retried delivery posts it
+            self.thread.incidents.release_announcement(incident.incident_id, key)
+            raise
 
     @staticmethod
     def _said(event: RevertFinished, text: str) -> str:
@@ -123,5 +124,7 @@ class RevertThread:
             self._measure(event.incident_id, event.revert_id, recovered_after_seconds=round(seconds))
         key = f"recheck-{event.revert_id}"
         self.thread.incidents.add_timeline(system_entry(incident.incident_id, event.checked_at, key, text))
-        self.thread._announce(incident, key, f"{emoji} {text}")
+        self._say(
+            incident, key, text, [{"type": "section", "text": {"type": "mrkdwn", "text": f"{emoji} {text}"}}]
+        )
         return key
