@@ -135,3 +135,38 @@ def test_any_lookup_answer_is_parsed_without_raising(events):
     parsed = parse_events(events)
     for found in changes_from(parsed.records):
         assert found.change_id.startswith("chg-")
+
+
+marker_fields = st.fixed_dictionaries(
+    {
+        "service": st.one_of(st.text(max_size=30), st.sampled_from(["bookshop-frontend", "api/v2"])),
+        "version": st.text(max_size=12),
+        "commit": st.one_of(st.text(max_size=12), st.sampled_from(["0a1b2c3", "DEADBEEF00"])),
+        "author": st.text(max_size=12),
+        "finished_at": st.sampled_from(["2026-12-06T10:00:00Z", "soon", 0]),
+    },
+    optional={
+        "revert_hook": st.one_of(
+            st.text(max_size=40), st.sampled_from(["https://ci.example.com/h", "http://ci.example.com/h"])
+        ),
+        "previous_version": st.one_of(st.none(), st.text(max_size=12)),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(marker_fields)
+def test_a_deploy_marker_from_ci_is_valid_or_refused_naming_the_field(fields):
+    from pydantic import ValidationError
+
+    from incident_core.changes.markers import marker_change
+    from incident_core.events import DeployFinished
+
+    try:
+        marker = DeployFinished.model_validate(fields)
+    except ValidationError as error:
+        assert all(problem["loc"] for problem in error.errors())
+        return
+    assert marker.revert_hook is None or marker.revert_hook.startswith("https://")
+    found = marker_change(marker)
+    assert (found.revert is not None) == bool(marker.revert_hook and marker.previous_version)
