@@ -39,6 +39,7 @@ def reverter() -> Any:
         own_stack=settings.suite_stack_name,
         tag=settings.revert_tag,
         now=utc_now,
+        enabled=settings.revert_enabled,
     )
 
 
@@ -56,8 +57,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if envelope.detail_type == RevertRequested.detail_type:
         asked = RevertRequested.model_validate(envelope.detail)
         logger.append_keys(incident_id=asked.incident_id, revert_id=asked.revert_id)
-        if not get_settings().revert_enabled:
-            raise PermissionError("revert is off (RevertEnabled): RevertRequested refused")
         done = reverter().perform(asked.incident_id, asked.revert_id)
         return {"revert": asked.revert_id, "status": done.status if done else "unknown"}
     if envelope.detail_type == DeployFinished.detail_type:

@@ -243,3 +243,14 @@ def test_the_iam_check_allows_the_revert_calls_only_on_resources_tagged_for_it()
     assert not allowed(statements, Request("ecs:UpdateService", service, {}))
     assert not allowed(statements, Request("lambda:UpdateAlias", arn, own))
     assert not allowed(statements, Request("lambda:UpdateFunctionCode", arn, tagged))
+
+
+def test_with_revert_off_nothing_is_reverted_and_the_responder_is_told_why(world, fake_slack, monkeypatch):
+    incident, message = incident_with_checklist(world, broken_release(world))
+    monkeypatch.setenv("REVERT_ENABLED", "false")
+    get_settings.cache_clear()
+    world.app.click("change_revert", revert_value(message), message, ALASTAIR)
+    world.suite.deliver()
+    assert alias_version() == "2"
+    assert RevertStore(Table(get_settings().table_name)).list(incident.incident_id) == []
+    assert any("Revert from the thread is off" in r.get("text", "") for r in world.app.responses())

@@ -37,6 +37,7 @@ class Reverter:
     own_stack: str
     tag: str
     now: Callable[[], datetime]
+    enabled: bool = True  # the RevertEnabled stack parameter
 
     def perform(self, incident_id: str, revert_id: str) -> Revert | None:
         revert = self.reverts.get(incident_id, revert_id)
@@ -48,6 +49,8 @@ class Reverter:
         if not self.reverts.move(incident_id, revert_id, ("requested", "performing"), status="performing"):
             return self.reverts.get(incident_id, revert_id)
         try:
+            if not self.enabled:
+                raise Refused("revert from the thread is off for this stack (its RevertEnabled parameter)")
             note = self._act(revert.plan, revert)
         except Refused as refused:
             status, reason, note = "failed", str(refused), ""
