@@ -322,6 +322,9 @@ TAGGED_OPERATIONS = {
     ("ecs", "DescribeServices"): "ecs:DescribeServices",
     ("ecs", "ListTagsForResource"): "ecs:ListTagsForResource",
     ("ecs", "UpdateService"): "ecs:UpdateService",
+    ("codedeploy", "GetDeployment"): "codedeploy:GetDeployment",
+    ("codedeploy", "StopDeployment"): "codedeploy:StopDeployment",
+    ("codedeploy", "ListTagsForResource"): "codedeploy:ListTagsForResource",
 }
 
 
@@ -339,6 +342,8 @@ def tagged_requests(
         if name.startswith("arn:"):
             name = name.split(":")[6]
         arns = [f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"]
+    elif service == "codedeploy":
+        arns = [params.get("ResourceArn") or deployment_group_of(client, params["deploymentId"], region)]
     elif operation == "ListTagsForResource":
         arns = [params["resourceArn"]]
     else:
@@ -352,6 +357,16 @@ def tagged_requests(
         Request(action, arn, {f"aws:ResourceTag/{k}": (v,) for k, v in tags_of(client, service, arn).items()})
         for arn in arns
     ]
+
+
+def deployment_group_of(client: Any, deployment_id: str, region: str) -> str:
+    """CodeDeploy authorises a deployment's calls on its deployment group."""
+    guard = installed()
+    assert guard is not None
+    with guard.unchecked():
+        info = client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    group = f"{info['applicationName']}/{info['deploymentGroupName']}"
+    return f"arn:aws:codedeploy:{region}:{ACCOUNT}:deploymentgroup:{group}"
 
 
 # ---------------------------------------------------------------------- the guard
@@ -452,6 +467,9 @@ class Guard:
             try:
                 if service == "lambda":
                     return client.list_tags(Resource=arn).get("Tags", {})
+                if service == "codedeploy":
+                    tags = client.list_tags_for_resource(ResourceArn=arn).get("Tags") or []
+                    return {t["Key"]: t["Value"] for t in tags}
                 tags = client.list_tags_for_resource(resourceArn=arn).get("tags") or []
                 return {t["key"]: t["value"] for t in tags}
             except client.exceptions.ClientError:

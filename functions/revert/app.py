@@ -23,7 +23,12 @@ logger = Logger()
 def reverter() -> Any:
     from incident_core.adapters.bus import EventBridgeBus
     from incident_core.adapters.dynamo import Table
-    from incident_core.adapters.revert_targets import EcsServices, LambdaAliases, RevertHooks
+    from incident_core.adapters.revert_targets import (
+        CodeDeployments,
+        EcsServices,
+        LambdaAliases,
+        RevertHooks,
+    )
     from incident_core.adapters.secrets import get_json_secret
     from incident_core.changes.perform import Reverter
     from incident_core.changes.reverts import RevertStore
@@ -35,6 +40,7 @@ def reverter() -> Any:
         bus=EventBridgeBus(settings.bus_name, settings.event_source),
         aliases=LambdaAliases(),
         services=EcsServices(),
+        deployments=CodeDeployments(),
         hooks=cache(lambda: RevertHooks(get_json_secret(settings.revert_hook_secret_id).get("secret", ""))),
         own_stack=settings.suite_stack_name,
         tag=settings.revert_tag,
@@ -57,7 +63,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if envelope.detail_type == RevertRequested.detail_type:
         asked = RevertRequested.model_validate(envelope.detail)
         logger.append_keys(incident_id=asked.incident_id, revert_id=asked.revert_id)
-        done = reverter().perform(asked.incident_id, asked.revert_id)
+        account = context.invoked_function_arn.split(":")[4]
+        done = reverter().perform(asked.incident_id, asked.revert_id, account)
         return {"revert": asked.revert_id, "status": done.status if done else "unknown"}
     if envelope.detail_type == DeployFinished.detail_type:
         marker = DeployFinished.model_validate(envelope.detail)

@@ -25,6 +25,7 @@ from incident_core.models import Incident
 from incident_core.settings import get_settings
 from stand_ins.bookshop import Bookshop
 from stand_ins.fake_cloudtrail import FakeCloudTrail
+from stand_ins.fake_codedeploy import FakeCodeDeploy
 from stand_ins.local_lambda import LocalSuite
 from stand_ins.product_deploys import REVERT_TAG, ProductDeploys
 from tests.iam_guard import bound_statements
@@ -243,6 +244,9 @@ def test_the_iam_check_allows_the_revert_calls_only_on_resources_tagged_for_it()
     assert not allowed(statements, Request("ecs:UpdateService", service, {}))
     assert not allowed(statements, Request("lambda:UpdateAlias", arn, own))
     assert not allowed(statements, Request("lambda:UpdateFunctionCode", arn, tagged))
+    group = "arn:aws:codedeploy:eu-west-2:123456789012:deploymentgroup:bookshop/frontend-prod"
+    assert allowed(statements, Request("codedeploy:StopDeployment", group, tagged))
+    assert not allowed(statements, Request("codedeploy:StopDeployment", group, {}))
 
 
 def test_with_revert_off_nothing_is_reverted_and_the_responder_is_told_why(world, fake_slack, monkeypatch):
@@ -254,3 +258,49 @@ def test_with_revert_off_nothing_is_reverted_and_the_responder_is_told_why(world
     assert alias_version() == "2"
     assert RevertStore(Table(get_settings().table_name)).list(incident.incident_id) == []
     assert any("Revert from the thread is off" in r.get("text", "") for r in world.app.responses())
+
+
+@pytest.fixture(scope="module")
+def codedeploy_server() -> Iterator[FakeCodeDeploy]:
+    server = FakeCodeDeploy().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def codedeploy(world, codedeploy_server, monkeypatch) -> FakeCodeDeploy:
+    codedeploy_server.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CODEDEPLOY", codedeploy_server.url)
+    reset_clients()
+    world.shop.release_has_button = None  # no frontend function in these tests
+    return codedeploy_server
+
+
+def codedeploy_incident(world: World, codedeploy: FakeCodeDeploy, tags: dict[str, str]) -> tuple:
+    now = datetime.now(UTC)
+    deployment = codedeploy.deployment("bookshop", "frontend-prod", "r2", "r1", tags=tags)
+    request = {"applicationName": "bookshop", "deploymentGroupName": "frontend-prod"}
+    world.deploys.cloudtrail.record(
+        "codedeploy.amazonaws.com", "CreateDeployment", request, {"deploymentId": deployment}, at=now
+    )
+    incident, message = incident_with_checklist(world, now + timedelta(minutes=1))
+    return deployment, incident, message
+
+
+def test_a_codedeploy_deployment_in_progress_is_stopped_with_rollback(world, codedeploy, fake_slack):
+    deployment, incident, message = codedeploy_incident(world, codedeploy, REVERT_TAG)
+    world.app.click("change_revert", revert_value(message, "CodeDeploy deployment"), message, ALASTAIR)
+    world.suite.deliver()
+    assert codedeploy.stops == [{"deploymentId": deployment, "autoRollbackEnabled": True}]
+    assert codedeploy.deployments[deployment]["status"] == "Stopped"
+    texts = thread_texts(fake_slack, incident)
+    assert any("stop it and roll back to the previous revision" in t and "Reverted by" in t for t in texts)
+    assert not any("Undo revert" in t for t in texts)  # a stopped deployment is deployed again, not undone
+
+
+def test_an_untagged_codedeploy_group_is_refused(world, codedeploy, fake_slack):
+    deployment, incident, message = codedeploy_incident(world, codedeploy, {})
+    world.app.click("change_revert", revert_value(message, "CodeDeploy deployment"), message, ALASTAIR)
+    world.suite.deliver()
+    assert codedeploy.stops == [] and codedeploy.deployments[deployment]["status"] == "InProgress"
+    assert any("`bookshop/frontend-prod` is not tagged" in t for t in thread_texts(fake_slack, incident))

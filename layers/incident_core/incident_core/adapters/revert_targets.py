@@ -45,6 +45,22 @@ class EcsServices:
         client("ecs").update_service(cluster=cluster, service=service, taskDefinition=task_definition)
 
 
+class CodeDeployments:
+    """A CodeDeploy deployment: its deployment group's tags, its status, StopDeployment with rollback."""
+
+    def tags(self, application: str, group: str, account: str) -> dict[str, str]:
+        region = client("codedeploy").meta.region_name
+        arn = f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:{application}/{group}"
+        answer = client("codedeploy").list_tags_for_resource(ResourceArn=arn)
+        return {t["Key"]: t["Value"] for t in answer.get("Tags") or []}
+
+    def status(self, deployment_id: str) -> str:
+        return client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"]
+
+    def stop(self, deployment_id: str) -> None:
+        client("codedeploy").stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
+
+
 class RevertHooks:
     """POSTs the revert to a deploy marker's hook, signed as the webhook publisher signs (HMAC-SHA256 over
     "<timestamp>.<body>"), so the CI behind it can tell the suite sent it and refuse a replay."""

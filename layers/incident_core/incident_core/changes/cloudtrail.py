@@ -225,7 +225,18 @@ def _other_change(record: Record) -> tuple[str, list[str], dict[str, Any]]:
     if record.source == "codedeploy.amazonaws.com":
         app = _text(request.get("applicationName")) or "?"
         group = _text(request.get("deploymentGroupName"))
-        return f"CodeDeploy `{app}`/{group or '?'}", [app] + ([group] if group else []), {}
+        deployment = _text(record.response.get("deploymentId"))
+        extra: dict[str, Any] = {"after": f"deployment {deployment}" if deployment else None}
+        if deployment and group:
+            extra["revert"] = RevertPlan(
+                action=RevertAction.CODEDEPLOY_STOP,
+                target=deployment,
+                alias=app,
+                cluster=group,
+                expect="the new revision",
+                restore="the previous revision",
+            )
+        return f"CodeDeploy `{app}`/{group or '?'}", [app] + ([group] if group else []), extra
     app = _text(request.get("appId")) or "?"
     return f"Amplify app `{app}` branch `{_text(request.get('branchName')) or '?'}`", [app], {}
 
@@ -245,7 +256,8 @@ def changes_from(records: list[Record], history: list[Record] | None = None) -> 
             resource, names, extra = _ecs_change(record)
         else:
             resource, names, extra = _other_change(record)
-            extra["note"] = "not revertable from the thread: revert it where it was deployed"
+            if "revert" not in extra:
+                extra["note"] = "not revertable from the thread: revert it where it was deployed"
         if record.source == "lambda.amazonaws.com" and record.name != "UpdateAlias":
             extra.setdefault("note", "not revertable from the thread: move an alias, or redeploy")
         changes.append(

@@ -13,6 +13,7 @@ class RevertAction(StrEnum):
     LAMBDA_ALIAS = "lambda-alias"  # UpdateAlias back to the version before the change
     ECS_SERVICE = "ecs-service"  # UpdateService back to the task definition before the change
     DEPLOY_HOOK = "deploy-hook"  # the deploy marker's revert hook, called with a signed request
+    CODEDEPLOY_STOP = "codedeploy-stop"  # StopDeployment with autoRollbackEnabled (while it runs)
 
 
 class RevertPlan(BaseModel):
@@ -24,6 +25,11 @@ class RevertPlan(BaseModel):
     cluster: str | None = None  # ECS: the service's cluster
     expect: str  # what it is now, as the change left it: the revert refuses if it has moved since
     restore: str  # what it goes back to
+
+    @property
+    def undoable(self) -> bool:
+        """A stopped (rolled back) deployment cannot be started again from here: deploy it again."""
+        return self.action is not RevertAction.CODEDEPLOY_STOP
 
     def inverse(self) -> RevertPlan:
         """The plan that undoes this revert (the same way, the other direction)."""
@@ -38,6 +44,11 @@ class RevertPlan(BaseModel):
             return (
                 f"ECS service `{short(self.target)}` from task definition `{short(self.expect)}` "
                 f"to `{short(self.restore)}`"
+            )
+        if self.action is RevertAction.CODEDEPLOY_STOP:
+            return (
+                f"CodeDeploy deployment `{self.target}` of `{self.alias}`/{self.cluster}: stop it and roll "
+                "back to the previous revision"
             )
         return f"ask the deploy's revert hook to go from {self.expect} back to {self.restore}"
 

@@ -33,13 +33,15 @@ class Reverter:
     bus: EventBus
     aliases: Any  # adapters.revert_targets.LambdaAliases
     services: Any  # adapters.revert_targets.EcsServices
+    deployments: Any  # adapters.revert_targets.CodeDeployments
     hooks: Callable[[], Any]  # adapters.revert_targets.RevertHooks, made when a hook is first called
     own_stack: str
     tag: str
     now: Callable[[], datetime]
     enabled: bool = True  # the RevertEnabled stack parameter
 
-    def perform(self, incident_id: str, revert_id: str) -> Revert | None:
+    def perform(self, incident_id: str, revert_id: str, account: str = "") -> Revert | None:
+        """`account`: the suite's account id (a CodeDeploy deployment group's ARN names it)."""
         revert = self.reverts.get(incident_id, revert_id)
         if revert is None:
             raise LookupError(f"RevertRequested for {incident_id}/{revert_id}, which is not claimed")
@@ -51,7 +53,7 @@ class Reverter:
         try:
             if not self.enabled:
                 raise Refused("revert from the thread is off for this stack (its RevertEnabled parameter)")
-            note = self._act(revert.plan, revert)
+            note = self._act(revert.plan, revert, account)
         except Refused as refused:
             status, reason, note = "failed", str(refused), ""
         except Exception as error:  # AWS or the hook said no: said in the thread, not retried blindly
@@ -84,7 +86,7 @@ class Reverter:
                 "for it. Tag it (and deploy with that tag), or revert it by hand."
             )
 
-    def _act(self, plan: RevertPlan, revert: Revert) -> str:
+    def _act(self, plan: RevertPlan, revert: Revert, account: str) -> str:
         if plan.action is RevertAction.LAMBDA_ALIAS:
             assert plan.alias
             self._check_tags(self.aliases.tags(plan.target), short(plan.target))
@@ -101,6 +103,21 @@ class Reverter:
                 lambda: self.services.move(cluster, plan.target, plan.restore),
                 plan,
             )
+        if plan.action is RevertAction.CODEDEPLOY_STOP:
+            assert plan.alias and plan.cluster
+            self._check_tags(
+                self.deployments.tags(plan.alias, plan.cluster, account), f"{plan.alias}/{plan.cluster}"
+            )
+            status = self.deployments.status(plan.target)
+            if status == "Stopped":
+                return "it was stopped already"
+            if status in ("Succeeded", "Failed"):
+                raise Refused(
+                    f"the deployment has already {status.lower()}: a stop cannot roll it back now. "
+                    "Deploy the previous revision with CodeDeploy."
+                )
+            self.deployments.stop(plan.target)
+            return ""
         payload = {
             "incident_id": revert.incident_id,
             "service": plan.alias,

@@ -156,6 +156,8 @@ class RevertDesk:
             reverted = self.reverts.get(incident.incident_id, revert_id.removesuffix(UNDO))
             if reverted is None or reverted.status != "done":
                 raise RevertRefused("Only a revert that was done can be undone.")
+            if not reverted.plan.undoable:
+                raise RevertRefused("A stopped CodeDeploy deployment cannot be undone here: deploy it again.")
             return f"undo of the revert of {reverted.what}", reverted.plan.inverse()
         candidates = (incident.checklist.get("revert") or {}).get("candidates") or []
         found = next((c for c in candidates if c.get("change_id") == revert_id), None)

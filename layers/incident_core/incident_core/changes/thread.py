@@ -50,7 +50,9 @@ class RevertThread:
         blocks: list[dict] = [
             {"type": "section", "text": {"type": "mrkdwn", "text": self._said(event, text)}}
         ]
-        if event.ok and not event.revert_id.endswith(UNDO):
+        revert = self.reverts.get(event.incident_id, event.revert_id)
+        undoable = revert is not None and revert.plan.undoable
+        if event.ok and undoable and not event.revert_id.endswith(UNDO):
             blocks[0]["accessory"] = {
                 "type": "button",
                 "action_id": "change_revert",
