@@ -76,7 +76,7 @@ class RevertThread:
         if not self.thread.incidents.claim_announcement(incident.incident_id, key):
             return
         try:
-            self.thread._post(incident, f"announce:{key}", text, blocks)
+            self.thread._post(incident, f"announce:{key}", mrkdwn(text), blocks)
         except Exception:  # not posted: the retried delivery posts it
             self.thread.incidents.release_announcement(incident.incident_id, key)
             raise

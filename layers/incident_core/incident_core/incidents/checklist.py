@@ -235,7 +235,7 @@ def _revert_section(line: str, change: Change, incident: Incident) -> dict:
             # Slack's own confirmation: nothing is sent until the responder confirms exactly this.
             "confirm": {
                 "title": {"type": "plain_text", "text": "Revert this change?"},
-                "text": {"type": "mrkdwn", "text": clip(f"Revert {change.revert.describe()}.", 300)},
+                "text": {"type": "mrkdwn", "text": clip(f"Revert {mrkdwn(change.revert.describe())}.", 300)},
                 "confirm": {"type": "plain_text", "text": "Revert"},
                 "deny": {"type": "plain_text", "text": "Cancel"},
                 "style": "danger",

@@ -363,9 +363,13 @@ def build_app(
         except Exception as error:
             _fail(respond, error, context)
             return
+        from incident_core.incidents.render import mrkdwn
+
         revert = asked.revert
         if asked.created:
-            text = f":rewind: Reverting {revert.plan.describe()}. The outcome is posted in the thread."
+            text = (
+                f":rewind: Reverting {mrkdwn(revert.plan.describe())}. The outcome is posted in the thread."
+            )
         else:
             text = (
                 f"That revert was already asked by <@{revert.requested_by}> {_when(revert.requested_at)} "
