@@ -304,3 +304,16 @@ def test_an_untagged_codedeploy_group_is_refused(world, codedeploy, fake_slack):
     world.suite.deliver()
     assert codedeploy.stops == [] and codedeploy.deployments[deployment]["status"] == "InProgress"
     assert any("`bookshop/frontend-prod` is not tagged" in t for t in thread_texts(fake_slack, incident))
+
+
+def test_an_ecs_service_goes_back_to_its_previous_task_definition(world, fake_slack):
+    world.shop.release_has_button = None  # no frontend function here: the shop works
+    now = datetime.now(UTC)
+    world.deploys.ecs_service("shop", "viewings-api", tags=REVERT_TAG)
+    world.deploys.update_service("shop", "viewings-api", "v2", at=now)
+    incident, message = incident_with_checklist(world, now + timedelta(minutes=1))
+    world.app.click("change_revert", revert_value(message, "ECS service updated"), message, ALASTAIR)
+    world.suite.deliver()
+    service = client("ecs").describe_services(cluster="shop", services=["viewings-api"])["services"][0]
+    assert service["taskDefinition"].endswith("task-definition/viewings-api:1")
+    assert any("Reverted by" in t and "viewings-api:1" in t for t in thread_texts(fake_slack, incident))
