@@ -325,6 +325,9 @@ TAGGED_OPERATIONS = {
     ("codedeploy", "GetDeployment"): "codedeploy:GetDeployment",
     ("codedeploy", "StopDeployment"): "codedeploy:StopDeployment",
     ("codedeploy", "ListTagsForResource"): "codedeploy:ListTagsForResource",
+    ("appconfig", "GetDeployment"): "appconfig:GetDeployment",
+    ("appconfig", "StopDeployment"): "appconfig:StopDeployment",
+    ("appconfig", "ListTagsForResource"): "appconfig:ListTagsForResource",
 }
 
 
@@ -342,6 +345,15 @@ def tagged_requests(
         if name.startswith("arn:"):
             name = name.split(":")[6]
         arns = [f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"]
+    elif service == "appconfig":
+        environment = f"arn:aws:appconfig:{region}:{ACCOUNT}:application/{params.get('ApplicationId')}"
+        environment += f"/environment/{params.get('EnvironmentId')}"
+        if operation == "ListTagsForResource":
+            return [Request(action, params["ResourceArn"])]
+        # Authorised on the deployment; its environment's tags are the ones the suite checks (docs/revert.md).
+        tags = tags_of(client, service, environment)
+        deployment = f"{environment}/deployment/{params['DeploymentNumber']}"
+        return [Request(action, deployment, {f"aws:ResourceTag/{k}": (v,) for k, v in tags.items()})]
     elif service == "codedeploy":
         arns = [params.get("ResourceArn") or deployment_group_of(client, params["deploymentId"], region)]
     elif operation == "ListTagsForResource":
@@ -467,6 +479,8 @@ class Guard:
             try:
                 if service == "lambda":
                     return client.list_tags(Resource=arn).get("Tags", {})
+                if service == "appconfig":
+                    return client.list_tags_for_resource(ResourceArn=arn).get("Tags") or {}
                 if service == "codedeploy":
                     tags = client.list_tags_for_resource(ResourceArn=arn).get("Tags") or []
                     return {t["Key"]: t["Value"] for t in tags}

@@ -24,6 +24,7 @@ def reverter() -> Any:
     from incident_core.adapters.bus import EventBridgeBus
     from incident_core.adapters.dynamo import Table
     from incident_core.adapters.revert_targets import (
+        AppConfigDeployments,
         CodeDeployments,
         EcsServices,
         LambdaAliases,
@@ -41,6 +42,7 @@ def reverter() -> Any:
         aliases=LambdaAliases(),
         services=EcsServices(),
         deployments=CodeDeployments(),
+        configurations=AppConfigDeployments(),
         hooks=cache(lambda: RevertHooks(get_json_secret(settings.revert_hook_secret_id).get("secret", ""))),
         own_stack=settings.suite_stack_name,
         tag=settings.revert_tag,

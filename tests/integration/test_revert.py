@@ -24,6 +24,7 @@ from incident_core.incidents.store import IncidentStore
 from incident_core.models import Incident
 from incident_core.settings import get_settings
 from stand_ins.bookshop import Bookshop
+from stand_ins.fake_appconfig import FakeAppConfig
 from stand_ins.fake_cloudtrail import FakeCloudTrail
 from stand_ins.fake_codedeploy import FakeCodeDeploy
 from stand_ins.local_lambda import LocalSuite
@@ -247,6 +248,9 @@ def test_the_iam_check_allows_the_revert_calls_only_on_resources_tagged_for_it()
     group = "arn:aws:codedeploy:eu-west-2:123456789012:deploymentgroup:bookshop/frontend-prod"
     assert allowed(statements, Request("codedeploy:StopDeployment", group, tagged))
     assert not allowed(statements, Request("codedeploy:StopDeployment", group, {}))
+    deployment = "arn:aws:appconfig:eu-west-2:123456789012:application/bookshop/environment/prod/deployment/3"
+    assert allowed(statements, Request("appconfig:StopDeployment", deployment, tagged))
+    assert not allowed(statements, Request("appconfig:StopDeployment", deployment, {}))
 
 
 def test_with_revert_off_nothing_is_reverted_and_the_responder_is_told_why(world, fake_slack, monkeypatch):
@@ -317,3 +321,39 @@ def test_an_ecs_service_goes_back_to_its_previous_task_definition(world, fake_sl
     service = client("ecs").describe_services(cluster="shop", services=["viewings-api"])["services"][0]
     assert service["taskDefinition"].endswith("task-definition/viewings-api:1")
     assert any("Reverted by" in t and "viewings-api:1" in t for t in thread_texts(fake_slack, incident))
+
+
+@pytest.fixture(scope="module")
+def appconfig_server() -> Iterator[FakeAppConfig]:
+    server = FakeAppConfig().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def appconfig(world, appconfig_server, monkeypatch) -> FakeAppConfig:
+    appconfig_server.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_APPCONFIG", appconfig_server.url)
+    reset_clients()
+    world.shop.release_has_button = None
+    return appconfig_server
+
+
+@pytest.mark.parametrize(("state", "after"), [("BAKING", "ROLLED_BACK"), ("COMPLETE", "REVERTED")])
+def test_an_appconfig_deployment_is_stopped_and_its_configuration_put_back(
+    world, appconfig, fake_slack, state, after
+):
+    now = datetime.now(UTC)
+    number = appconfig.deployment("bookshop", "prod", "7", state=state, tags=REVERT_TAG)
+    request = {"applicationId": "bookshop", "environmentId": "prod", "configurationVersion": "7"}
+    world.deploys.cloudtrail.record(
+        "appconfig.amazonaws.com", "StartDeployment", request, {"deploymentNumber": number}, at=now
+    )
+    incident, message = incident_with_checklist(world, now + timedelta(minutes=1))
+    world.app.click("change_revert", revert_value(message, "AppConfig deployment"), message, ALASTAIR)
+    world.suite.deliver()
+    assert appconfig.deployments[("bookshop", "prod", number)]["State"] == after
+    assert appconfig.stops == [{"deployment": ("bookshop", "prod", number), "allow_revert": True}]
+    assert any(
+        "Reverted by" in t and "configuration version 7" in t for t in thread_texts(fake_slack, incident)
+    )

@@ -61,6 +61,25 @@ class CodeDeployments:
         client("codedeploy").stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
 
 
+class AppConfigDeployments:
+    """An AppConfig deployment: its environment's tags, its state, StopDeployment with AllowRevert."""
+
+    def tags(self, application: str, environment: str, account: str) -> dict[str, str]:
+        region = client("appconfig").meta.region_name
+        arn = f"arn:aws:appconfig:{region}:{account}:application/{application}/environment/{environment}"
+        return client("appconfig").list_tags_for_resource(ResourceArn=arn).get("Tags") or {}
+
+    def state(self, application: str, environment: str, number: int) -> str:
+        return client("appconfig").get_deployment(
+            ApplicationId=application, EnvironmentId=environment, DeploymentNumber=number
+        )["State"]
+
+    def stop(self, application: str, environment: str, number: int) -> None:
+        client("appconfig").stop_deployment(
+            ApplicationId=application, EnvironmentId=environment, DeploymentNumber=number, AllowRevert=True
+        )
+
+
 class RevertHooks:
     """POSTs the revert to a deploy marker's hook, signed as the webhook publisher signs (HMAC-SHA256 over
     "<timestamp>.<body>"), so the CI behind it can tell the suite sent it and refuse a replay."""

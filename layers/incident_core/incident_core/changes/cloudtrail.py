@@ -220,13 +220,25 @@ def _other_change(record: Record) -> tuple[str, list[str], dict[str, Any]]:
         return f"API `{api}` stage `{_text(request.get('stageName')) or '?'}`", [api], {}
     if record.source == "appconfig.amazonaws.com":
         app = _text(request.get("applicationId")) or "?"
+        environment = _text(request.get("environmentId"))
         version = _text(request.get("configurationVersion"))
-        return f"AppConfig application `{app}`", [app], {"after": f"version {version}" if version else None}
+        number = _text(record.response.get("deploymentNumber"))
+        extra: dict[str, Any] = {"after": f"version {version}" if version else None}
+        if environment and number and version:
+            extra["revert"] = RevertPlan(
+                action=RevertAction.APPCONFIG_STOP,
+                target=f"{app}/{environment}/{number}",
+                alias=app,
+                cluster=environment,
+                expect=version,
+                restore="the configuration before",
+            )
+        return f"AppConfig application `{app}` environment `{environment or '?'}`", [app], extra
     if record.source == "codedeploy.amazonaws.com":
         app = _text(request.get("applicationName")) or "?"
         group = _text(request.get("deploymentGroupName"))
         deployment = _text(record.response.get("deploymentId"))
-        extra: dict[str, Any] = {"after": f"deployment {deployment}" if deployment else None}
+        extra = {"after": f"deployment {deployment}" if deployment else None}
         if deployment and group:
             extra["revert"] = RevertPlan(
                 action=RevertAction.CODEDEPLOY_STOP,

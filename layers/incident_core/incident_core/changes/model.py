@@ -14,6 +14,7 @@ class RevertAction(StrEnum):
     ECS_SERVICE = "ecs-service"  # UpdateService back to the task definition before the change
     DEPLOY_HOOK = "deploy-hook"  # the deploy marker's revert hook, called with a signed request
     CODEDEPLOY_STOP = "codedeploy-stop"  # StopDeployment with autoRollbackEnabled (while it runs)
+    APPCONFIG_STOP = "appconfig-stop"  # StopDeployment with AllowRevert: rolled back, or reverted if complete
 
 
 class RevertPlan(BaseModel):
@@ -29,7 +30,7 @@ class RevertPlan(BaseModel):
     @property
     def undoable(self) -> bool:
         """A stopped (rolled back) deployment cannot be started again from here: deploy it again."""
-        return self.action is not RevertAction.CODEDEPLOY_STOP
+        return self.action not in (RevertAction.CODEDEPLOY_STOP, RevertAction.APPCONFIG_STOP)
 
     def inverse(self) -> RevertPlan:
         """The plan that undoes this revert (the same way, the other direction)."""
@@ -49,6 +50,11 @@ class RevertPlan(BaseModel):
             return (
                 f"CodeDeploy deployment `{self.target}` of `{self.alias}`/{self.cluster}: stop it and roll "
                 "back to the previous revision"
+            )
+        if self.action is RevertAction.APPCONFIG_STOP:
+            return (
+                f"AppConfig deployment {self.target.rsplit('/', 1)[-1]} of `{self.alias}` to environment "
+                f"`{self.cluster}`: stop it, back from configuration version {self.expect} to the one before"
             )
         return f"ask the deploy's revert hook to go from {self.expect} back to {self.restore}"
 

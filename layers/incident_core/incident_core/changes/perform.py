@@ -34,6 +34,7 @@ class Reverter:
     aliases: Any  # adapters.revert_targets.LambdaAliases
     services: Any  # adapters.revert_targets.EcsServices
     deployments: Any  # adapters.revert_targets.CodeDeployments
+    configurations: Any  # adapters.revert_targets.AppConfigDeployments
     hooks: Callable[[], Any]  # adapters.revert_targets.RevertHooks, made when a hook is first called
     own_stack: str
     tag: str
@@ -117,6 +118,14 @@ class Reverter:
                     "Deploy the previous revision with CodeDeploy."
                 )
             self.deployments.stop(plan.target)
+            return ""
+        if plan.action is RevertAction.APPCONFIG_STOP:
+            application, environment, number = plan.target.rsplit("/", 2)
+            self._check_tags(self.configurations.tags(application, environment, account), plan.target)
+            state = self.configurations.state(application, environment, int(number))
+            if state in ("ROLLED_BACK", "REVERTED", "ROLLING_BACK"):
+                return f"it was {state.lower().replace('_', ' ')} already"
+            self.configurations.stop(application, environment, int(number))
             return ""
         payload = {
             "incident_id": revert.incident_id,
