@@ -92,8 +92,11 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
     n.say(f"{outcome['passed']} of {outcome['ran']} journeys pass, minute after minute.")
 
     r.advance(seconds=35)
-    r.shop.remove_button()
-    n.step("A deploy removes the 'Book viewing' button. Users can no longer book a viewing.")
+    version = r.deploy_frontend()
+    n.step(
+        f"A deploy moves the frontend's alias `live` to version {version}, which removes the 'Book viewing' "
+        "button. Users can no longer book a viewing."
+    )
     r.advance(seconds=25)
     n.step("The runner's next run: the journey fails, is run again at once, and fails again.")
     outcome = r.tick()
@@ -127,13 +130,18 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
     r.command(f"graph {incident.incident_id}", r.alastair)
     n.slack()
 
-    for _ in range(6):  # the runner keeps checking every minute while the revert rolls out
-        r.advance(minutes=1)
-        r.tick()
-    r.shop.repair()
-    n.step("The revert is out; the runner's next run passes.")
+    r.advance(minutes=1)
+    n.step("Wisen presses Revert on the frontend's change in the checklist; Slack asks to confirm first.")
+    r.press_revert(incident.thread_ts, r.wisen)
+    n.say("The revert function moves the alias back; the journey runner checks the journey at once:")
+    n.slack()
+
+    r.advance(minutes=1)
+    n.step("The runner's scheduled run a minute later: still passing.")
     outcome = r.tick()
-    n.say(f"announced on the bus: {outcome['announced']}")
+    n.say(
+        f"{outcome['passed']} of {outcome['ran']} journeys pass; announced on the bus: {outcome['announced']}"
+    )
     n.slack()
 
     r.advance(minutes=3)

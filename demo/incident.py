@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,11 +32,13 @@ from incident_core.settings import get_settings
 from stand_ins.api_metrics import ApiGatewayMetrics
 from stand_ins.aws import MotoServer, create_tables
 from stand_ins.bookshop import Bookshop
+from stand_ins.fake_cloudtrail import FakeCloudTrail
 from stand_ins.fake_github import FakeGitHub
 from stand_ins.fake_slack import FakeSlack
 from stand_ins.fake_statuspage import FakeStatusPages
 from stand_ins.fake_zoom import FakeZoom
 from stand_ins.local_lambda import LocalSuite
+from stand_ins.product_deploys import REVERT_TAG, ProductDeploys
 from stand_ins.slack_requests import TEAM, SlackAppClient, thread_message_body
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +50,8 @@ SCHEDULED_EVENT = ROOT / "events" / "journey_runner_scheduled.json"
 PRODUCT_API_ID = "bookshop0demo"  # the HTTP API the bookshop plays (AWS/ApiGateway metrics)
 VALIDATION_BUTTONS = ("alert_acknowledge", "alert_real_incident", "alert_false_alarm")
 GITHUB_WEBHOOK_SECRET = "demo-github-webhook-secret-placeholder"
+# The bookshop's frontend release: a Lambda function behind the alias `live` (moto), tagged for revert.
+FRONTEND = "bookshop-frontend"
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class Rehearsal:
     workspace: SlackWorkspace | None = None
     policy_file: Path = ROOT / "config" / "policy.yaml"
     _virtual_now: datetime = field(init=False)
+    _running_since: float | None = field(init=False, default=None)  # real time runs (monotonic start)
     _stack: contextlib.ExitStack = field(init=False, default_factory=contextlib.ExitStack)
 
     def __post_init__(self) -> None:
@@ -105,7 +111,20 @@ class Rehearsal:
     @property
     def now(self) -> datetime:
         # In a real workspace Slack stamps messages with the real time, so the rehearsal keeps to it.
-        return datetime.now(UTC) if self.workspace else self._virtual_now
+        if self.workspace:
+            return datetime.now(UTC)
+        if self._running_since is not None:
+            return self._virtual_now + timedelta(seconds=time.monotonic() - self._running_since)
+        return self._virtual_now
+
+    @contextlib.contextmanager
+    def real_time(self) -> Iterator[None]:
+        """The rehearsal's clock runs at real speed meanwhile (how long a revert and its check take)."""
+        self._running_since = time.monotonic()
+        try:
+            yield
+        finally:
+            self._virtual_now, self._running_since = self.now, None
 
     # ------------------------------------------------------------------ set-up and tear-down
     def __enter__(self) -> Rehearsal:
@@ -132,6 +151,8 @@ class Rehearsal:
             clock=lambda: self.now
         ).start()  # the team's repository, where work is planned
         stack.callback(self.github.stop)
+        self.cloudtrail = FakeCloudTrail(clock=lambda: self.now).start()
+        stack.callback(self.cloudtrail.stop)
         stack.enter_context(_environment(self._environment()))
         if self.workspace is None:
             stack.enter_context(frozen_at(lambda: self.now))
@@ -183,6 +204,10 @@ class Rehearsal:
             "GITHUB_API_URL": self.github.api_url,
             "TRACKER_SECRET_ID": f"{NAME}/tracker",
             "TRACKER_WEBHOOK_SECRET_ID": f"{NAME}/tracker-webhook",
+            "AWS_ENDPOINT_URL_CLOUDTRAIL": self.cloudtrail.url,
+            "SUITE_STACK_NAME": NAME,
+            "SUITE_RESOURCE_PREFIXES": f"{NAME}-",
+            "REVERT_ENABLED": "true",
         }
 
     def _create_resources(self) -> None:
@@ -222,12 +247,42 @@ class Rehearsal:
             StackName="bookshop-frontend",
             TemplateBody=json.dumps({"Resources": {"Assets": {"Type": "AWS::SQS::Queue"}}}),
         )
+        # The frontend's release behind a Lambda alias: its version decides whether the button is drawn.
+        self.deploys = ProductDeploys(self.cloudtrail)
+        self.deploys.lambda_function(FRONTEND, tags=REVERT_TAG, env={"BOOK_VIEWING_BUTTON": "on"})
+        self.shop.release_has_button = self.frontend_has_button
         if self.traction:
             from incident_core.policy.store import PolicyStore
 
             store = PolicyStore.from_settings()
             for moment in self.traction:
                 store.add_traction(moment.start, moment.end, moment.label, "demo", self.now)
+
+    # ------------------------------------------------------------------ the product's release
+    def frontend_has_button(self) -> bool:
+        lam = client("lambda")
+        version = lam.get_alias(FunctionName=FRONTEND, Name="live")["FunctionVersion"]
+        config = lam.get_function_configuration(FunctionName=FRONTEND, Qualifier=version)
+        return (config.get("Environment") or {}).get("Variables", {}).get("BOOK_VIEWING_BUTTON") != "off"
+
+    def deploy_frontend(self, who: str = "wisen") -> str:
+        """A real deploy: a new version of the frontend without the button, the alias moved to it (and
+        CloudTrail's record of it). Returns the version."""
+        return self.deploys.move_alias(FRONTEND, env={"BOOK_VIEWING_BUTTON": "off"}, who=who, at=self.now)
+
+    def press_revert(self, thread_ts: str, user: str) -> dict[str, Any]:
+        """A responder presses Revert on the frontend's change in the checklist (and confirms)."""
+        for message in self.messages():
+            if message.get("thread_ts") != thread_ts:
+                continue
+            for block in message.get("blocks") or []:
+                accessory = block.get("accessory") or {}
+                text = (block.get("text") or {}).get("text", "")
+                if accessory.get("action_id") == "change_revert" and FRONTEND in text:
+                    with self.real_time():
+                        self.click("change_revert", accessory["value"], message, user)
+                    return accessory
+        raise RuntimeError("the checklist shows no Revert button for the frontend's change")
 
     # ------------------------------------------------------------------ time and the suite
     def advance(self, **delta: float) -> datetime:

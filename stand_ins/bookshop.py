@@ -96,6 +96,9 @@ class ShopState:
 class Bookshop:
     def __init__(self, port: int = 0) -> None:
         self.state = ShopState()
+        # What the deployed release says about the button (a Lambda alias's version in the demo): None is
+        # always on. The button shows when both the release and the state (remove_button) have it.
+        self.release_has_button: Any = None
         self.viewings: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str]] = []
         self._ids = itertools.count(1)
@@ -197,10 +200,12 @@ class Bookshop:
         if request.command == "GET" and path in ("/", "/books"):
             self._send(request, 200, CATALOGUE, "text/html; charset=utf-8")
         elif request.command == "GET" and path == "/static/app.js":
-            script = APP_JS % {"draw_button": "true" if state.button else "false"}
+            drawn = state.button and (self.release_has_button is None or self.release_has_button())
+            script = APP_JS % {"draw_button": "true" if drawn else "false"}
             self._send(request, 200, script, "application/javascript")
         elif request.command == "GET" and path == "/books/42":
-            page = BOOK_PAGE.format(button=STATIC_BUTTON if state.button else "")
+            drawn = state.button and (self.release_has_button is None or self.release_has_button())
+            page = BOOK_PAGE.format(button=STATIC_BUTTON if drawn else "")
             self._send(request, 200, page, "text/html; charset=utf-8")
         elif request.command == "POST" and path == "/api/viewings":
             self._book(request, body, state)

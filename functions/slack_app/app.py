@@ -55,7 +55,9 @@ def services() -> Any:
     """The stores and the bus behind the listeners, made when a listener first needs them."""
     from incident_core.actions.store import ActionStore
     from incident_core.adapters.bus import EventBridgeBus
+    from incident_core.adapters.dynamo import Table
     from incident_core.alerts.store import AlertStore
+    from incident_core.changes.reverts import RevertDesk, RevertStore
     from incident_core.incidents.commands import Commands
     from incident_core.incidents.service import IncidentService
     from incident_core.incidents.slack_app import SlackServices
@@ -76,8 +78,15 @@ def services() -> Any:
     windows = PolicyStore.from_settings(settings, policy)
     commands = Commands(service, windows, actions, permalinks=thread_links, pictures=thread_pictures)
     members = GroupMembers(policy.permissions.responder_group)
+    reverts = RevertDesk(
+        service.incidents,
+        RevertStore(Table(settings.table_name)),
+        service.bus,
+        settings.revert_enabled,
+        service.now,
+    )
     return SlackServices(
-        service, commands, actions, settings.incidents_channel, policy, installed_workspace, members
+        service, commands, actions, settings.incidents_channel, policy, installed_workspace, members, reverts
     )
 
 

@@ -4,6 +4,7 @@ Slack workspace through the Web API (here a standalone fake Slack Web API stands
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -37,6 +38,17 @@ def test_the_demo_plays_the_incident_and_ends_with_what_it_wrote(tmp_path: Path)
     assert document.name.startswith("INC-") and "# Post-mortem:" in document.read_text()
     assert "Checklist" in transcript.read_text()
     assert log.stat().st_size > 0
+    # The checklist lists the product's changes only; the responders revert the frontend from the thread,
+    # and the journey's recovery is shown with the time it took, in the thread and the post-mortem.
+    slack = transcript.read_text()
+    checklist = slack.split("Is it our change? Can we revert?")[1].split("Is it AWS")[0]
+    assert "alias `live` of `bookshop-frontend` 1" in checklist and "[Revert]" in checklist
+    assert "incident-suite-demo" not in checklist
+    assert "Reverted by @Wisen: alias `live` of `bookshop-frontend` from version 2 to 1" in slack
+    assert re.search(r"`browse-catalogue` passes again \d+ s after the revert", slack)
+    assert re.search(
+        r"\| Wisen \| .* \| journeys passed again \d+ s after the revert \|", document.read_text()
+    )
 
 
 def test_with_a_workspace_token_the_demo_posts_through_the_slack_web_api(tmp_path: Path) -> None:

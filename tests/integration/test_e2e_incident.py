@@ -161,7 +161,9 @@ def test_the_whole_incident_from_failing_journey_to_post_mortem(rehearsal: Rehea
     keys = sorted(version["Key"] for version in versions)
     evidence = [key for key in keys if "/evidence/" in key]
     pictures = [key for key in keys if "/pictures/" in key]
-    assert keys[:2] == [f"incidents/{document.stem}.md"] * 2 and len(keys) == 2 + len(evidence) + len(pictures)
+    assert keys[:2] == [f"incidents/{document.stem}.md"] * 2 and len(keys) == 2 + len(evidence) + len(
+        pictures
+    )
     assert len(evidence) == 1 and evidence[0].startswith(f"incidents/{document.stem}/evidence/responses/")
     assert evidence[0] in text
     # The pictures of the incident window beside the document, linked from it, posted in the thread once.

@@ -241,6 +241,8 @@ def test_the_router_texts_and_calls_only_from_the_stacks_number_and_configuratio
         assert other in str(denial.request)
     finally:
         fake.stop()
+
+
 # ---------------------------------------------------------------------- calls made in threads
 def as_handler(guard: Guard, directory: str, body: Any) -> Any:
     """`body` as the handler of functions/<directory>/app.py, wrapped as the check wraps one it loads."""

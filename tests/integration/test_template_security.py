@@ -23,6 +23,7 @@ T = translated()
 WILDCARD_RESOURCE_REASONS = {
     "cloudformation:ListStacks": "lists the account's stacks (names, times, statuses): 'was there a deploy?'",
     "cloudwatch:GetMetricWidgetImage": "draws metric graphs: the incident window's pictures",
+    "cloudtrail:LookupEvents": "the account's event history (no resource-level permissions): 'what changed?'",
 }
 # Managed policies SAM attaches; everything else is inline, with named resources.
 ALLOWED_MANAGED_POLICIES = {

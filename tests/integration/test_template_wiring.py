@@ -16,7 +16,10 @@ INCIDENT_EVENTS = ("IncidentDeclared", "IncidentChanged", "IncidentResolved", "J
 # function -> its triggers, each as a tuple: ("bus", bus, source, detail-types) for an EventBridge rule,
 # ("schedule", expression, timezone), ("sns", topic), ("url", auth type), ("custom-resource", resource).
 EXPECTED: dict[str, set[tuple[Any, ...]]] = {
-    "JourneyRunnerFunction": {("schedule", "rate(1 minute)", None)},
+    "JourneyRunnerFunction": {
+        ("schedule", "rate(1 minute)", None),
+        ("bus", "Bus", ("incident-suite",), ("RevertFinished",)),  # the journeys again after a revert
+    },
     "AlertRouterFunction": {
         ("sns", "IncidentAlarmTopic"),
         ("sns", "PagingEventsTopic"),  # calls' outcomes and replies to texts (issue 17)
@@ -34,7 +37,9 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
     "PageAckFunction": {("url", "NONE")},  # acknowledgement links (issue 17)
     "IncidentThreadFunction": {
         ("bus", "Bus", ("incident-suite",), INCIDENT_EVENTS),
+        ("bus", "Bus", ("incident-suite",), ("RevertFinished", "JourneyRechecked")),
     },
+    "RevertFunction": {("bus", "Bus", ("incident-suite",), ("RevertRequested", "DeployFinished"))},
     "PostmortemCompilerFunction": {
         ("bus", "Bus", ("incident-suite",), ("IncidentResolved", "PostmortemRequested")),
     },

@@ -213,3 +213,24 @@ def test_an_action_items_issue_is_linked_with_its_state_in_the_document():
     )
     assert _issue(item) == ", [issue #12](https://github.com/example-org/product/issues/12) closed"
     assert _issue(item.model_copy(update={"tracker_issue": None})) == ""
+
+
+def test_a_revert_and_the_time_to_recovery_are_among_the_key_measures():
+    fixture = load_fixture("book_viewing_outage")
+    inputs = inputs_from_fixture(fixture)
+    inputs.incident.checklist["reverts"] = {
+        "chg-1": {
+            "what": "Lambda alias moved: alias `live` of `bookshop-web` from version 2 to 1",
+            "by": inputs.incident.lead,
+            "at": (inputs.incident.declared_at + timedelta(minutes=3)).isoformat(),
+            "ok": True,
+            "recovered_after_seconds": 41,
+        },
+        "chg-2": {"what": "ECS service `api`", "by": None, "at": None, "ok": False, "reason": "not tagged"},
+    }
+    document = compile_document(inputs, now_of(fixture)).markdown
+    measures = document.split("## Key instants and durations", 1)[1].split("## Responders", 1)[0]
+    assert "| Revert | by | when (London) | then |" in measures
+    assert "journeys passed again 41 s after the revert" in measures
+    assert "failed: not tagged" in measures
+    assert "reverts" not in document.split("## What the checklist found", 1)[1].split("## War room", 1)[0]

@@ -66,6 +66,13 @@ class Settings(BaseModel):
     aws_region: str = Field("eu-west-2", alias="AWS_REGION")
     metrics_namespace: str = Field("IncidentSuite", alias="POWERTOOLS_METRICS_NAMESPACE")
     service_name: str = Field("incident-suite", alias="POWERTOOLS_SERVICE_NAME")
+    # Revert (docs/revert.md): the suite's own stack and its resources' name prefixes are never candidates;
+    # revert from the thread is off until the RevertEnabled stack parameter turns it on.
+    suite_stack_name: str = Field("", alias="SUITE_STACK_NAME")
+    suite_resource_prefixes: str = Field("", alias="SUITE_RESOURCE_PREFIXES")
+    revert_enabled: bool = Field(False, alias="REVERT_ENABLED")
+    revert_tag: str = Field("incident-suite:revert", alias="REVERT_TAG")
+    revert_hook_secret_id: str = Field("", alias="REVERT_HOOK_SECRET_ID")
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
 

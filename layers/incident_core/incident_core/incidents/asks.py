@@ -13,6 +13,7 @@ BUTTONS = {
     "alert_real_incident": ("validate", "the Real incident button"),
     "alert_false_alarm": ("validate", "the False alarm button"),
     "action_done": ("close action item", "the Done button"),
+    "change_revert": ("revert", "the Revert button"),
 }
 COMMANDS = {
     "help": "read",

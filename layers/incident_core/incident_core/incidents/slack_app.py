@@ -54,6 +54,7 @@ class SlackServices:
     installed: Callable[[], Installed]  # the workspace the bot token belongs to (asked once)
     # Members of the policy's responder user group (asked of Slack, cached for a while).
     group_members: Callable[[], frozenset[str]] = frozenset
+    reverts: Any = None  # incident_core.changes.reverts.RevertDesk
 
     def refusal(self, asked: Asked) -> str | None:
         from incident_core.policy.permissions import refusal
@@ -354,8 +355,36 @@ def build_app(
         except Exception as error:
             _fail(respond, error, context)
 
+    # ------------------------------------------------------------------ a change's Revert button
+    def request_revert(body: dict[str, Any], respond: Any, context: Any) -> None:
+        """Slack's confirmation was accepted: claim the revert once and hand it to the revert function."""
+        from incident_core.changes.reverts import RevertRefused
+
+        user, value = body["user"]["id"], body["actions"][0]["value"]
+        try:
+            asked = services().reverts.request(value, user)
+        except RevertRefused as refused:
+            respond(text=f":no_entry: {refused}", response_type="ephemeral", replace_original=False)
+            return
+        except Exception as error:
+            _fail(respond, error, context)
+            return
+        from incident_core.incidents.render import mrkdwn
+
+        revert = asked.revert
+        if asked.created:
+            text = (
+                f":rewind: Reverting {mrkdwn(revert.plan.describe())}. The outcome is posted in the thread."
+            )
+        else:
+            text = (
+                f"That revert was already asked by <@{revert.requested_by}> {_when(revert.requested_at)} "
+                f"({revert.status}): it is done once."
+            )
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
     # Registered by the names the fast path hands off to: a listener renamed fails here, not in Slack.
-    buttons = (acknowledge_alert, declare_from_alert, mark_false_alarm, mark_action_done)
+    buttons = (acknowledge_alert, declare_from_alert, mark_false_alarm, mark_action_done, request_revert)
     lazy = {listener.__name__: listener for listener in buttons}
     for action_id, name in LAZY_BY_ACTION.items():
         app.action(action_id)(ack=acknowledge_click, lazy=[lazy[name]])

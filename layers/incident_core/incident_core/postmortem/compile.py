@@ -283,6 +283,7 @@ def _key_instants(writer: _Writer, durations: KeyDurations, instants: IncidentIn
         f"| Impact | {duration(durations.of_impact)} | started ({instants.started.source}) → resolved |",
         "",
     )
+    _reverts(writer)
     _phases_diagram(writer, instants)
 
 
@@ -356,6 +357,32 @@ def _phases_diagram(writer: _Writer, instants: IncidentInstants) -> None:
     writer.add("```", "")
 
 
+def _reverts(writer: _Writer) -> None:
+    """Reverts made from the thread (changes/thread.py records them): what, who, when, and whether the
+    journeys passed again, how long after."""
+    reverts = writer.inputs.incident.checklist.get("reverts") or {}
+    if not isinstance(reverts, dict) or not reverts:
+        return
+    writer.add("| Revert | by | when (London) | then |", "| --- | --- | --- | --- |")
+    for revert in reverts.values():
+        if not isinstance(revert, dict):
+            continue
+        at = instant(datetime.fromisoformat(revert["at"])) if revert.get("at") else "?"
+        if not revert.get("ok"):
+            then = f"failed: {plain(str(revert.get('reason') or '?'))}"
+        elif revert.get("recovered_after_seconds") is not None:
+            then = f"journeys passed again {int(revert['recovered_after_seconds'])} s after the revert"
+        elif revert.get("still_failing"):
+            then = "journeys still failed: " + ", ".join(
+                f"`{plain(str(j))}`" for j in revert["still_failing"]
+            )
+        else:
+            then = "not checked again"
+        who = writer.name(str(revert["by"])) if revert.get("by") else "?"
+        writer.add(f"| {plain(str(revert.get('what') or '?'))} | {who} | {at} | {then} |")
+    writer.add("")
+
+
 def _responders(writer: _Writer, entries: list[_Entry]) -> None:
     inputs = writer.inputs
     incident, alert = inputs.incident, inputs.alert
@@ -426,6 +453,7 @@ def _checklist(writer: _Writer) -> None:
         writer.add("_The checklist's answers were not recorded._", "")
         return
     checked_at = checklist.pop("checked_at", None)
+    checklist.pop("reverts", None)  # in "Key instants and durations"
     writer.add(*_revert_lines(checklist.pop("revert", None)))
     writer.add(*_outside_lines(checklist.pop("aws_health_and_vendor_status", None)))
     writer.add(*_runbook_lines(checklist.pop("runbook", None)))
@@ -450,12 +478,17 @@ def _revert_lines(record: object) -> list[str]:
         return [f"- **Revert?** Recent deployments {_not_checked(record)}."]
     candidates = record.get("candidates") or []
     if not candidates:
-        return ["- **Revert?** No CloudFormation stack changed in the hours before it started."]
-    lines = ["- **Revert?** Stacks changed shortly before it started:"]
+        return ["- **Revert?** Nothing of the product changed in the hours before it started."]
+    lines = ["- **Revert?** Changed shortly before it started (most likely first):"]
     for change in candidates:
         at = instant(datetime.fromisoformat(change["at"])) if change.get("at") else "at an unknown time"
-        what = f" {plain(str(change['change']))}" if change.get("change") else ""
-        lines.append(f"  - `{plain(str(change.get('stack')))}`{what} {at} ({change.get('status', '?')})")
+        what = plain(str(change.get("kind") or change.get("change") or "changed"))
+        resource = plain(str(change.get("resource") or f"`{change.get('stack')}`"))
+        moved = f" {plain(str(change.get('before') or '?'))} → {plain(str(change.get('after') or '?'))}"
+        moved = moved if change.get("before") or change.get("after") else ""
+        by = f" by {plain(str(change['who']))}" if change.get("who") else ""
+        status = f" ({change['status']})" if change.get("status") else ""
+        lines.append(f"  - {what}: {resource}{moved} {at}{by}{status}")
     return lines
 
 
@@ -733,10 +766,9 @@ def _causes(writer: _Writer, summaries: list[JourneySummary]) -> list[str]:
         for reason, count in summary.reasons[:1]:
             lines.append(f"- The journey `{summary.journey}` failed at {plain(reason)} ({count} times).")
     checklist = writer.inputs.incident.checklist
-    for change in (checklist.get("revert") or {}).get("candidates") or []:
-        lines.append(
-            f"- The stack `{plain(str(change.get('stack')))}` changed just before: was it the cause?"
-        )
+    for change in ((checklist.get("revert") or {}).get("candidates") or [])[:3]:
+        resource = plain(str(change.get("resource") or f"stack `{change.get('stack')}`"))
+        lines.append(f"- The {resource} changed just before: was it the cause?")
     outside = checklist.get("aws_health_and_vendor_status") or {}
     if (outside.get("aws_health") or {}).get("events"):
         lines.append("- AWS Health had an open event for the account: did it play a part?")
