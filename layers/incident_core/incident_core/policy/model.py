@@ -122,6 +122,32 @@ class TractionLimits(BaseModel):
     horizon_days: Annotated[int, Field(ge=0, le=365)] = 30  # how far ahead one may start
 
 
+class Grouping(BaseModel):
+    """Alert grouping (docs/policy.md#alert-grouping): one outage, one page. The defaults need no editing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # An alert joins an open, unacknowledged group whose first alert started within this many minutes.
+    window_minutes: Annotated[int, Field(ge=1, le=60)] = 5
+    # A group holds at most this many alerts; the next one starts a new group (and pages).
+    max_size: Annotated[int, Field(ge=2, le=100)] = 25
+    # What must match to share a group: anything (`everything`), the alarm name's first `prefix_parts`
+    # dash-separated parts (`alarm_prefix`), or the service named under `services` (`service`).
+    by: Literal["everything", "alarm_prefix", "service"] = "everything"
+    prefix_parts: Annotated[int, Field(ge=1, le=10)] = 3
+    # Service name -> alarm names and journey names (a trailing `*` matches a prefix).
+    services: dict[str, list[Annotated[str, Field(min_length=1, max_length=255)]]] = Field(
+        default_factory=dict
+    )
+
+    @model_validator(mode="after")
+    def _services_named(self) -> Grouping:
+        if self.by == "service" and not self.services:
+            raise ValueError("grouping.by is service but grouping.services names none")
+        return self
+
+
 class Policy(CalendarRules):
     people: dict[str, Person]
     always_alerted: list[str]
@@ -132,6 +158,7 @@ class Policy(CalendarRules):
     permissions: Permissions = Field(default_factory=Permissions)
     silences: SilenceLimits = Field(default_factory=SilenceLimits)
     traction: TractionLimits = Field(default_factory=TractionLimits)
+    grouping: Grouping = Field(default_factory=Grouping)
 
     @model_validator(mode="after")
     def _known_people(self) -> Policy:

@@ -1,0 +1,142 @@
+"""Alert grouping (issue 22) through the real router handler: moto, the fake Slack, the test clock and
+EventBridge Scheduler's one-time schedules fired as the clock passes them.
+
+The storm: the database goes down and 8 alarms and 4 journeys fail within 2 minutes, in business hours.
+Before grouping that was 12 DMs in 2 minutes and 48 in 15 (each alert re-paged every 5 minutes)."""
+
+from datetime import timedelta
+
+import pytest
+
+from incident_core.alerts.store import AlertStore
+from incident_core.models.alerts import AlertStatus
+from tests import routing_support
+from tests.grouping_support import (
+    STORM_ALARMS,
+    STORM_JOURNEYS,
+    alarm,
+    counts,
+    journey_failed,
+    journey_recovered,
+    top_level_posts,
+)
+from tests.routing_support import ALASTAIR
+
+router = routing_support.router
+routing_env = routing_support.routing_env
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+
+def alerts() -> AlertStore:
+    return AlertStore.from_settings()
+
+
+def storm(router) -> list[dict]:
+    """12 signals, one every 10 seconds (the last at 1 min 50 s); the router's results."""
+    signals = [*STORM_ALARMS, *STORM_JOURNEYS]
+    results = []
+    for index, name in enumerate(signals):
+        if index:
+            router.clock.advance(seconds=10)
+        at = router.clock.now
+        notification = alarm(name, at) if name in STORM_ALARMS else journey_failed(name, at)
+        results.append(router.invoke(notification)["results"][0])
+    return results
+
+
+def the_leader():
+    [leader] = [a for a in alerts().list_open() if a.group_id == a.alert_id]
+    return leader
+
+
+def test_a_storm_of_12_signals_is_one_page_at_once_and_three_repages_in_15_minutes(router):
+    start = router.clock.now
+    results = storm(router)
+
+    assert [r["action"] for r in results] == ["opened"] + ["grouped"] * 11
+    assert counts(router)["dms"] == 1 and counts(router)["posts"] == 1  # was 12 and 12
+    leader = the_leader()
+    assert len(leader.members) == 12
+    assert {a.group_id for a in alerts().list_open()} == {leader.alert_id}
+    # The one page grew in place: it says how many things fail and lists them (10, then "and 2 more").
+    [post] = top_level_posts(router)
+    listing = post["blocks"][2]["text"]["text"]
+    assert listing.startswith("*12 alerts in this group: 12 failing*")
+    assert listing.count("• ") == 10 and listing.endswith("and 2 more")
+    [dm] = router.dms(ALASTAIR)
+    assert dm["blocks"][2] == post["blocks"][2] and "edited" in dm
+
+    router.run_until(start + timedelta(minutes=15))
+    assert counts(router)["dms"] == 4  # the page and 3 re-pages of the group (was 48)
+    assert counts(router)["posts"] == 4
+
+
+def test_one_acknowledgement_stops_the_whole_group(router):
+    storm(router)
+    leader = the_leader()
+    alerts().acknowledge(leader.alert_id, ALASTAIR, router.clock.now)  # the page's Acknowledge button
+
+    router.run_until(router.clock.now + timedelta(minutes=30))
+    assert counts(router)["dms"] == 1
+    group = [a for a in alerts().list_open() if a.group_id == leader.alert_id]
+    assert len(group) == 12
+    assert {a.status for a in group} == {AlertStatus.ACKNOWLEDGED}
+    assert {a.acknowledged_by for a in group} == {ALASTAIR}
+
+
+def test_an_unrelated_alarm_an_hour_later_pages_on_its_own(router):
+    storm(router)
+    router.clock.advance(hours=1)
+    result = router.invoke(alarm("incident-payments-provider", router.clock.now))["results"][0]
+
+    assert result["action"] == "opened" and result["pages_sent"] == 1
+    later = alerts().get(result["alert_id"])
+    assert later.group_id == later.alert_id and len(later.members) == 1
+
+
+def test_a_false_alarm_on_a_group_does_not_hide_an_unrelated_alert_that_fires_later(router):
+    storm(router)
+    leader = the_leader()
+    alerts().mark_false_alarm(leader.alert_id, ALASTAIR, router.clock.now)
+    group = [a for a in alerts().list_open() if a.group_id == leader.alert_id]
+    assert {a.status for a in group} == {AlertStatus.FALSE_ALARM}
+
+    router.clock.advance(seconds=30)  # well within the group's window
+    result = router.invoke(alarm("incident-payments-provider", router.clock.now))["results"][0]
+    assert result["action"] == "opened" and result["pages_sent"] == 1
+    assert counts(router)["dms"] == 2
+
+
+def test_re_pages_follow_the_group_while_any_member_still_fails(router):
+    start = router.clock.now
+    storm(router)
+    leader = the_leader()
+    router.clock.advance(seconds=30)
+    # The first alarm (the leader) recovers; the others still fail, nobody has answered.
+    router.invoke(alarm(STORM_ALARMS[0], router.clock.now, state="OK"))
+    assert alerts().get(leader.alert_id).status == AlertStatus.RESOLVED
+
+    router.run_until(start + timedelta(minutes=6))
+    assert counts(router)["dms"] == 2  # the group was re-paged
+    [post] = top_level_posts(router)[:1]
+    assert "11 failing, 1 recovered" in post["blocks"][2]["text"]["text"]
+    assert "(recovered)" in post["blocks"][2]["text"]["text"]
+
+
+def test_the_group_resolves_when_every_member_has(router):
+    storm(router)
+    leader = the_leader()
+    router.clock.advance(minutes=1)
+    for name in STORM_ALARMS:
+        router.invoke(alarm(name, router.clock.now, state="OK"))
+    for name in STORM_JOURNEYS:
+        router.invoke(journey_recovered(name, router.clock.now))
+
+    assert alerts().list_open() == []
+    [post] = top_level_posts(router)
+    assert "0 failing, 12 recovered" in post["blocks"][2]["text"]["text"]
+    replies = router.slack.thread(routing_support.CHANNEL, leader.slack_ts)
+    assert replies[-1]["text"] == ":white_check_mark: All 12 alerts of this group recovered."
+    router.run_until(router.clock.now + timedelta(minutes=30))
+    assert counts(router)["dms"] == 1
