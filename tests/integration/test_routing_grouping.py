@@ -4,12 +4,15 @@ EventBridge Scheduler's one-time schedules fired as the clock passes them.
 The storm: the database goes down and 8 alarms and 4 journeys fail within 2 minutes, in business hours.
 Before grouping that was 12 DMs in 2 minutes and 48 in 15 (each alert re-paged every 5 minutes)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from incident_core.alerts.store import AlertStore
 from incident_core.models.alerts import AlertStatus
+from incident_core.policy.model import load_policy
 from tests import routing_support
 from tests.grouping_support import (
     STORM_ALARMS,
@@ -140,3 +143,103 @@ def test_the_group_resolves_when_every_member_has(router):
     assert replies[-1]["text"] == ":white_check_mark: All 12 alerts of this group recovered."
     router.run_until(router.clock.now + timedelta(minutes=30))
     assert counts(router)["dms"] == 1
+
+
+# ----------------------------------------------------------------------------- any order, retries, duplicates
+@st.composite
+def arrivals(draw: st.DrawFn) -> list[tuple[str, int, int, str]]:
+    """Distinct alarms and journeys (2 to 8), each failing at a source time within 4 minutes, delivered in
+    any order, some twice (the same notification again: a retried delivery) and some notified again
+    (a new notification of the same failure). Each entry: (name, source second, arrival order, how)."""
+    count = draw(st.integers(min_value=2, max_value=8))
+    names = [f"incident-{i}-db" if i % 3 else f"journey-{i}" for i in range(count)]
+    entries = []
+    for name in names:
+        second = draw(st.integers(min_value=0, max_value=240))
+        entries.append((name, second, "first"))
+        entries += [
+            (name, second, how) for how in draw(st.lists(st.sampled_from(["again", "retry"]), max_size=2))
+        ]
+    order = draw(st.permutations(range(len(entries))))
+    return [(*entries[i], position) for position, i in enumerate(order)]
+
+
+def next_business_morning(now: datetime) -> datetime:
+    """The next business day's 10:00 London: pages go out at once, every earlier group is far behind."""
+    calendar = load_policy(routing_support.POLICY_FILE).calendar
+    day = calendar.add_business_days(calendar.local(now).date(), 1)
+    return calendar.period_start(day) + timedelta(hours=1)
+
+
+def deliver(router, arrival: list[tuple[str, int, str, int]], prefix: str) -> dict:
+    """One epoch: the arrivals in their order (the clock moving on a few seconds each), names prefixed so
+    that epochs do not meet; what a person saw and what the table holds, with the prefix taken out."""
+    from tests.routing_support import ALASTAIR as PERSON
+
+    start, before = router.clock.now, counts(router)
+    delivered: dict[tuple[str, str], dict] = {}
+    for name, second, how, _ in sorted(arrival, key=lambda entry: entry[3]):
+        router.clock.now = max(router.clock.now, start + timedelta(seconds=second)) + timedelta(seconds=1)
+        source_at = start + timedelta(seconds=second)
+        full = name.replace("incident-", f"incident-{prefix}-").replace("journey-", f"{prefix}-journey-")
+        if how == "again" and (name, "first") in delivered:
+            notification = delivered[(name, "first")]
+        else:
+            notification = (
+                alarm(full, source_at) if full.startswith("incident-") else journey_failed(full, source_at)
+            )
+            if how == "retry":  # a new notification of the same failure
+                if "Records" in notification:
+                    notification["Records"][0]["Sns"]["MessageId"] += "-again"
+                else:
+                    notification["id"] += "-again"
+                    notification["detail"]["run_id"] += "-again"
+            delivered[(name, how)] = notification
+        router.invoke(notification)
+    mine = [a for a in alerts().list_since(start - timedelta(minutes=5)) if prefix in a.title]
+    leaders = [a for a in mine if a.group_id == a.alert_id]
+    after = counts(router)
+    listing = [
+        m["blocks"][2]["text"]["text"] if len(m["blocks"]) > 2 and m["blocks"][2]["type"] == "section" else ""
+        for m in top_level_posts(router)[before["posts"] :]
+    ]
+    return {
+        "alerts": sorted(a.title.replace(prefix, "P") for a in mine),
+        "groups": sorted(sorted(m.title.replace(prefix, "P") for m in g.members.values()) for g in leaders),
+        "members_point_to_their_leader": all(
+            a.group_id in {g.alert_id for g in leaders}
+            and a.alert_id in next(g for g in leaders if g.alert_id == a.group_id).members
+            for a in mine
+        ),
+        "listed": [text.replace(prefix, "P") for text in listing],
+        "dms": len(router.dms(PERSON)) - before["dms"],
+        "posts": after["posts"] - before["posts"],
+    }
+
+
+def test_any_arrival_order_with_retries_and_duplicates_is_one_page_per_group_listing_every_member(router):
+    epoch = iter(range(1000))
+
+    @settings(
+        max_examples=8,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(arrival=arrivals())
+    def check(arrival):
+        results = []
+        for order in (arrival, [(*entry[:3], -entry[3]) for entry in arrival]):  # as drawn, and reversed
+            router.clock.now = next_business_morning(router.clock.now)  # past every earlier group's window
+            results.append(deliver(router, order, f"e{next(epoch)}"))
+        drawn, reversed_ = results
+        assert drawn == reversed_  # the same alerts, groups, listing and interruptions in any order
+        distinct = {name for name, *_ in arrival}
+        assert len(drawn["alerts"]) == len(distinct)
+        assert len(drawn["groups"]) == 1 and drawn["groups"][0] == drawn["alerts"]  # nobody lost
+        assert drawn["members_point_to_their_leader"]
+        assert drawn["dms"] == drawn["posts"] == 1  # one page per group
+        [listing] = drawn["listed"]
+        assert all(f"• {title}" in listing for title in drawn["alerts"])
+
+    check()
