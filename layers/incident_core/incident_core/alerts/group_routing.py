@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from incident_core.alerts.group_store import GroupStore, join_item
@@ -51,7 +51,8 @@ class GroupRouting:
         rules = policy.grouping
         if not alert.pages or not rules.enabled:
             return Placement(alert)
-        candidates = [a for a in self.alerts.list_open() if a.alert_id not in passed_over]
+        since = alert.started_at - timedelta(minutes=rules.window_minutes)
+        candidates = [a for a in self.store.open_since(since) if a.alert_id not in passed_over]
         leader = choose_group(candidates, alert, rules)
         if leader is None:
             return Placement(as_leader(alert))

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from incident_core.adapters.dynamo import Table, serialize
-from incident_core.alerts.keys import ALERT_SK, alert_pk, iso
+from incident_core.alerts.keys import ALERT_SK, OPEN_ALERTS, alert_pk, iso
 from incident_core.models.alerts import Alert, AlertStatus, GroupMember
 
 
@@ -44,6 +44,12 @@ def join_item(table: str, leader_id: str, member: Alert, max_size: int) -> dict[
 class GroupStore:
     def __init__(self, table: Table) -> None:
         self.table = table
+
+    def open_since(self, since: datetime) -> list[Alert]:
+        """Open alerts that started at or after `since` (gsi1 ALERTS#open, by start time): the groups an
+        alert may join are among them, however many older alerts are open."""
+        items = self.table.query(OPEN_ALERTS, index="gsi1", sk_between=(iso(since), "~"))
+        return [Alert.model_validate(item) for item in items]
 
     def mark_recovered(self, leader_id: str, member_id: str, at: datetime) -> Alert | None:
         """The member's line in its group's page says it recovered; the leader as it is now (None if the
