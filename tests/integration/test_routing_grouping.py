@@ -145,6 +145,26 @@ def test_the_group_resolves_when_every_member_has(router):
     assert counts(router)["dms"] == 1
 
 
+def test_policy_who_explains_whether_an_alert_at_a_time_would_join_an_open_group(router, capsys):
+    from incident_core.cli.main import main
+
+    start = router.clock.now
+    storm(router)
+    leader = the_leader()
+    capsys.readouterr()
+
+    def who(at) -> str:
+        assert main(["policy", "who", "--at", at.isoformat()]) == 0
+        return capsys.readouterr().out
+
+    inside = who(start + timedelta(minutes=3))
+    assert f"grouping: group of {leader.alert_id} (" in inside and "12 alerts): would join it" in inside
+    outside = who(start + timedelta(minutes=9))
+    assert "no open group started within 5 min of that time: an alert then leads a new group" in outside
+    alerts().acknowledge(leader.alert_id, ALASTAIR, router.clock.now)
+    assert "would not join: its group is acknowledged" in who(start + timedelta(minutes=3))
+
+
 # ----------------------------------------------------------------------------- any order, retries, duplicates
 @st.composite
 def arrivals(draw: st.DrawFn) -> list[tuple[str, int, int, str]]:

@@ -80,10 +80,10 @@ def test_policy_who_explains_whether_an_alert_at_that_time_would_join():
     rules = Grouping()
     [inside] = explain([leader], T0 + timedelta(minutes=3), rules)
     assert inside.endswith("would join it")
-    [outside] = explain([leader], T0 + timedelta(minutes=9), rules)
+    [outside] = explain([leader], T0 + timedelta(minutes=9), rules)  # the CLI reads only recent ones
     assert "would not join: it started more than 5 minutes" in outside
     assert explain([], T0, rules) == [
-        "No group is open: an alert at that time leads a new group and pages at once."
+        "no open group started within 5 min of that time: an alert then leads a new group and pages at once"
     ]
 
 

@@ -91,10 +91,13 @@ def still_failing(members: Iterable[Alert]) -> bool:
 def explain(open_alerts: Iterable[Alert], at: datetime, rules: Grouping) -> list[str]:
     """For `incidentctl policy who --at T`: would an alert starting at `at` join an open group, and why."""
     if not rules.enabled:
-        return ["Grouping is off (grouping.enabled: false): every alert pages on its own."]
+        return ["grouping is off (grouping.enabled: false): every alert pages on its own"]
     leaders = [alert for alert in open_alerts if leads_group(alert)]
     if not leaders:
-        return ["No group is open: an alert at that time leads a new group and pages at once."]
+        return [
+            f"no open group started within {rules.window_minutes} min of that time: an alert then leads "
+            "a new group and pages at once"
+        ]
     probe = Alert(
         alert_id="probe",
         fingerprint="probe",
