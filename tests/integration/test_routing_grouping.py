@@ -145,6 +145,35 @@ def test_the_group_resolves_when_every_member_has(router):
     assert counts(router)["dms"] == 1
 
 
+def test_declaring_the_group_an_incident_makes_every_member_affected_and_linked(router):
+    from incident_core.actions.store import ActionStore
+    from incident_core.adapters.bus import RecordingBus
+    from incident_core.incidents.render import root_message
+    from incident_core.incidents.service import IncidentService
+    from incident_core.incidents.store import IncidentStore
+
+    storm(router)
+    leader = the_leader()
+    service = IncidentService(
+        incidents=IncidentStore.from_settings(),
+        alerts=alerts(),
+        actions=ActionStore.from_settings(),
+        bus=RecordingBus(),
+        now=router.clock,
+    )
+    incident = service.declare_from_alert(leader.alert_id, ALASTAIR).incident  # the Real incident button
+
+    assert incident.alarms == STORM_ALARMS and incident.journeys == STORM_JOURNEYS
+    _, blocks = root_message(incident)  # the thread's root: its Affected list
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b]
+    [listed] = [text for text in sections if text.startswith("*Affected*")]
+    assert all(f"`{name}`" in listed for name in [*STORM_ALARMS, *STORM_JOURNEYS])
+    group = [a for a in alerts().list_open() if a.group_id == leader.alert_id]
+    assert {(a.incident_id, a.status) for a in group} == {(incident.incident_id, AlertStatus.ACKNOWLEDGED)}
+    router.run_until(router.clock.now + timedelta(minutes=20))
+    assert counts(router)["dms"] == 1
+
+
 def test_policy_who_explains_whether_an_alert_at_a_time_would_join_an_open_group(router, capsys):
     from incident_core.cli.main import main
 

@@ -88,6 +88,14 @@ def still_failing(members: Iterable[Alert]) -> bool:
     return any(member.status == AlertStatus.OPEN for member in members)
 
 
+def affected_by(alerts: Iterable[Alert]) -> dict[str, list[str]]:
+    """The journeys and alarms a group's alerts name, each once, in order (an incident's Affected list)."""
+    alerts = list(alerts)
+    journeys = dict.fromkeys(a.journey for a in alerts if a.journey)
+    alarms = dict.fromkeys(a.alarm_name for a in alerts if a.alarm_name)
+    return {"journeys": list(journeys), "alarms": list(alarms)}
+
+
 def explain(open_alerts: Iterable[Alert], at: datetime, rules: Grouping) -> list[str]:
     """For `incidentctl policy who --at T`: would an alert starting at `at` join an open group, and why."""
     if not rules.enabled:
