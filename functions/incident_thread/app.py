@@ -22,7 +22,13 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from incident_core.envelopes import EventBridgeModel
-from incident_core.events import IncidentChanged, IncidentDeclared, IncidentResolved, JourneyRecovered
+from incident_core.events import (
+    AlertRaised,
+    IncidentChanged,
+    IncidentDeclared,
+    IncidentResolved,
+    JourneyRecovered,
+)
 from incident_core.settings import get_settings
 
 logger = Logger()
@@ -135,6 +141,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if kind == JourneyRecovered.detail_type:
         recovered = JourneyRecovered.model_validate(envelope.detail)
         return {"recovered_on": thread().journey_recovered(recovered)}
+    if kind == AlertRaised.detail_type:  # only those an incident absorbed (the rule filters on incident_id)
+        return {"absorbed_by": thread().alert_absorbed(AlertRaised.model_validate(envelope.detail))}
     raise ValueError(
         "incident_thread handles IncidentDeclared, IncidentChanged, IncidentResolved and JourneyRecovered, "
         f"not {kind!r}"

@@ -25,6 +25,7 @@ from tests.grouping_support import (
 )
 from tests.routing_support import ALASTAIR
 
+bus_events = routing_support.bus_events
 router = routing_support.router
 routing_env = routing_support.routing_env
 
@@ -172,6 +173,38 @@ def test_declaring_the_group_an_incident_makes_every_member_affected_and_linked(
     assert {(a.incident_id, a.status) for a in group} == {(incident.incident_id, AlertStatus.ACKNOWLEDGED)}
     router.run_until(router.clock.now + timedelta(minutes=20))
     assert counts(router)["dms"] == 1
+
+
+def test_an_alert_after_the_group_was_declared_an_incident_goes_to_its_thread_and_pages_nobody(
+    router, bus_events
+):
+    from incident_core.actions.store import ActionStore
+    from incident_core.adapters.bus import RecordingBus
+    from incident_core.incidents.service import IncidentService
+    from incident_core.incidents.store import IncidentStore
+
+    storm(router)
+    leader = the_leader()
+    service = IncidentService(
+        incidents=IncidentStore.from_settings(),
+        alerts=alerts(),
+        actions=ActionStore.from_settings(),
+        bus=RecordingBus(),
+        now=router.clock,
+    )
+    incident = service.declare_from_alert(leader.alert_id, ALASTAIR).incident
+    bus_events.drain()
+    router.clock.advance(minutes=20)  # long after the group's window: the incident is still open
+    result = router.invoke(journey_failed("payments", router.clock.now))["results"][0]
+
+    assert result["action"] == "grouped" and result["pages_sent"] == 0
+    assert counts(router)["dms"] == 1
+    absorbed = alerts().get(result["alert_id"])
+    assert (absorbed.group_id, absorbed.incident_id) == (leader.alert_id, incident.incident_id)
+    [raised] = bus_events.drain()  # the incident-thread function's rule matches this one
+    assert raised["detail-type"] == "AlertRaised"
+    assert raised["detail"]["incident_id"] == incident.incident_id
+    assert raised["detail"]["journey"] == "payments"
 
 
 def test_policy_who_explains_whether_an_alert_at_a_time_would_join_an_open_group(router, capsys):

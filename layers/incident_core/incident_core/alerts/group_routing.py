@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from incident_core.alerts.group_store import GroupStore, join_item
-from incident_core.alerts.grouping import as_leader, choose_group, leads_group, still_failing
+from incident_core.alerts.group_store import GroupStore, absorb_item, join_item
+from incident_core.alerts.grouping import as_leader, choose_group, choose_incident, leads_group, still_failing
 from incident_core.models.alerts import Alert, AlertStatus
 from incident_core.paging.delivery import Pager
 from incident_core.paging.messages import mrkdwn_escape
@@ -34,6 +34,8 @@ class Placement:
     def opening_note(self) -> str:
         if self.leader is None:
             return ""
+        if self.alert.incident_id:
+            return f"; absorbed by incident {self.alert.incident_id}: posted in its thread, nobody paged"
         title = mrkdwn_escape(self.leader.title)
         return f"; grouped with {title} (alert {self.leader.alert_id}): paged once, with its group"
 
@@ -55,11 +57,23 @@ class GroupRouting:
         candidates = [a for a in self.store.open_since(since) if a.alert_id not in passed_over]
         leader = choose_group(candidates, alert, rules)
         if leader is None:
-            return Placement(as_leader(alert))
+            return self._absorbed(alert, policy, passed_over) or Placement(as_leader(alert))
         member = alert.model_copy(update={"group_id": leader.alert_id})
         return Placement(
             member, leader, join_item(self.alerts.table.name, leader.alert_id, member, rules.max_size)
         )
+
+    def _absorbed(self, alert: Alert, policy: Policy, passed_over: frozenset[str]) -> Placement | None:
+        """An open incident declared from a group takes the alert into its thread: it pages nobody (no page
+        intents; its group, acknowledged, re-pages no more) and AlertRaised carries the incident's id."""
+        rules = policy.grouping
+        candidates = [a for a in self.alerts.list_open() if a.alert_id not in passed_over]
+        leader = choose_incident(candidates, alert, rules)
+        if leader is None:
+            return None
+        member = alert.model_copy(update={"group_id": leader.alert_id, "incident_id": leader.incident_id})
+        join = absorb_item(self.alerts.table.name, leader, member, rules.max_size)
+        return Placement(member, leader, join)
 
     def joined(self, leader_id: str, policy: Policy) -> None:
         """A member joined: the group's page, edited in place, lists it."""

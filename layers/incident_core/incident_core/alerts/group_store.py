@@ -41,6 +41,29 @@ def join_item(table: str, leader_id: str, member: Alert, max_size: int) -> dict[
     }
 
 
+def absorb_item(table: str, leader: Alert, member: Alert, max_size: int) -> dict[str, Any]:
+    """The transaction item adding `member` to the group whose declared incident absorbs it."""
+    listed = GroupMember(title=member.title, started_at=member.started_at)
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": serialize({"pk": alert_pk(leader.alert_id), "sk": ALERT_SK}),
+            "UpdateExpression": "SET members.#member = :member",
+            "ConditionExpression": "group_id = :leader AND incident_id = :incident "
+            "AND attribute_not_exists(resolved_at) AND size(members) < :max",
+            "ExpressionAttributeNames": {"#member": member.alert_id},
+            "ExpressionAttributeValues": serialize(
+                {
+                    ":member": listed.model_dump(mode="json"),
+                    ":leader": leader.alert_id,
+                    ":incident": leader.incident_id,
+                    ":max": max_size,
+                }
+            ),
+        }
+    }
+
+
 class GroupStore:
     def __init__(self, table: Table) -> None:
         self.table = table

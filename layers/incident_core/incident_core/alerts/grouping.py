@@ -72,6 +72,30 @@ def choose_group(open_alerts: Iterable[Alert], alert: Alert, rules: Grouping) ->
     return min(fitting, key=lambda leader: (leader.started_at, leader.alert_id), default=None)
 
 
+def why_not_absorbed(leader: Alert, alert: Alert, rules: Grouping) -> str | None:
+    """None if the incident declared from `leader`'s group takes `alert` into its thread (no page): the
+    group's key matches (any alert with `incident_absorbs_all`), its first alert still fails, room left."""
+    if not leads_group(leader) or leader.incident_id is None:
+        return "no incident was declared from its group"
+    if not leader.is_open:
+        return "its group's first alert recovered"
+    if leader.fingerprint == alert.fingerprint:
+        return "it is the same alarm or journey"
+    if not rules.incident_absorbs_all and group_key(alert, rules) != group_key(leader, rules):
+        return f"its group's key is {group_key(leader, rules)!r}, this one's {group_key(alert, rules)!r}"
+    if len(leader.members) >= rules.max_size:
+        return f"its group is full ({rules.max_size} alerts)"
+    return None
+
+
+def choose_incident(open_alerts: Iterable[Alert], alert: Alert, rules: Grouping) -> Alert | None:
+    """The group (its leader) whose declared incident absorbs `alert`, or None."""
+    if not rules.enabled:
+        return None
+    fitting = [leader for leader in open_alerts if why_not_absorbed(leader, alert, rules) is None]
+    return min(fitting, key=lambda leader: (leader.started_at, leader.alert_id), default=None)
+
+
 def as_member(alert: Alert) -> GroupMember:
     return GroupMember(title=alert.title, started_at=alert.started_at, recovered_at=alert.resolved_at)
 

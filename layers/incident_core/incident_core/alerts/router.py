@@ -563,6 +563,9 @@ class AlertRouter:
                 title=alert.title,
                 source=alert.source.value,
                 raised_at=alert.started_at,
+                incident_id=alert.incident_id,  # an incident absorbed it: its thread function posts it
+                journey=alert.journey,
+                alarm_name=alert.alarm_name,
             )
         )
         self.alerts.mark_announced(alert.alert_id)

@@ -140,6 +140,9 @@ class Grouping(BaseModel):
     services: dict[str, list[Annotated[str, Field(min_length=1, max_length=255)]]] = Field(
         default_factory=dict
     )
+    # While an incident declared from a group is open, it absorbs later alerts with the group's key (into
+    # its thread, paging nobody); true: any later alert.
+    incident_absorbs_all: bool = False
 
     @model_validator(mode="after")
     def _services_named(self) -> Grouping:
