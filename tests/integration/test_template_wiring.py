@@ -32,6 +32,7 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
     "SlackAppFunction": {("url", "NONE")},
     "IncidentThreadFunction": {
         ("bus", "Bus", ("incident-suite",), INCIDENT_EVENTS),
+        ("bus", "Bus", ("incident-suite",), ("AlertRaised",)),  # absorbed by an incident (alert grouping)
     },
     "PostmortemCompilerFunction": {
         ("bus", "Bus", ("incident-suite",), ("IncidentResolved", "PostmortemRequested")),
