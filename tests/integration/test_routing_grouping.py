@@ -146,6 +146,41 @@ def test_the_group_resolves_when_every_member_has(router):
     assert counts(router)["dms"] == 1
 
 
+def test_an_alert_whose_group_is_acknowledged_while_it_joins_pages_on_its_own(router, monkeypatch):
+    router.invoke(alarm("incident-db-cpu", router.clock.now))
+    leader = the_leader()
+    store = router.runtime.router.alerts
+    real_open = store.open
+
+    def open_after_an_ack(alert, opening, pages, notification_id, join=None):
+        if join is not None:  # the Acknowledge button lands between the choice and the transaction
+            alerts().acknowledge(leader.alert_id, ALASTAIR, router.clock.now)
+        return real_open(alert, opening, pages, notification_id, join=join)
+
+    monkeypatch.setattr(store, "open", open_after_an_ack)
+    router.clock.advance(seconds=10)
+    result = router.invoke(alarm("incident-api-5xx", router.clock.now))["results"][0]
+
+    assert result["action"] == "opened" and result["pages_sent"] == 1
+    assert counts(router)["dms"] == 2
+    later = alerts().get(result["alert_id"])
+    assert later.group_id == later.alert_id and later.status == AlertStatus.OPEN
+    assert set(alerts().get(leader.alert_id).members) == {leader.alert_id}
+
+
+def test_past_the_largest_group_a_new_group_starts_and_pages(router):
+    names = [f"incident-storm-{i:02}" for i in range(27)]  # max_size is 25
+    results = []
+    for name in names:
+        router.clock.advance(seconds=2)
+        results.append(router.invoke(alarm(name, router.clock.now))["results"][0])
+
+    assert [r["action"] for r in results] == ["opened"] + ["grouped"] * 24 + ["opened", "grouped"]
+    assert counts(router)["dms"] == 2
+    sizes = sorted(len(a.members) for a in alerts().list_open() if a.group_id == a.alert_id)
+    assert sizes == [2, 25]
+
+
 def test_declaring_the_group_an_incident_makes_every_member_affected_and_linked(router):
     from incident_core.actions.store import ActionStore
     from incident_core.adapters.bus import RecordingBus
