@@ -4,7 +4,7 @@ EventBridge Scheduler's one-time schedules fired as the clock passes them.
 The storm: the database goes down and 8 alarms and 4 journeys fail within 2 minutes, in business hours.
 Before grouping that was 12 DMs in 2 minutes and 48 in 15 (each alert re-paged every 5 minutes)."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -74,6 +74,18 @@ def test_a_storm_of_12_signals_is_one_page_at_once_and_three_repages_in_15_minut
     router.run_until(start + timedelta(minutes=15))
     assert counts(router)["dms"] == 4  # the page and 3 re-pages of the group (was 48)
     assert counts(router)["posts"] == 4
+
+
+def test_a_storm_at_night_is_one_notice_and_one_held_page_in_the_morning(router):
+    router.clock.now = datetime(2026, 3, 31, 1, 0, tzinfo=UTC)  # Tue 02:00 BST
+    results = storm(router)
+
+    assert [r["action"] for r in results] == ["opened"] + ["grouped"] * 11
+    assert counts(router)["dms"] == 0 and counts(router)["posts"] == 1  # posted without a mention
+    router.run_until(datetime(2026, 3, 31, 8, 1, tzinfo=UTC))  # 09:01 BST: the held page goes out
+    assert counts(router)["dms"] == 1 and counts(router)["posts"] == 2
+    held = router.dms(ALASTAIR)[0]
+    assert "12 alerts in this group: 12 failing" in held["blocks"][2]["text"]["text"]
 
 
 def test_one_acknowledgement_stops_the_whole_group(router):
