@@ -97,7 +97,8 @@ class GroupRouting:
             if leader is None or len(leader.members) < 2:
                 return
             self._refresh(leader, policy)
-            if all(m.recovered_at for m in leader.members.values()) and leader.slack_ts:
+            everyone = all(m.recovered_at for m in leader.members.values())
+            if everyone and leader.slack_ts and self.store.claim_all_recovered(leader.alert_id, at):
                 self.pager.post_resolution(
                     leader.slack_ts,
                     f":white_check_mark: All {len(leader.members)} alerts of this group recovered.",

@@ -89,3 +89,18 @@ class GroupStore:
             )
         item = self.table.get(alert_pk(leader_id), ALERT_SK)
         return Alert.model_validate(item) if item else None
+
+    def claim_all_recovered(self, leader_id: str, at: datetime) -> bool:
+        """True for the one caller that notes the whole group recovered (its thread says so once)."""
+        client = self.table.dynamodb
+        try:
+            client.update_item(
+                TableName=self.table.name,
+                Key=serialize({"pk": alert_pk(leader_id), "sk": ALERT_SK}),
+                UpdateExpression="SET group_recovered_at = :at",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(group_recovered_at)",
+                ExpressionAttributeValues=serialize({":at": iso(at)}),
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
