@@ -140,6 +140,20 @@ def test_re_pages_follow_the_group_while_any_member_still_fails(router):
     assert "(recovered)" in post["blocks"][2]["text"]["text"]
 
 
+def test_a_member_back_in_alarm_is_listed_as_failing_again(router):
+    storm(router)
+    router.clock.advance(seconds=30)
+    router.invoke(alarm(STORM_ALARMS[1], router.clock.now, state="OK"))
+    [post] = top_level_posts(router)
+    assert "11 failing, 1 recovered" in post["blocks"][2]["text"]["text"]
+    router.clock.advance(seconds=30)
+    result = router.invoke(alarm(STORM_ALARMS[1], router.clock.now))["results"][0]  # flapping
+
+    assert result["action"] == "reopened" and counts(router)["dms"] == 1
+    [post] = top_level_posts(router)
+    assert post["blocks"][2]["text"]["text"].startswith("*12 alerts in this group: 12 failing*")
+
+
 def test_the_group_resolves_when_every_member_has(router):
     storm(router)
     leader = the_leader()

@@ -106,6 +106,17 @@ class GroupRouting:
         except Exception:
             logger.exception("could not show a group member's recovery", extra={"alert_id": alert.alert_id})
 
+    def member_reopened(self, alert: Alert, policy: Policy) -> None:
+        """A member back in ALARM (flapping, re-opened without a page): its line fails again."""
+        if alert.group_id is None:
+            return
+        try:
+            leader = self.store.mark_recovered(alert.group_id, alert.alert_id, None)
+            if leader is not None and len(leader.members) > 1:
+                self._refresh(leader, policy)
+        except Exception:
+            logger.exception("could not show a member failing again", extra={"alert_id": alert.alert_id})
+
     def sweep_set(self, open_alerts: Iterable[Alert]) -> list[Alert]:
         """The open alerts, and the leaders (resolved already) of groups whose members still fail: the
         sweep moves their re-pages along too."""

@@ -74,18 +74,23 @@ class GroupStore:
         items = self.table.query(OPEN_ALERTS, index="gsi1", sk_between=(iso(since), "~"))
         return [Alert.model_validate(item) for item in items]
 
-    def mark_recovered(self, leader_id: str, member_id: str, at: datetime) -> Alert | None:
-        """The member's line in its group's page says it recovered; the leader as it is now (None if the
-        leader or the member's line is gone)."""
+    def mark_recovered(self, leader_id: str, member_id: str, at: datetime | None) -> Alert | None:
+        """The member's line in its group's page says it recovered (`at`), or fails again (None: it
+        re-opened); the leader as it is now (None if the leader is gone)."""
         client = self.table.dynamodb
+        change: dict[str, Any] = {"UpdateExpression": "REMOVE members.#member.recovered_at"}
+        if at is not None:
+            change = {
+                "UpdateExpression": "SET members.#member.recovered_at = :at",
+                "ExpressionAttributeValues": serialize({":at": iso(at)}),
+            }
         with contextlib.suppress(client.exceptions.ConditionalCheckFailedException):
             client.update_item(
                 TableName=self.table.name,
                 Key=serialize({"pk": alert_pk(leader_id), "sk": ALERT_SK}),
-                UpdateExpression="SET members.#member.recovered_at = :at",
                 ConditionExpression="attribute_exists(members.#member)",
                 ExpressionAttributeNames={"#member": member_id},
-                ExpressionAttributeValues=serialize({":at": iso(at)}),
+                **change,
             )
         item = self.table.get(alert_pk(leader_id), ALERT_SK)
         return Alert.model_validate(item) if item else None

@@ -248,6 +248,7 @@ class AlertRouter:
         reopened = self.alerts.reopen(signal.fingerprint, signal.occurred_at, line)
         if reopened is None:  # changed meanwhile: judged again
             return self._raise(signal, moment, close_unheard, retry=False) if retry else _resolved_meanwhile()
+        self.groups.member_reopened(reopened, moment.policy)
         if reopened.slack_ts:
             try:
                 title = mrkdwn_escape(reopened.title)
