@@ -95,6 +95,8 @@ class Runtime:
             metrics.add_metric(
                 name="PageDeliveryFailures", unit=MetricUnit.Count, value=result.delivery_failures
             )
+        if result.action == "grouped":  # an alert that joined a group instead of paging on its own
+            metrics.add_metric(name="AlertsGrouped", unit=MetricUnit.Count, value=1)
         return result.as_dict()
 
 

@@ -23,6 +23,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from incident_core.envelopes import EventBridgeModel
 from incident_core.events import (
+    AlertRaised,
     IncidentChanged,
     IncidentDeclared,
     IncidentResolved,
@@ -166,7 +167,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"revert": revert_thread().finished(RevertFinished.model_validate(envelope.detail))}
     if kind == JourneyRechecked.detail_type:
         return {"rechecked": revert_thread().rechecked(JourneyRechecked.model_validate(envelope.detail))}
+    if kind == AlertRaised.detail_type:  # only those an incident absorbed (the rule filters on incident_id)
+        return {"absorbed_by": thread().alert_absorbed(AlertRaised.model_validate(envelope.detail))}
     raise ValueError(
         "incident_thread handles IncidentDeclared, IncidentChanged, IncidentResolved, JourneyRecovered, "
-        f"RevertFinished and JourneyRechecked, not {kind!r}"
+        f"RevertFinished, JourneyRechecked and absorbed AlertRaised, not {kind!r}"
     )

@@ -38,6 +38,7 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
     "IncidentThreadFunction": {
         ("bus", "Bus", ("incident-suite",), INCIDENT_EVENTS),
         ("bus", "Bus", ("incident-suite",), ("RevertFinished", "JourneyRechecked")),
+        ("bus", "Bus", ("incident-suite",), ("AlertRaised",)),  # absorbed by an incident (alert grouping)
     },
     "RevertFunction": {("bus", "Bus", ("incident-suite",), ("RevertRequested", "DeployFinished"))},
     "PostmortemCompilerFunction": {

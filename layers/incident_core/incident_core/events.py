@@ -83,6 +83,11 @@ class AlertRaised(SuiteEvent):
     title: str
     source: str
     raised_at: datetime
+    # Set when a declared incident absorbed the alert (alerts/grouping.py): the incident-thread function
+    # posts it in that incident's thread and adds it to its Affected list; nobody is paged for it.
+    incident_id: str | None = None
+    journey: str | None = None
+    alarm_name: str | None = None
 
 
 class AlertResolved(SuiteEvent):

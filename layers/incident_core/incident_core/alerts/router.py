@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from incident_core.adapters.bus import EventBus
 from incident_core.adapters.scheduler import Scheduler
+from incident_core.alerts.group_routing import GroupRouting
 from incident_core.alerts.health import HealthFact, HealthFacts
 from incident_core.alerts.intake import Signal, SignalKind
 from incident_core.alerts.keys import iso
@@ -70,7 +71,7 @@ class PolicyWindows(Protocol):
 class RouteResult:
     """What the router did with one input; the handler logs it and counts it in metrics."""
 
-    action: str  # opened | repeat | resolved | noted | ignored | health | page-due
+    action: str  # opened | grouped | repeat | resolved | noted | ignored | health | page-due
     alert_id: str | None = None
     pages_sent: int = 0
     delivery_failures: int = 0
@@ -125,6 +126,7 @@ class AlertRouter:
         self.bus = bus
         self.health = health
         self.clock = clock
+        self.groups = GroupRouting(alerts, pages, pager)
         self._pool: ContextThreadPool | None = None
         self._prefetched = threading.local()
 
@@ -156,7 +158,12 @@ class AlertRouter:
 
     # ------------------------------------------------------------------ raise, repeat, resolve, note
     def _raise(
-        self, signal: Signal, moment: _Moment, close_unheard: bool = True, retry: bool = True
+        self,
+        signal: Signal,
+        moment: _Moment,
+        close_unheard: bool = True,
+        retry: bool = True,
+        passed_over: frozenset[str] = frozenset(),
     ) -> RouteResult:
         # No look-up first: the transaction's lock says whether the alert exists (a repeat) or not.
         alert = Alert(
@@ -179,17 +186,25 @@ class AlertRouter:
         alert = alert.model_copy(
             update={"pages": bool(decision.page or decision.hold_until), "reason": decision.reason}
         )
+        # Alert grouping: a paging alert joins an open group (no pages of its own) or leads its own.
+        placement = self.groups.place(alert, moment.policy, passed_over)
+        alert = placement.alert
         # Pages due now are written already claimed by this invocation: no separate claim before Slack.
         pages = [
             claimed_now(page, moment.now) if page.due_at <= moment.now else page
             for page in _pages_for(alert, decision, moment.now, first_seq=0)
+            if placement.leader is None
         ]
         raised = AlertEvent(
             at=moment.now,
             what=f"raised: {mrkdwn_escape(alert.title)} ({mrkdwn_escape(signal.marking)}); "
-            f"{_decision_line(decision)}",
+            f"{_decision_line(decision)}{placement.opening_note()}",
         )
-        outcome = self.alerts.open(alert, raised, pages, signal.notification_id)
+        outcome = self.alerts.open(alert, raised, pages, signal.notification_id, join=placement.join)
+        if outcome == OpenOutcome.GROUP_CHANGED and placement.leader is not None:
+            # That group was acknowledged, resolved or filled meanwhile: choose again without it.
+            skip = passed_over | {placement.leader.alert_id}
+            return self._raise(signal, moment, close_unheard, retry, passed_over=skip)
         if outcome == OpenOutcome.EXISTS:  # already open: a concurrent delivery, or a repeat
             winner = self.alerts.open_alert_id(signal.fingerprint)
             if winner is None:  # resolved meanwhile: judged again against that recovery
@@ -216,6 +231,10 @@ class AlertRouter:
         result = self._advance(alert, pages, moment, claimed={p.page_id for p in pages if p.claim_token})
         self._announce(alert)
         result.action = "opened"
+        if placement.leader is not None:
+            self.groups.joined(placement.leader.alert_id, moment.policy)
+            result.action = "grouped"
+            result.detail = f"joined the group of {placement.leader.alert_id}"
         return result
 
     def _reopen(self, signal: Signal, moment: _Moment, close_unheard: bool, retry: bool) -> RouteResult:
@@ -230,6 +249,7 @@ class AlertRouter:
         reopened = self.alerts.reopen(signal.fingerprint, signal.occurred_at, line)
         if reopened is None:  # changed meanwhile: judged again
             return self._raise(signal, moment, close_unheard, retry=False) if retry else _resolved_meanwhile()
+        self.groups.member_reopened(reopened, moment.policy)
         if reopened.slack_ts:
             try:
                 title = mrkdwn_escape(reopened.title)
@@ -304,6 +324,7 @@ class AlertRouter:
         self.bus.put(
             AlertResolved(alert_id=alert_id, fingerprint=alert.fingerprint, resolved_at=signal.occurred_at)
         )
+        self.groups.member_recovered(resolved, signal.occurred_at, moment.policy)
         return RouteResult("resolved", alert_id)
 
     def _close_unrecovered(self, alert: Alert, signal: Signal, moment: _Moment) -> None:
@@ -357,7 +378,7 @@ class AlertRouter:
                 continue
             if not page.unfinished:
                 continue
-            if alert.status != AlertStatus.OPEN:
+            if alert.status != AlertStatus.OPEN and not self.groups.keeps_paging(alert):
                 if self.pages.cancel(page, moment.now, f"not needed: the alert is {alert.status.value}"):
                     logger.info("page cancelled", extra={"page_id": page.page_id, "status": alert.status})
                 continue
@@ -513,7 +534,7 @@ class AlertRouter:
         moment = self._moment()
         result = RouteResult("swept", detail="")
         failed = 0
-        for alert in self.alerts.list_open():
+        for alert in self.groups.sweep_set(self.alerts.list_open()):
             if time_left() < SWEEP_RESERVE.total_seconds():
                 result.detail = "stopped early: the invocation is nearly out of time"
                 break
@@ -544,6 +565,9 @@ class AlertRouter:
                 title=alert.title,
                 source=alert.source.value,
                 raised_at=alert.started_at,
+                incident_id=alert.incident_id,  # an incident absorbed it: its thread function posts it
+                journey=alert.journey,
+                alarm_name=alert.alarm_name,
             )
         )
         self.alerts.mark_announced(alert.alert_id)

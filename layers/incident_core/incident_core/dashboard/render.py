@@ -43,6 +43,9 @@ JOURNEY_DURATION_FIELD = "duration_ms"
 TIME_TO_ACKNOWLEDGE = "TimeToAcknowledge"
 TIME_TO_RESOLVE = "TimeToResolve"
 OPEN_INCIDENTS = "OpenIncidents"
+# Alert grouping (the alert router): alerts that joined a group instead of paging, and pages sent.
+ALERTS_GROUPED = "AlertsGrouped"
+PAGES_SENT = "PagesSent"
 
 
 def render_dashboard(params: DashboardParams) -> dict[str, Any]:
@@ -308,6 +311,20 @@ def _journeys(params: DashboardParams) -> Iterator[tuple[dict[str, Any], int]]:
 
 def _incidents(params: DashboardParams) -> Iterator[tuple[dict[str, Any], int]]:
     region = params.region
+    yield (
+        metric_widget(
+            "Incidents: alerts grouped, pages sent. Look for as many pages as alerts in a storm",
+            [
+                _suite_metric(params, ALERTS_GROUPED, label="alerts grouped (no page of their own)"),
+                _suite_metric(params, PAGES_SENT, label="pages sent"),
+            ],
+            region=region,
+            stat="Sum",
+            period=PERIOD,
+            view="timeSeries",
+        ),
+        8,
+    )
     yield (
         metric_widget(
             "Incidents: open now. Look for any without a lead or a recent update in its thread",

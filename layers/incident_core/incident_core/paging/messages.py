@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from incident_core.models.alerts import Alert
+from incident_core.paging.group_message import group_blocks
 from incident_core.paging.pages import Page, PageKind
 from incident_core.policy.model import Policy
 
@@ -74,6 +75,7 @@ def slack_message(alert: Alert, page: Page, policy: Policy, target: str, mention
             "text": {"type": "mrkdwn", "text": _clip(f"*{headline}*\n{intro}")},
         },
         {"type": "section", "fields": [{"type": "mrkdwn", "text": fact} for fact in facts]},
+        *group_blocks(alert),
     ]
     if state_reason:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _clip(f">{state_reason}")}})
