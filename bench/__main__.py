@@ -131,6 +131,7 @@ def measure(build_dir: Path, runs: int) -> dict[str, Any]:
         ),
     )
     results["cost"]["snapstart_option"] = snapstart_option(results["cold_start"])
+    results["cost"]["phone_paging"] = cost.phone_paging_summary()  # issue 17: texts and calls
     results["assumptions"] = {
         "site_latency_ms": SITE_LATENCY_MS,
         "incident_metric_hours_per_month": INCIDENT_METRIC_HOURS,

@@ -202,6 +202,7 @@ def scenarios(world: LocalWorld) -> list[Scenario]:
         "postmortem_compiler": _postmortem_compiler,
         "action_reminder": _action_reminder,
         "dashboard_renderer": _dashboard_renderer,
+        "page_ack": _page_ack,
     }
     missing = sorted(set(functions) - set(made))
     if missing:
@@ -423,6 +424,55 @@ def _action_reminder(world: LocalWorld, name: str, path: Path, handler: str, mem
         "action_reminder_schedule.json (3 open items)",
         prepare,
         did_its_work=lambda result: (result or {}).get("reminded") is True,
+    )
+
+
+def _page_ack(world: LocalWorld, name: str, path: Path, handler: str, memory: int) -> Scenario:
+    """A phone opening a text's acknowledgement link (GET: the alert and its button, nothing changed)."""
+    from incident_core.adapters.aws import client
+    from incident_core.alerts.store import AlertStore
+    from incident_core.ids import new_id
+    from incident_core.models import Alert, AlertEvent, AlertSource
+    from incident_core.paging.ack_links import make_link
+    from incident_core.paging.pages import Page, PageKind
+    from stand_ins.function_url import function_url_event
+
+    key, secret_name = "bench-ack-link-key", "incident-suite-bench/ack-links"
+    client("secretsmanager").create_secret(Name=secret_name, SecretString=json.dumps({"key": key}))
+    now = datetime(2026, 12, 1, 2, tzinfo=UTC)
+
+    def prepare(n: int, memo: dict[str, Any]) -> dict[str, Any]:
+        alert_id = new_id("al", now)
+        alert = Alert(
+            alert_id=alert_id,
+            fingerprint=f"journey-bench-{alert_id}",
+            title="Journey 'book-viewing' is failing",
+            source=AlertSource.JOURNEY,
+            started_at=now,
+            first_seen=now,
+            last_seen=now,
+        )
+        page_id = f"{alert_id}-p0"
+        page = Page(
+            page_id=page_id, alert_id=alert_id, seq=0, kind=PageKind.PAGE, due_at=now, people=["alastair"]
+        )
+        AlertStore.from_settings().open(alert, AlertEvent(at=now, what="raised"), [page], f"bench-{alert_id}")
+        expires = now.replace(year=now.year + 1)
+        token = make_link(alert_id, page.page_id, "alastair", expires).token(key.encode())
+        return function_url_event("GET", f"/{token}")
+
+    return Scenario(
+        name,
+        path,
+        handler,
+        memory,
+        GOAL_RATIO,
+        "Function URL GET of an acknowledgement link (the alert and its button; nothing changed)",
+        prepare,
+        did_its_work=lambda result: (
+            (result or {}).get("statusCode") == 200 and "Acknowledge as" in (result or {}).get("body", "")
+        ),
+        extra_env={"ACK_LINK_SECRET_ID": secret_name},
     )
 
 

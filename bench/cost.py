@@ -381,3 +381,65 @@ def summarise(usage: Usage, fixed: Fixed) -> dict:
         "ratio_goal": SYNTHETICS_RATIO_GOAL,
         "ratio_meets_goal": ratio >= SYNTHETICS_RATIO_GOAL,
     }
+
+
+# ---------------------------------------------------------------------- texts and calls (issue 17)
+# ASSUMED prices, not list prices: the End User Messaging pricing page (aws.amazon.com/end-user-messaging/
+# pricing) could not be read from this machine or found in the stored copies searched on 2026-12-06. The
+# figures are the order of magnitude such pages have shown for the UK; check them before relying on the
+# total. `incidentctl doctor` does not read prices, but DescribePhoneNumbers answers the number's own
+# MonthlyLeasingPrice.
+PHONE_PRICES_STATUS = "assumed (not found in stored copies of the pricing page, 2026-12-06): check before use"
+PHONE_PRICES: dict[str, tuple[float, str, str]] = {
+    "uk_long_code_month": (1.00, "per UK long code (mobile number) leased, per month", "assumption"),
+    "uk_sms_part": (0.045, "per outbound SMS part to a UK number (160 GSM-7 characters)", "assumption"),
+    "uk_voice_minute": (0.04, "per outbound voice minute to a UK mobile, billed by the minute", "assumption"),
+}
+
+
+@dataclass
+class NightIncidents:
+    """Incidents at night in a traction moment: each pages `people` by the default plan (a text at once,
+    a call after 3 minutes, another after 10), unacknowledged until the second call (the worst case)."""
+
+    incidents: int = 4
+    people: int = 2  # Alastair and Wisen stand by in a traction moment
+    texts_per_person: int = 1
+    sms_parts_per_text: int = 1  # the alert and its link fit one GSM-7 part (paging/phone_scripts.py)
+    calls_per_person: int = 2
+    minutes_per_call: int = 1  # the script said twice, slowly: under a minute, billed as one
+
+
+def phone_paging_cost(nights: NightIncidents) -> list[LineItem]:
+    def line(item: str, quantity: float, key: str, note: str = "") -> LineItem:
+        price, unit, source = PHONE_PRICES[key]
+        return LineItem(item, quantity, price, unit, quantity * price, source, note, "", quantity * price)
+
+    pages = nights.incidents * nights.people
+    return [
+        line("UK long code (texts, calls, ACK replies)", 1, "uk_long_code_month"),
+        line(
+            "Texts",
+            pages * nights.texts_per_person * nights.sms_parts_per_text,
+            "uk_sms_part",
+            f"{nights.incidents} incidents x {nights.people} people",
+        ),
+        line(
+            "Call minutes",
+            pages * nights.calls_per_person * nights.minutes_per_call,
+            "uk_voice_minute",
+            f"{nights.calls_per_person} calls each, {nights.minutes_per_call} minute",
+        ),
+    ]
+
+
+def phone_paging_summary(nights: NightIncidents | None = None) -> dict:
+    """The texts-and-calls line of the cost table: a month with `nights` (four by default)."""
+    nights = nights or NightIncidents()
+    lines = phone_paging_cost(nights)
+    return {
+        "prices": PHONE_PRICES_STATUS,
+        "month": asdict(nights),
+        "lines": [asdict(line) for line in lines],
+        "monthly_usd": round(_total(lines), 2),
+    }

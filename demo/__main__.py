@@ -25,6 +25,7 @@ from demo.incident import Rehearsal, SlackWorkspace, TractionMoment
 from stand_ins.slack_transcript import render_channel, render_message
 
 LONDON = ZoneInfo("Europe/London")
+PASSING_MINUTES = 5  # journeys passing before the deploy breaks the button
 
 
 class Narrator:
@@ -84,12 +85,18 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
     n.slack()
 
     n.step("The journeys run on their one-minute schedule against the bookshop.")
+    for _ in range(PASSING_MINUTES - 1):  # what normal looks like, in the pictures of the incident window
+        r.tick()
+        r.advance(minutes=1)
     outcome = r.tick()
-    n.say(f"{outcome['passed']} of {outcome['ran']} journeys pass.")
+    n.say(f"{outcome['passed']} of {outcome['ran']} journeys pass, minute after minute.")
 
     r.advance(seconds=35)
-    r.shop.remove_button()
-    n.step("A deploy removes the 'Book viewing' button. Users can no longer book a viewing.")
+    version = r.deploy_frontend()
+    n.step(
+        f"A deploy moves the frontend's alias `live` to version {version}, which removes the 'Book viewing' "
+        "button. Users can no longer book a viewing."
+    )
     r.advance(seconds=25)
     n.step("The runner's next run: the journey fails, is run again at once, and fails again.")
     outcome = r.tick()
@@ -120,11 +127,22 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
     r.command(f"update {incident.incident_id} Reverting the frontend deploy", r.alastair)
     n.slack()
 
-    r.advance(minutes=6)
-    r.shop.repair()
-    n.step("The revert is out; the runner's next run passes.")
+    n.step("Alastair asks for the picture of the incident so far: `/incident graph`.")
+    r.command(f"graph {incident.incident_id}", r.alastair)
+    n.slack()
+
+    r.advance(minutes=1)
+    n.step("Wisen presses Revert on the frontend's change in the checklist; Slack asks to confirm first.")
+    r.press_revert(incident.thread_ts, r.wisen)
+    n.say("The revert function moves the alias back; the journey runner checks the journey at once:")
+    n.slack()
+
+    r.advance(minutes=1)
+    n.step("The runner's scheduled run a minute later: still passing.")
     outcome = r.tick()
-    n.say(f"announced on the bus: {outcome['announced']}")
+    n.say(
+        f"{outcome['passed']} of {outcome['ran']} journeys pass; announced on the bus: {outcome['announced']}"
+    )
     n.slack()
 
     r.advance(minutes=3)
@@ -138,12 +156,20 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
     for item in actions:
         owner = r.names.get(item.owner or "", item.owner)
         n.say(f"action item {item.action_id} ({item.priority}, owner {owner}, due {item.due}): {item.text}")
+    for _ in range(3):  # after the resolution: normal again, the right margin of the pictures
+        r.advance(minutes=1)
+        r.tick()
+    issues = track_on_github(r, n)
     documents = r.download_documents()
+    pictures = r.download_pictures()
+    n.say(f"Pictures of the incident window beside the document: {', '.join(p.name for p in pictures)}")
     return {
         "incident_id": incident.incident_id,
         "alert_id": alert.alert_id,
         "documents": documents,
+        "pictures": pictures,
         "actions": [item.action_id for item in actions],
+        "issues": issues,
     }
 
 
@@ -173,6 +199,42 @@ def escalate(r: Rehearsal, n: Narrator, alert_id: str) -> bool:
     n.say("(No phone caller is configured on this branch: the call step is recorded, not dropped.)")
     n.slack()
     return True
+
+
+def track_on_github(r: Rehearsal, n: Narrator) -> list[str]:
+    """The action item as an issue in the team's repository, closed there, done in Slack (issue 19)."""
+    from datetime import time
+
+    from incident_core.actions.store import ActionStore, london_today
+    from incident_core.policy.calendar import add_business_days
+
+    r.advance(minutes=15)
+    pending = r.suite.function("TrackerSyncFunction").invoke({"run": "pending"})
+    issues = r.github.issues()
+    if not issues:
+        return []
+    n.step("Each action item is an issue in the team's GitHub repository, where the next work is chosen.")
+    n.say(f"(the 15-minute run made the issues of items opened elsewhere: {pending['outcomes']})")
+    for issue in issues:
+        labels = ", ".join(label["name"] for label in issue["labels"])
+        owner = ", ".join(a["login"] for a in issue["assignees"]) or "nobody"
+        n.say(f"{issue['html_url']}  [{labels}]  assigned to {owner}: {issue['title']}")
+    r.advance(hours=2)
+    issue = issues[0]  # the post-mortem's item, Wisen's
+    n.step(
+        f"Wisen does it and closes issue #{issue['number']} on GitHub; its signed webhook tells the suite."
+    )
+    r.github_change(issue["number"], "wisen-gh", "closed", state="closed")
+    n.slack()
+    morning = datetime.combine(add_business_days(london_today(r.now), 1), time(9, 30), tzinfo=LONDON)
+    if r.workspace is None:
+        n.step("The next business morning's reminder: the closed item said done, the open one chased.")
+        outcome = r.remind(morning)
+        n.say(f"reminder: {outcome}")
+        n.slack()
+    for item in ActionStore.from_settings().list_done():
+        n.say(f"action item {item.action_id}: done, issue #{item.tracker_issue} {item.tracker_state}")
+    return [issue["html_url"] for issue in r.github.issues()]
 
 
 def london_instant(value: str) -> datetime:
@@ -230,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         transcript = args.out / "slack-transcript.txt"
         transcript.write_text(render_channel(rehearsal.messages(), rehearsal.names, "#incidents") + "\n")
     print(f"\nDone in {time.monotonic() - began:.1f} s. Written:", file=out)
-    for path in [*result["documents"], transcript, log_path]:
+    for path in [*result["documents"], *result["pictures"], transcript, log_path]:
         print(f"  {path}", file=out)
     return 0
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,12 +29,16 @@ from typing import Any
 from incident_core.adapters.aws import client, reset_clients
 from incident_core.clock import frozen_at
 from incident_core.settings import get_settings
+from stand_ins.api_metrics import ApiGatewayMetrics
 from stand_ins.aws import MotoServer, create_tables
 from stand_ins.bookshop import Bookshop
+from stand_ins.fake_cloudtrail import FakeCloudTrail
+from stand_ins.fake_github import FakeGitHub
 from stand_ins.fake_slack import FakeSlack
 from stand_ins.fake_statuspage import FakeStatusPages
 from stand_ins.fake_zoom import FakeZoom
 from stand_ins.local_lambda import LocalSuite
+from stand_ins.product_deploys import REVERT_TAG, ProductDeploys
 from stand_ins.slack_requests import TEAM, SlackAppClient, thread_message_body
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +47,11 @@ CHANNEL = "C0INCIDENTS"
 SCHEDULE_GROUP = f"{NAME}-pages"
 SIGNING_SECRET = "demo-signing-secret-placeholder"
 SCHEDULED_EVENT = ROOT / "events" / "journey_runner_scheduled.json"
+PRODUCT_API_ID = "bookshop0demo"  # the HTTP API the bookshop plays (AWS/ApiGateway metrics)
 VALIDATION_BUTTONS = ("alert_acknowledge", "alert_real_incident", "alert_false_alarm")
+GITHUB_WEBHOOK_SECRET = "demo-github-webhook-secret-placeholder"
+# The bookshop's frontend release: a Lambda function behind the alias `live` (moto), tagged for revert.
+FRONTEND = "bookshop-frontend"
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,7 @@ class Rehearsal:
     workspace: SlackWorkspace | None = None
     policy_file: Path = ROOT / "config" / "policy.yaml"
     _virtual_now: datetime = field(init=False)
+    _running_since: float | None = field(init=False, default=None)  # real time runs (monotonic start)
     _stack: contextlib.ExitStack = field(init=False, default_factory=contextlib.ExitStack)
 
     def __post_init__(self) -> None:
@@ -101,7 +111,20 @@ class Rehearsal:
     @property
     def now(self) -> datetime:
         # In a real workspace Slack stamps messages with the real time, so the rehearsal keeps to it.
-        return datetime.now(UTC) if self.workspace else self._virtual_now
+        if self.workspace:
+            return datetime.now(UTC)
+        if self._running_since is not None:
+            return self._virtual_now + timedelta(seconds=time.monotonic() - self._running_since)
+        return self._virtual_now
+
+    @contextlib.contextmanager
+    def real_time(self) -> Iterator[None]:
+        """The rehearsal's clock runs at real speed meanwhile (how long a revert and its check take)."""
+        self._running_since = time.monotonic()
+        try:
+            yield
+        finally:
+            self._virtual_now, self._running_since = self.now, None
 
     # ------------------------------------------------------------------ set-up and tear-down
     def __enter__(self) -> Rehearsal:
@@ -121,6 +144,15 @@ class Rehearsal:
         stack.callback(self.status_pages.stop)
         self.shop = Bookshop().start()
         stack.callback(self.shop.stop)
+        # The bookshop plays the product's HTTP API: what it serves is what API Gateway would record.
+        self.api_metrics = ApiGatewayMetrics(PRODUCT_API_ID)
+        self.shop.on_request = self.api_metrics
+        self.github = FakeGitHub(
+            clock=lambda: self.now
+        ).start()  # the team's repository, where work is planned
+        stack.callback(self.github.stop)
+        self.cloudtrail = FakeCloudTrail(clock=lambda: self.now).start()
+        stack.callback(self.cloudtrail.stop)
         stack.enter_context(_environment(self._environment()))
         if self.workspace is None:
             stack.enter_context(frozen_at(lambda: self.now))
@@ -168,6 +200,14 @@ class Rehearsal:
             "POWERTOOLS_METRICS_NAMESPACE": "IncidentSuite",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "LOOKUP_DEADLINE_SECONDS": "3",
+            "PRODUCT_HTTP_API_ID": PRODUCT_API_ID,  # the golden signals the pictures draw
+            "GITHUB_API_URL": self.github.api_url,
+            "TRACKER_SECRET_ID": f"{NAME}/tracker",
+            "TRACKER_WEBHOOK_SECRET_ID": f"{NAME}/tracker-webhook",
+            "AWS_ENDPOINT_URL_CLOUDTRAIL": self.cloudtrail.url,
+            "SUITE_STACK_NAME": NAME,
+            "SUITE_RESOURCE_PREFIXES": f"{NAME}-",
+            "REVERT_ENABLED": "true",
         }
 
     def _create_resources(self) -> None:
@@ -184,6 +224,13 @@ class Rehearsal:
             ),
         )
         secrets.create_secret(Name=settings.zoom_secret_id, SecretString=json.dumps(self.zoom.secret))
+        secrets.create_secret(
+            Name=settings.tracker_secret_id, SecretString=json.dumps({"token": self.github.TOKEN})
+        )
+        secrets.create_secret(
+            Name=settings.tracker_webhook_secret_id,
+            SecretString=json.dumps({"webhook_secret": GITHUB_WEBHOOK_SECRET}),
+        )
         s3 = client("s3")
         location = {"LocationConstraint": "eu-west-2"}
         for bucket in (settings.documents_bucket, settings.evidence_bucket):
@@ -200,12 +247,42 @@ class Rehearsal:
             StackName="bookshop-frontend",
             TemplateBody=json.dumps({"Resources": {"Assets": {"Type": "AWS::SQS::Queue"}}}),
         )
+        # The frontend's release behind a Lambda alias: its version decides whether the button is drawn.
+        self.deploys = ProductDeploys(self.cloudtrail)
+        self.deploys.lambda_function(FRONTEND, tags=REVERT_TAG, env={"BOOK_VIEWING_BUTTON": "on"})
+        self.shop.release_has_button = self.frontend_has_button
         if self.traction:
             from incident_core.policy.store import PolicyStore
 
             store = PolicyStore.from_settings()
             for moment in self.traction:
                 store.add_traction(moment.start, moment.end, moment.label, "demo", self.now)
+
+    # ------------------------------------------------------------------ the product's release
+    def frontend_has_button(self) -> bool:
+        lam = client("lambda")
+        version = lam.get_alias(FunctionName=FRONTEND, Name="live")["FunctionVersion"]
+        config = lam.get_function_configuration(FunctionName=FRONTEND, Qualifier=version)
+        return (config.get("Environment") or {}).get("Variables", {}).get("BOOK_VIEWING_BUTTON") != "off"
+
+    def deploy_frontend(self, who: str = "wisen") -> str:
+        """A real deploy: a new version of the frontend without the button, the alias moved to it (and
+        CloudTrail's record of it). Returns the version."""
+        return self.deploys.move_alias(FRONTEND, env={"BOOK_VIEWING_BUTTON": "off"}, who=who, at=self.now)
+
+    def press_revert(self, thread_ts: str, user: str) -> dict[str, Any]:
+        """A responder presses Revert on the frontend's change in the checklist (and confirms)."""
+        for message in self.messages():
+            if message.get("thread_ts") != thread_ts:
+                continue
+            for block in message.get("blocks") or []:
+                accessory = block.get("accessory") or {}
+                text = (block.get("text") or {}).get("text", "")
+                if accessory.get("action_id") == "change_revert" and FRONTEND in text:
+                    with self.real_time():
+                        self.click("change_revert", accessory["value"], message, user)
+                    return accessory
+        raise RuntimeError("the checklist shows no Revert button for the frontend's change")
 
     # ------------------------------------------------------------------ time and the suite
     def advance(self, **delta: float) -> datetime:
@@ -228,6 +305,7 @@ class Rehearsal:
         event["id"] = str(uuid.uuid4())
         event["time"] = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
         outcome = self.suite.function("JourneyRunnerFunction").invoke(event)
+        self.api_metrics.flush()
         self.suite.deliver()
         return outcome
 
@@ -332,14 +410,50 @@ class Rehearsal:
             raise RuntimeError(f"Slack app refused the reply event: {response}")
         return message
 
+    # ------------------------------------------------------------------ the team's GitHub repository
+    def github_change(self, number: int, login: str, action: str, **changes: Any) -> dict[str, Any]:
+        """A person changes an issue on github.com; GitHub's signed webhook reaches the suite's Function
+        URL (the tracker webhook function, invoked as the URL invokes it)."""
+        self.github.act(number, login, **changes)
+        body = self.github.webhook_body(number, action, login)
+        headers = self.github.signed_headers(body, GITHUB_WEBHOOK_SECRET)
+        event = {
+            "version": "2.0",
+            "rawPath": "/",
+            "headers": {key.lower(): value for key, value in headers.items()},
+            "requestContext": {"http": {"method": "POST", "path": "/"}, "requestId": str(uuid.uuid4())},
+            "body": body.decode(),
+            "isBase64Encoded": False,
+        }
+        answer = self.suite.function("TrackerWebhookFunction").invoke(event)
+        if answer["statusCode"] != 200:
+            raise RuntimeError(f"the tracker webhook refused GitHub's delivery: {answer}")
+        self.suite.deliver()
+        return answer
+
+    def remind(self, at: datetime) -> dict[str, Any]:
+        """The business-morning reminder's schedule fires at `at` (its documented input)."""
+        self._virtual_now = max(self._virtual_now, at)
+        event = {"scheduled_time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        return self.suite.function("ActionReminderFunction").invoke(event)
+
     # ------------------------------------------------------------------ what the suite wrote
     def download_documents(self) -> list[Path]:
+        """The documents (incidents/<id>.md); the evidence and pictures kept beside them are linked."""
+        return self._download(lambda key: key.suffix == ".md")
+
+    def download_pictures(self) -> list[Path]:
+        """The pictures of the incident window kept beside each document, as <id>-<panel>.png."""
+        return self._download(lambda key: "pictures" in key.parts)
+
+    def _download(self, wanted: Any) -> list[Path]:
         s3, bucket = client("s3"), get_settings().documents_bucket
         written = []
         for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
-            if "/evidence/" in item["Key"]:
-                continue  # the evidence kept with the document: the document links it
-            path = self.workdir / Path(item["Key"]).name
+            key = Path(item["Key"])  # incidents/<id>.md, incidents/<id>/pictures/<name>.png, .../evidence/...
+            if not wanted(key):
+                continue
+            path = self.workdir / (f"{key.parts[1]}-{key.name}" if "pictures" in key.parts else key.name)
             path.write_bytes(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
             written.append(path)
         return written

@@ -123,6 +123,9 @@ class MotoServer:
 
         if isolate_dynamodb:
             isolate_moto_dynamodb()
+        from stand_ins.cloudwatch_images import install_metric_widget_images
+
+        install_metric_widget_images()  # moto has no GetMetricWidgetImage: the stand-in draws it
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.url = ""
 

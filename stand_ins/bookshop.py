@@ -19,6 +19,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -95,10 +96,15 @@ class ShopState:
 class Bookshop:
     def __init__(self, port: int = 0) -> None:
         self.state = ShopState()
+        # What the deployed release says about the button (a Lambda alias's version in the demo): None is
+        # always on. The button shows when both the release and the state (remove_button) have it.
+        self.release_has_button: Any = None
         self.viewings: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str]] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        # Told of each request served but control ones (status, milliseconds): stand_ins/api_metrics.py.
+        self.on_request: Callable[[int, float], None] | None = None
         shop = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -109,7 +115,14 @@ class Bookshop:
                 pass
 
             def do_GET(self) -> None:
+                began, self.status = time.monotonic(), 0
                 shop._handle(self)
+                if shop.on_request is not None and not self.path.startswith("/_control"):
+                    shop.on_request(self.status, (time.monotonic() - began) * 1000)
+
+            def send_response(self, code: int, message: str | None = None) -> None:
+                self.status = code
+                super().send_response(code, message)
 
             do_POST = do_GET
 
@@ -187,10 +200,12 @@ class Bookshop:
         if request.command == "GET" and path in ("/", "/books"):
             self._send(request, 200, CATALOGUE, "text/html; charset=utf-8")
         elif request.command == "GET" and path == "/static/app.js":
-            script = APP_JS % {"draw_button": "true" if state.button else "false"}
+            drawn = state.button and (self.release_has_button is None or self.release_has_button())
+            script = APP_JS % {"draw_button": "true" if drawn else "false"}
             self._send(request, 200, script, "application/javascript")
         elif request.command == "GET" and path == "/books/42":
-            page = BOOK_PAGE.format(button=STATIC_BUTTON if state.button else "")
+            drawn = state.button and (self.release_has_button is None or self.release_has_button())
+            page = BOOK_PAGE.format(button=STATIC_BUTTON if drawn else "")
             self._send(request, 200, page, "text/html; charset=utf-8")
         elif request.command == "POST" and path == "/api/viewings":
             self._book(request, body, state)

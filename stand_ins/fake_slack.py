@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl
 
 import yaml
 
+from stand_ins.slack_files import UPLOAD_PATH, SlackFiles
 from stand_ins.slack_rules import check_message, check_view
 
 # What Slack's ids look like: C (public channel), G (private), D (direct message), U/W (a user: posting
@@ -60,6 +61,8 @@ METHOD_SCOPES: dict[str, str | dict[str, str]] = {
     "conversations.replies": {"C": "channels:history", "G": "groups:history", "D": "im:history"},
     "users.info": "users:read",
     "usergroups.users.list": "usergroups:read",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
 }
 
 
@@ -114,6 +117,8 @@ class SlackState:
     members: set[str] = field(default_factory=set)
     # the bot token's scopes, answered in each response's x-oauth-scopes header (as Slack does)
     scopes: list[str] = field(default_factory=lambda: list(MANIFEST_SCOPES))
+    # uploads in progress and done (stand_ins/slack_files.py)
+    files: SlackFiles = field(default_factory=SlackFiles)
 
 
 class FakeSlack:
@@ -229,6 +234,9 @@ class FakeSlack:
         return f"{seconds}.{micros:06d}"
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        if request.path.startswith(UPLOAD_PATH):  # the upload URL files.getUploadURLExternal gave
+            self._upload(request)
+            return
         method = request.path.rsplit("/", 1)[-1].split("?", 1)[0]
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length).decode() if length else ""
@@ -286,6 +294,20 @@ class FakeSlack:
             request.send_header("Retry-After", str(retry_after))
         for name, value in (headers or {}).items():
             request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(payload)
+
+    def _upload(self, request: BaseHTTPRequestHandler) -> None:
+        body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        with self._lock:
+            self.state.calls.append(
+                Call("upload", {"path": request.path, "bytes": len(body)}, None, time.time())
+            )
+            status, text = self.state.files.upload(request.path, body)
+        payload = text.encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "text/plain; charset=utf-8")
+        request.send_header("Content-Length", str(len(payload)))
         request.end_headers()
         request.wfile.write(payload)
 
@@ -354,6 +376,58 @@ class FakeSlack:
             parent.setdefault("thread_ts", parent["ts"])
         self._channel(channel).append(message)
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+
+    def _api_files_getUploadURLExternal(self, args: dict) -> dict:
+        return self.state.files.get_upload_url(args, self.url.removesuffix("/api/"))
+
+    def _api_files_completeUploadExternal(self, args: dict) -> dict:
+        answer, done = self.state.files.complete(args)
+        if not answer["ok"]:
+            return answer
+        channel = str(args.get("channel_id") or args.get("channels") or "")
+        shared = [{"id": f.file_id, "name": f.filename, "title": f.title, "size": f.length} for f in done]
+        if channel:
+            refusal = (
+                self._reachable(channel)
+                if CHANNEL_ID.match(channel)
+                else {"ok": False, "error": "channel_not_found"}
+            )
+            if refusal:
+                return refusal
+            message = {
+                "type": "message",
+                "ts": self._next_ts(),
+                "text": args.get("initial_comment") or "",
+                "files": [
+                    {
+                        **file,
+                        "mimetype": "image/png"
+                        if file["name"].endswith(".png")
+                        else "application/octet-stream",
+                    }
+                    for file in shared
+                ],
+                "upload": True,
+                "bot_id": self.BOT_ID,
+                "user": self.BOT_USER_ID,
+            }
+            if args.get("thread_ts"):
+                parent = next((m for m in self._channel(channel) if m["ts"] == args["thread_ts"]), None)
+                if parent is None:
+                    return {"ok": False, "error": "thread_not_found"}
+                message["thread_ts"] = args["thread_ts"]
+                parent["reply_count"] = parent.get("reply_count", 0) + 1
+                parent.setdefault("thread_ts", parent["ts"])
+            self._channel(channel).append(message)
+        for pending in done:
+            pending.completed = True
+        return {"ok": True, "files": [{"id": file["id"], "title": file["title"]} for file in shared]}
+
+    def uploaded(self, file_id: str) -> bytes | None:
+        """The bytes uploaded for a file (test control)."""
+        with self._lock:
+            pending = self.state.files.files.get(file_id)
+            return pending.data if pending else None
 
     def _post_target(self, channel: str) -> str:
         """chat.postMessage to a user id posts in the app's direct message with them."""

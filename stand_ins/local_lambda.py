@@ -23,6 +23,7 @@ from typing import Any
 
 from incident_core.adapters.aws import client
 from stand_ins.aws import ROOT, load_template
+from stand_ins.emf import metrics_from_logs
 
 LOCAL_ACCOUNT = "123456789012"  # moto's default account
 
@@ -71,7 +72,8 @@ class Function:
 
     def invoke(self, event: dict[str, Any]) -> Any:
         handler = getattr(self.module, self.handler.rsplit(".", 1)[1])
-        return handler(event, LambdaContext(function_name=self.logical_id))
+        with metrics_from_logs():  # CloudWatch turns the function's EMF log records into metrics
+            return handler(event, LambdaContext(function_name=self.logical_id))
 
 
 def functions_from_template(template: dict[str, Any] | None = None) -> dict[str, Function]:

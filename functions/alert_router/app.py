@@ -95,6 +95,8 @@ class Runtime:
             metrics.add_metric(
                 name="PageDeliveryFailures", unit=MetricUnit.Count, value=result.delivery_failures
             )
+        if result.action == "grouped":  # an alert that joined a group instead of paging on its own
+            metrics.add_metric(name="AlertsGrouped", unit=MetricUnit.Count, value=1)
         return result.as_dict()
 
 
@@ -110,6 +112,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     current.config.register_lambda_context(context)
     if event == SWEEP:
         return _sweep(current, context)
+    if _from_paging_events(event, current):  # issue 17: calls' outcomes and replies to texts
+        return _paging_events(event, current)
     if isinstance(event, dict) and "Records" in event:
         records = event["Records"]
         if isinstance(records, list) and records:
@@ -246,3 +250,43 @@ def _reject(reason: str) -> None:
 
 def _first_problem(error: ValidationError) -> str:
     return problems(error, limit=1)
+
+
+# ---------------------------------------------------------------------- issue 17: the phone's answers
+# The paging events topic carries the SMS and Voice configuration set's events (a call's outcome) and
+# two-way replies; each is read by paging/phone_events.py (pure) and acted on by alerts/phone_outcomes.py.
+# What cannot be read is rejected (logged, counted), never retried.
+
+
+def _from_paging_events(event: Any, current: Runtime) -> bool:
+    topic = current.settings.paging_events_topic_arn
+    records = event.get("Records") if isinstance(event, dict) else None
+    return bool(topic and isinstance(records, list) and records) and all(
+        isinstance(r, dict) and (r.get("Sns") or {}).get("TopicArn") == topic for r in records
+    )
+
+
+@cache
+def _phone_outcomes(current: Runtime) -> Any:
+    from incident_core.alerts.phone_outcomes import PhoneOutcomes
+
+    router = current.router
+    return PhoneOutcomes(router.alerts, router.policy, lambda: router.pager.slack, router.clock)
+
+
+def _paging_events(event: dict[str, Any], current: Runtime) -> dict[str, Any]:
+    from incident_core.paging.phone_events import PhoneEventRejected, parse_phone_event
+
+    results = []
+    for record in event["Records"]:
+        try:
+            parsed = parse_phone_event(record["Sns"].get("Message"))
+        except PhoneEventRejected as rejected:
+            logger.warning("rejected paging event", extra={"reason": str(rejected)})
+            metrics.add_metric(name="RejectedEvents", unit=MetricUnit.Count, value=1)
+            results.append({"action": "rejected", "detail": str(rejected)})
+            continue
+        result = _phone_outcomes(current).handle(parsed)
+        logger.info("paging event", extra=result)
+        results.append(result)
+    return {"results": results}

@@ -22,7 +22,15 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from incident_core.envelopes import EventBridgeModel
-from incident_core.events import IncidentChanged, IncidentDeclared, IncidentResolved, JourneyRecovered
+from incident_core.events import (
+    AlertRaised,
+    IncidentChanged,
+    IncidentDeclared,
+    IncidentResolved,
+    JourneyRechecked,
+    JourneyRecovered,
+    RevertFinished,
+)
 from incident_core.settings import get_settings
 
 logger = Logger()
@@ -39,14 +47,18 @@ SLACK_TIMEOUT = 10
 def thread() -> Any:
     """The IncidentThread and its adapters, made on first use and kept for the container's life."""
     from datetime import timedelta
+    from functools import partial
 
     from incident_core.actions.store import ActionStore
+    from incident_core.adapters.cloudtrail import CloudTrailChanges
     from incident_core.adapters.deploys import CloudFormationDeploys
     from incident_core.adapters.dynamo import Table
     from incident_core.adapters.slack import Slack
     from incident_core.adapters.statuspage import StatusPages, parse_status_pages
     from incident_core.adapters.zoom import Zoom
     from incident_core.alerts.health import HealthFacts
+    from incident_core.changes.depends import declared_services, dependencies, own_from_settings
+    from incident_core.changes.markers import DeployMarkers
     from incident_core.incidents.checklist import Lookups
     from incident_core.incidents.store import IncidentStore
     from incident_core.incidents.thread import IncidentThread
@@ -62,6 +74,13 @@ def thread() -> Any:
         alarm_prefix=settings.incident_alarm_prefix,
         revert_window=timedelta(minutes=settings.revert_window_minutes),
         deadline_seconds=deadline,
+        change_sources={
+            "CloudTrail": CloudTrailChanges(),
+            "deploy markers": DeployMarkers(Table(settings.table_name)),
+        },
+        depends=partial(dependencies, declared=declared_services(settings.journeys_file)),
+        own=own_from_settings(settings),
+        revert_enabled=settings.revert_enabled,
     )
     return IncidentThread(
         incidents=IncidentStore.from_settings(settings),
@@ -108,6 +127,15 @@ def publish_open_incidents(*, opened: str | None = None, closed: str | None = No
     return open_now
 
 
+@cache
+def revert_thread() -> Any:
+    from incident_core.adapters.dynamo import Table
+    from incident_core.changes.reverts import RevertStore
+    from incident_core.changes.thread import RevertThread
+
+    return RevertThread(thread(), RevertStore(Table(get_settings().table_name)))
+
+
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     envelope = EventBridgeModel.model_validate(event)
@@ -135,7 +163,13 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if kind == JourneyRecovered.detail_type:
         recovered = JourneyRecovered.model_validate(envelope.detail)
         return {"recovered_on": thread().journey_recovered(recovered)}
+    if kind == RevertFinished.detail_type:
+        return {"revert": revert_thread().finished(RevertFinished.model_validate(envelope.detail))}
+    if kind == JourneyRechecked.detail_type:
+        return {"rechecked": revert_thread().rechecked(JourneyRechecked.model_validate(envelope.detail))}
+    if kind == AlertRaised.detail_type:  # only those an incident absorbed (the rule filters on incident_id)
+        return {"absorbed_by": thread().alert_absorbed(AlertRaised.model_validate(envelope.detail))}
     raise ValueError(
-        "incident_thread handles IncidentDeclared, IncidentChanged, IncidentResolved and JourneyRecovered, "
-        f"not {kind!r}"
+        "incident_thread handles IncidentDeclared, IncidentChanged, IncidentResolved, JourneyRecovered, "
+        f"RevertFinished, JourneyRechecked and absorbed AlertRaised, not {kind!r}"
     )

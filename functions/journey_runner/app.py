@@ -37,6 +37,15 @@ def monitor() -> JourneyMonitor:
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     tick = EventBridgeModel.model_validate(event)
+    if tick.detail_type == "RevertFinished":  # a revert was made: its incident's journeys run again now
+        from incident_core.events import RevertFinished
+        from incident_core.journeys.recheck import recheck
+
+        reverted = RevertFinished.model_validate(tick.detail)
+        checked, _ = recheck(
+            monitor(), reverted, utc_now(), context.get_remaining_time_in_millis() / 1000, clock=utc_now
+        )
+        return {"rechecked": checked.model_dump(mode="json") if checked else None}
     journeys = monitor()
     outcome = journeys.run_scheduled(
         scheduled_at=tick.time,

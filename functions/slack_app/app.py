@@ -55,7 +55,9 @@ def services() -> Any:
     """The stores and the bus behind the listeners, made when a listener first needs them."""
     from incident_core.actions.store import ActionStore
     from incident_core.adapters.bus import EventBridgeBus
+    from incident_core.adapters.dynamo import Table
     from incident_core.alerts.store import AlertStore
+    from incident_core.changes.reverts import RevertDesk, RevertStore
     from incident_core.incidents.commands import Commands
     from incident_core.incidents.service import IncidentService
     from incident_core.incidents.slack_app import SlackServices
@@ -74,10 +76,17 @@ def services() -> Any:
         bus=EventBridgeBus(settings.bus_name, settings.event_source),
     )
     windows = PolicyStore.from_settings(settings, policy)
-    commands = Commands(service, windows, actions, permalinks=thread_links)
+    commands = Commands(service, windows, actions, permalinks=thread_links, pictures=thread_pictures)
     members = GroupMembers(policy.permissions.responder_group)
+    reverts = RevertDesk(
+        service.incidents,
+        RevertStore(Table(settings.table_name)),
+        service.bus,
+        settings.revert_enabled,
+        service.now,
+    )
     return SlackServices(
-        service, commands, actions, settings.incidents_channel, policy, installed_workspace, members
+        service, commands, actions, settings.incidents_channel, policy, installed_workspace, members, reverts
     )
 
 
@@ -119,6 +128,26 @@ def bot_client() -> Any:
     from incident_core.adapters.slack import slack_web_client
 
     return slack_web_client(env.read(env.SLACK_API_URL), slack_secret()["bot_token"])
+
+
+@cache
+def thread_pictures() -> Any:
+    """`/incident graph`: CloudWatch draws the incident window, posted in its thread (made on first use)."""
+    from incident_core.adapters.metric_images import CloudWatchImages
+    from incident_core.adapters.slack import Slack
+    from incident_core.alerts.store import AlertStore
+    from incident_core.incidents.store import IncidentStore
+    from incident_core.pictures.service import ThreadPictures, dashboard_params
+    from incident_core.settings import get_settings
+
+    settings = get_settings()
+    return ThreadPictures(
+        images=CloudWatchImages(),
+        params=dashboard_params(settings),
+        incidents=IncidentStore.from_settings(settings),
+        alerts=AlertStore.from_settings(settings),
+        files=Slack(bot_client()),
+    )
 
 
 def thread_links(incidents: list[Any]) -> dict[str, str]:

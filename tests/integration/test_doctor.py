@@ -32,6 +32,7 @@ TEMPLATE = {
         # moto's CloudFormation makes no secrets or alarms: the test makes them, the outputs name the secrets
         "SlackSecretArn": {"Type": "String", "Default": "-"},
         "ZoomSecretArn": {"Type": "String", "Default": "-"},
+        "TrackerSecretArn": {"Type": "String", "Default": "-"},
     },
     "Resources": {
         "WatcherTopic": {
@@ -51,6 +52,7 @@ TEMPLATE = {
         "WatcherTopicArn": {"Value": {"Ref": "WatcherTopic"}},
         "SlackSecretArn": {"Value": {"Ref": "SlackSecretArn"}},
         "ZoomSecretArn": {"Value": {"Ref": "ZoomSecretArn"}},
+        "TrackerSecretArn": {"Value": {"Ref": "TrackerSecretArn"}},
     },
 }
 
@@ -63,7 +65,7 @@ def zoom():
 
 
 @pytest.fixture
-def deployed(aws, fake_slack, zoom, monkeypatch):
+def deployed(aws, fake_slack, zoom, fake_github, monkeypatch):
     """A healthy deployment: secrets filled, e-mail confirmed, schedule on, queues empty, alarms OK."""
     monkeypatch.setenv("ZOOM_OAUTH_URL", zoom.oauth_url)
     monkeypatch.delenv("POLICY_FILE", raising=False)
@@ -73,6 +75,9 @@ def deployed(aws, fake_slack, zoom, monkeypatch):
         SecretString=json.dumps({"bot_token": "xoxb-0000-1111-placeholdertoken", "signing_secret": "0" * 32}),
     )["ARN"]
     zoom_secret = secrets.create_secret(Name=f"{STACK}-zoom", SecretString=json.dumps(zoom.secret))["ARN"]
+    tracker_secret = secrets.create_secret(
+        Name=f"{STACK}-tracker", SecretString=json.dumps({"token": fake_github.TOKEN})
+    )["ARN"]
     cloudformation = client("cloudformation")
     cloudformation.create_stack(
         StackName=STACK,
@@ -81,13 +86,14 @@ def deployed(aws, fake_slack, zoom, monkeypatch):
             {"ParameterKey": "AlarmEmail", "ParameterValue": "team@example.com"},
             {"ParameterKey": "SlackSecretArn", "ParameterValue": slack_secret},
             {"ParameterKey": "ZoomSecretArn", "ParameterValue": zoom_secret},
+            {"ParameterKey": "TrackerSecretArn", "ParameterValue": tracker_secret},
         ],
     )
     resources = {
         r["LogicalResourceId"]: r["PhysicalResourceId"]
         for r in cloudformation.list_stack_resources(StackName=STACK)["StackResourceSummaries"]
     }
-    resources |= {"SlackSecret": slack_secret, "ZoomSecret": zoom_secret}
+    resources |= {"SlackSecret": slack_secret, "ZoomSecret": zoom_secret, "TrackerSecret": tracker_secret}
     # moto confirms e-mail subscriptions at once (AWS waits for the click)
     client("sns").subscribe(TopicArn=resources["WatcherTopic"], Protocol="email", Endpoint="team@example.com")
     client("scheduler").create_schedule(
@@ -167,6 +173,8 @@ def test_a_healthy_stack_passes_every_check(deployed, fake_slack, capsys, tmp_pa
         "policy people in Slack",
         "Zoom secret",
         "Zoom credentials",
+        "tracker secret",
+        "tracker token",
         "SMS pages",
         "alarm e-mail",
         "journeys schedule",
@@ -174,7 +182,28 @@ def test_a_healthy_stack_passes_every_check(deployed, fake_slack, capsys, tmp_pa
         "dead-letter queues",
         "suite alarms",
         "alarm prefix",
+        "Texts and calls",  # issue 17: no PagingOriginationIdentity in this stack, so not used
     }
+    assert checks["tracker token"]["detail"] == "issues read and write on example-org/product"
+
+
+@pytest.mark.parametrize(
+    ("break_it", "said"),
+    [
+        ("revoke", "Bad credentials"),
+        ("read_only", "Resource not accessible by personal access token"),
+    ],
+)
+def test_a_tracker_token_that_cannot_write_issues_is_raised(
+    deployed, fake_github, capsys, tmp_path, break_it, said
+):
+    getattr(fake_github, break_it)()
+    code, checks = doctor(capsys, tmp_path)
+    assert code == 1
+    assert checks["tracker secret"]["ok"] and not checks["tracker token"]["ok"]
+    assert said in checks["tracker token"]["detail"]
+    assert "Issues read and write on example-org/product" in checks["tracker token"]["fix"]
+    assert fake_github.TOKEN not in json.dumps(checks)
 
 
 def test_a_first_deploy_gets_a_fix_for_each_thing_left_to_do(deployed, fake_slack, capsys, tmp_path):
@@ -245,6 +274,7 @@ def test_unfilled_secrets_and_no_alarm_email(deployed, capsys, tmp_path):
             {"ParameterKey": "AlarmEmail", "ParameterValue": ""},
             {"ParameterKey": "SlackSecretArn", "UsePreviousValue": True},
             {"ParameterKey": "ZoomSecretArn", "UsePreviousValue": True},
+            {"ParameterKey": "TrackerSecretArn", "UsePreviousValue": True},
         ],
     )
     code, checks = doctor(capsys, tmp_path)

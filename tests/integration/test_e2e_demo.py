@@ -4,6 +4,7 @@ Slack workspace through the Web API (here a standalone fake Slack Web API stands
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -31,10 +32,23 @@ def test_the_demo_plays_the_incident_and_ends_with_what_it_wrote(tmp_path: Path)
     assert "Policy: business hours" in done.stdout
     assert "[DM to Alastair, new]" in done.stdout
     written = [line.strip() for line in done.stdout.split("Written:")[1].splitlines() if line.strip()]
-    document, transcript, log = (Path(path) for path in written)
+    pictures = [Path(path) for path in written if path.endswith(".png")]
+    document, transcript, log = (Path(path) for path in written if not path.endswith(".png"))
+    assert pictures and all(p.read_bytes().startswith(b"\x89PNG") for p in pictures)
     assert document.name.startswith("INC-") and "# Post-mortem:" in document.read_text()
     assert "Checklist" in transcript.read_text()
     assert log.stat().st_size > 0
+    # The checklist lists the product's changes only; the responders revert the frontend from the thread,
+    # and the journey's recovery is shown with the time it took, in the thread and the post-mortem.
+    slack = transcript.read_text()
+    checklist = slack.split("Is it our change? Can we revert?")[1].split("Is it AWS")[0]
+    assert "alias `live` of `bookshop-frontend` 1" in checklist and "[Revert]" in checklist
+    assert "incident-suite-demo" not in checklist
+    assert "Reverted by @Wisen: alias `live` of `bookshop-frontend` from version 2 to 1" in slack
+    assert re.search(r"`browse-catalogue` passes again \d+ s after the revert", slack)
+    assert re.search(
+        r"\| Wisen \| .* \| journeys passed again \d+ s after the revert \|", document.read_text()
+    )
 
 
 def test_with_a_workspace_token_the_demo_posts_through_the_slack_web_api(tmp_path: Path) -> None:
@@ -54,6 +68,9 @@ def test_with_a_workspace_token_the_demo_posts_through_the_slack_web_api(tmp_pat
         assert {"conversations.history", "conversations.replies", "chat.update"} <= {
             call.method for call in workspace.calls()
         }
-        assert {call.token for call in workspace.calls()} == {"xoxb-placeholder"}
+        # Every Web API call carries the bot token; the upload URL files.getUploadURLExternal gave is its
+        # own credential (as a response_url is).
+        assert {call.token for call in workspace.calls() if call.method != "upload"} == {"xoxb-placeholder"}
+        assert workspace.calls("upload")
     finally:
         workspace.stop()

@@ -139,23 +139,52 @@ def test_the_whole_incident_from_failing_journey_to_post_mortem(rehearsal: Rehea
         ("Check the button after each deploy", "P0", ActionStatus.OPEN, incident.incident_id)
     ]
 
+    # The item is an issue in the team's GitHub repository (the tracker sync, from ActionItemChanged).
+    (issue,) = rehearsal.github.issues()
+    assert [a["login"] for a in issue["assignees"]] == ["wisen-gh"]
+    assert {label["name"] for label in issue["labels"]} == {"incident", "P0"}
+    assert opened[0].action_id in issue["body"] and incident.thread_ts.replace(".", "") in issue["body"]
+
     (document,) = rehearsal.download_documents()
     text = document.read_text()
+    assert f"[issue #{issue['number']}]({issue['html_url']}) open" in text
     for section in DOCUMENT_SECTIONS:
         assert section in text, f"the document has no '{section}'"
     assert "The button is missing from the book page." in text
-    assert "| Time to acknowledge (detected → acknowledged) | 2 min 00 s |" in text
+    assert "| Time to acknowledge | 2 min 00 s | detected → acknowledged (" in text
     assert "<!date" not in text
     bucket = get_settings().documents_bucket
     versions = client("s3").list_object_versions(Bucket=bucket)["Versions"]
-    # One version of the document, and the failing step's whole response kept next to it (the evidence
+    # Two versions of the document (compiled at the resolution, and again once the action item's issue was
+    # made, so that it links it), and the failing step's whole response kept next to it (the evidence
     # bucket expires it after 30 days; the document links the copy).
     keys = sorted(version["Key"] for version in versions)
-    assert keys[0] == f"incidents/{document.stem}.md" and len(keys) == 2
-    assert keys[1].startswith(f"incidents/{document.stem}/evidence/responses/") and keys[1] in text
+    evidence = [key for key in keys if "/evidence/" in key]
+    pictures = [key for key in keys if "/pictures/" in key]
+    assert keys[:2] == [f"incidents/{document.stem}.md"] * 2 and len(keys) == 2 + len(evidence) + len(
+        pictures
+    )
+    assert len(evidence) == 1 and evidence[0].startswith(f"incidents/{document.stem}/evidence/responses/")
+    assert evidence[0] in text
+    # The pictures of the incident window beside the document, linked from it, posted in the thread once.
+    names = ("errors", "journeys", "latency", "traffic")  # the bookshop plays an HTTP API (no Lambda, table)
+    # (drawn again with the document's second version: the window's right margin has filled in since)
+    assert sorted(set(pictures)) == [f"incidents/{document.stem}/pictures/{name}.png" for name in names]
+    assert all(f"]({key.removeprefix('incidents/')})" in text for key in pictures)
+    (shared,) = [m for m in slack.thread(CHANNEL, incident.thread_ts) if m.get("files")]
+    assert shared["text"].startswith("📈 The incident window in pictures")
+    assert sorted(f["name"] for f in shared["files"]) == [f"{document.stem}-{name}.png" for name in names]
     assert any(
         document.name in str(m.get("blocks") or m["text"]) for m in slack.thread(CHANNEL, incident.thread_ts)
     )
+
+    # Wisen closes the issue on GitHub: the webhook marks the item done and says so in the thread.
+    rehearsal.github_change(issue["number"], "wisen-gh", "closed", state="closed")
+    assert ActionStore.from_settings().get(opened[0].action_id).status == ActionStatus.DONE
+    said = [m for m in slack.thread(CHANNEL, incident.thread_ts) if "is done" in m["text"]]
+    assert len(said) == 1 and issue["html_url"] in said[0]["text"]
+    (document,) = rehearsal.download_documents()
+    assert f"[issue #{issue['number']}]({issue['html_url']}) closed" in document.read_text()
 
 
 @pytest.mark.parametrize("rehearsal", [(SATURDAY_2AM_LONDON, [])], indirect=True)

@@ -1,11 +1,15 @@
 """The permission check itself, against moto: a call outside the function's role is answered as AWS
 answers it and recorded; transactions and batches are checked item by item; S3 says 403 for a missing
-key when the role cannot list the bucket. Includes the template as it was before the compiler could
-list its bucket, which must fail."""
+key when the role cannot list the bucket; a call made in a thread is its function's, and one that cannot
+be attributed fails. Includes the template as it was before the compiler could list its bucket, which
+must fail."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import copy
+import threading
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,8 +17,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from incident_core.concurrency import ContextThreadPool
 from tests.conftest import TABLE
-from tests.iam_guard import Guard, role_statements
+from tests.iam_guard import FUNCTIONS_DIR, Guard, role_statements
 from tests.template_translate import translated
 
 BUCKET = "incident-suite-test-documents"
@@ -205,3 +210,111 @@ def test_each_function_puts_only_its_own_kinds_of_event_on_the_bus(
         with pytest.raises(ClientError):
             put(foreign)
     assert [d.request.context["events:detail-type"] for d in guard.denials] == [(foreign,)]
+
+
+def test_the_router_texts_and_calls_only_from_the_stacks_number_and_configuration_set(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from incident_core.adapters.sms_voice import DeliveryRefused, SmsVoice
+    from stand_ins.fake_sms_voice import FakeSmsVoice
+
+    CONFIGURATION_SET = "incident-suite-test-paging"
+    fake = FakeSmsVoice().start()
+    try:
+        paging = fake.add_phone_number("+447700900100")["PhoneNumberId"]
+        other = fake.add_phone_number("+447700900109")["PhoneNumberId"]
+        fake.add_configuration_set(CONFIGURATION_SET)
+        fake.leave_sandbox()
+        monkeypatch.setenv("PAGING_ORIGINATION_IDENTITY", paging)
+        monkeypatch.setenv("PAGING_CONFIGURATION_SET", CONFIGURATION_SET)
+        guard = Guard()
+        client = boto3.client("pinpoint-sms-voice-v2", endpoint_url=fake.url)
+        guard.attach(client)
+        with guard.inherited("AlertRouterFunction"):
+            SmsVoice(paging, "incident-suite-test-paging", client).text("alastair", "+447700900101", "x", "r")
+            with pytest.raises(DeliveryRefused, match="AccessDenied"):
+                SmsVoice(other, "incident-suite-test-paging", client).text(
+                    "alastair", "+447700900101", "x", "r"
+                )
+        assert [t.origination for t in fake.texts()] == ["+447700900100"]
+        [denial] = guard.denials
+        assert other in str(denial.request)
+    finally:
+        fake.stop()
+
+
+# ---------------------------------------------------------------------- calls made in threads
+def as_handler(guard: Guard, directory: str, body: Any) -> Any:
+    """`body` as the handler of functions/<directory>/app.py, wrapped as the check wraps one it loads."""
+    module = types.ModuleType("app")
+    module.__file__ = str(FUNCTIONS_DIR / directory / "app.py")
+    module.lambda_handler = body
+    guard.wrap_handler(module)
+    return module.lambda_handler
+
+
+INCIDENT = {"pk": {"S": "INCIDENT#INC-1"}, "sk": {"S": "INCIDENT"}}
+JOURNEY = {"pk": {"S": "JOURNEY#shop"}, "sk": {"S": "STATE"}}
+
+
+def test_a_helper_thread_started_by_a_handler_is_checked_as_that_handlers_function(world: Any) -> None:
+    """The suite's pool runs each task in a copy of the handler's context: its calls are the function's,
+    checked against its role (the Slack app reads incidents, never journeys)."""
+    guard = Guard()
+    dynamodb = checked(guard, "dynamodb")
+
+    def lambda_handler(event: Any, context: Any) -> Any:
+        with ContextThreadPool(max_workers=1, thread_name_prefix="helper") as pool:
+            pool.submit(dynamodb.get_item, TableName=TABLE, Key=INCIDENT).result()
+            return pool.submit(dynamodb.get_item, TableName=TABLE, Key=JOURNEY).exception()
+
+    refused = as_handler(guard, "slack_app", lambda_handler)({}, None)
+
+    assert refused.response["Error"]["Code"] == "AccessDeniedException"
+    table = f"arn:aws:dynamodb:eu-west-2:123456789012:table/{TABLE}"
+    assert guard.verified_in_threads == {("SlackAppFunction", "dynamodb:GetItem", table)}
+    assert [(d.function, d.request.context["dynamodb:LeadingKeys"]) for d in guard.denials] == [
+        ("SlackAppFunction", ("JOURNEY#shop",))
+    ]
+
+
+@pytest.mark.parametrize("start", ["thread", "plain pool"])
+def test_a_call_from_a_thread_that_lost_the_handlers_context_fails_the_check(world: Any, start: str) -> None:
+    """A thread the handler started without the suite's pool does not say which function runs: its call
+    is refused and fails the test, never waved through as set-up."""
+    guard = Guard()
+    dynamodb = checked(guard, "dynamodb")
+
+    def lookup() -> Exception | None:
+        try:
+            dynamodb.get_item(TableName=TABLE, Key=INCIDENT)  # allowed to the Slack app, if attributed
+        except ClientError as error:
+            return error
+        return None
+
+    def lambda_handler(event: Any, context: Any) -> Any:
+        if start == "plain pool":
+            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+                return pool.submit(lookup).result()
+        outcome: list[Exception | None] = []
+        thread = threading.Thread(target=lambda: outcome.append(lookup()))
+        thread.start()
+        thread.join()
+        return outcome[0]
+
+    refused = as_handler(guard, "slack_app", lambda_handler)({}, None)
+
+    assert refused is not None and refused.response["Error"]["Code"] == "AccessDeniedException"
+    [denial] = guard.denials
+    assert (denial.function, denial.request.action) == ("SlackAppFunction", "dynamodb:GetItem")
+    assert "thread started by the function's code" in denial.why
+    assert guard.verified == set()
+
+
+def test_a_thread_the_test_starts_outside_any_handler_is_set_up(world: Any) -> None:
+    guard = Guard()
+    dynamodb = checked(guard, "dynamodb")
+    thread = threading.Thread(target=dynamodb.get_item, kwargs={"TableName": TABLE, "Key": JOURNEY})
+    thread.start()
+    thread.join()
+    assert guard.denials == [] and guard.verified == set()

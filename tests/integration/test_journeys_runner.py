@@ -20,6 +20,7 @@ from incident_core.journeys.monitor import JourneyMonitor
 from incident_core.journeys.store import JourneyStore
 from incident_core.journeys.templating import PowertoolsSecrets, StaticSecrets
 from incident_core.settings import get_settings
+from tests.iam_guard import installed
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEDULED_EVENT = json.loads((ROOT / "events/journey_runner_scheduled.json").read_text())
@@ -78,8 +79,7 @@ def environment(aws, shop, monkeypatch):
     return monkeypatch
 
 
-@pytest.fixture
-def handler(environment):
+def new_container():
     """functions/journey_runner/app.py, imported fresh as Lambda would in a new container."""
     spec = importlib.util.spec_from_file_location(
         "journey_runner_app", ROOT / "functions/journey_runner/app.py"
@@ -87,6 +87,11 @@ def handler(environment):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.lambda_handler
+
+
+@pytest.fixture
+def handler(environment):
+    return new_container()
 
 
 def emf_records(output: str) -> list[dict]:
@@ -190,7 +195,8 @@ def test_racing_runners_announce_a_change_exactly_once(environment, shop):
         store = JourneyStore(Table(get_settings().table_name, dynamodb=client("dynamodb")))
         mine = result.model_copy(update={"run_id": f"{result.run_id}-{index}"})
         start.wait()
-        [decision] = store.record_all([mine], now)  # what each runner does with its results
+        with installed().inherited("JourneyRunnerFunction"):  # each loser's path checked against the role
+            [decision] = store.record_all([mine], now)  # what each runner does with its results
         decisions.append(decision)
 
     threads = [threading.Thread(target=race, args=(i,)) for i in range(racers)]
@@ -203,6 +209,75 @@ def test_racing_runners_announce_a_change_exactly_once(environment, shop):
     assert [event.detail_type for event in announced] == ["JourneyFailed"]
     assert JourneyStore(table()).state("book-viewing-api").version == 1
     assert len(JourneyStore(table()).runs("book-viewing-api")) == racers  # every run is kept
+
+
+def the_other_runner_wins_first(dynamodb, other_run) -> list[tuple[str, str | None, str]]:
+    """Just before the first state change is written, `other_run` (another runner) runs to the end, so
+    that write loses the race (TransactionCanceledException, ConditionalCheckFailed, from moto). Returns
+    the calls made after it ran: (thread, the function the permission check attributed it to, operation)."""
+    guard = installed()
+    after: list[tuple[str, str | None, str]] = []
+    ran = []
+
+    def first_write(**_):
+        if not ran:
+            ran.append(True)
+            other_run()
+            ran.append(True)
+
+    def seen(model, **_):
+        if len(ran) == 2:
+            after.append((threading.current_thread().name, guard.current_function(), model.name))
+
+    dynamodb.meta.events.register("before-call.dynamodb.TransactWriteItems", first_write)
+    dynamodb.meta.events.register("before-parameter-build.dynamodb", seen)
+    return after
+
+
+def test_the_runner_that_loses_a_race_decides_again_within_its_role(environment, shop, queue):
+    """Two runners (two containers) race on a journey's change: the loser's transaction is cancelled, and
+    it decides again, in the pool's thread, on the state read with BatchGetItem (its role has no GetItem);
+    every call of that path is checked against the runner's role; the change is announced once."""
+    loser, winner = new_container(), new_container()
+    assert loser(SCHEDULED_EVENT, LambdaContext())["passed"] == 2
+    shop.fail_api(500)
+    after = the_other_runner_wins_first(client("dynamodb"), lambda: winner(SCHEDULED_EVENT, LambdaContext()))
+
+    summary = loser(SCHEDULED_EVENT, LambdaContext())
+
+    assert (summary["errors"], summary["announced"]) == ([], [])
+    assert [event["detail-type"] for event in queue()] == ["JourneyFailed"]  # the winner's
+    state_threads = {operation for thread, _, operation in after if thread.startswith("state")}
+    assert state_threads == {"BatchGetItem", "PutItem"}  # re-read the state; no change left: keep the run
+    assert {function for _, function, _ in after} == {"JourneyRunnerFunction"}
+    assert JourneyStore(table()).state("book-viewing-api").version == 2
+    assert len(JourneyStore(table()).runs("book-viewing-api")) == 3  # every run is kept
+
+
+def test_the_browser_runners_lost_race_is_within_its_stacks_role(environment, shop):
+    """The same path under the browser runner's role (browser/template.yaml), as its store runs it."""
+    shop.fail_api(500)
+    journeys = load_journeys_file(ROOT / "demo/journeys.yaml", environ={"BOOKSHOP_URL": shop.url})
+    now = datetime.now(UTC)
+    [result] = run_journeys(
+        JourneyRunner(secrets=StaticSecrets({})),
+        [journeys.journey("book-viewing-api")],
+        now=now,
+        time_budget_s=20,
+    )
+    store = JourneyStore(Table(get_settings().table_name, dynamodb=client("dynamodb")))
+    winner = result.model_copy(update={"run_id": f"{result.run_id}-winner"})
+    after = the_other_runner_wins_first(client("dynamodb"), lambda: store.record_all([winner], now))
+
+    with installed().inherited("BrowserJourneyRunnerFunction"):
+        [decision] = store.record_all([result], now)
+
+    assert not isinstance(decision, Exception) and decision.announce == []
+    assert {(function, operation) for thread, function, operation in after if thread.startswith("state")} == {
+        ("BrowserJourneyRunnerFunction", "BatchGetItem"),
+        ("BrowserJourneyRunnerFunction", "PutItem"),
+    }
+    assert len(JourneyStore(table()).runs("book-viewing-api")) == 2
 
 
 def test_an_announcement_the_bus_refused_is_sent_by_a_later_run(environment, shop, queue):

@@ -126,8 +126,9 @@ def test_report_as_json(history, capsys):
     ]
 
 
-def test_report_as_text_through_incidentctl(history, capsys):
-    assert main(["incidents", "report", "--since", "2026-01-01T00:00:00Z"]) == 0
+def test_report_as_text_through_incidentctl(history, capsys, tmp_path):
+    chart = tmp_path / "report.png"
+    assert main(["incidents", "report", "--since", "2026-01-01T00:00:00Z", "--chart", str(chart)]) == 0
     text = capsys.readouterr().out
     assert text.startswith("Incidents since Thu 01 Jan 2026 00:00:00 GMT: 3\n")
     assert "INC-0002" in text and "incident 2" in text
@@ -137,7 +138,7 @@ def test_report_as_text_through_incidentctl(history, capsys):
 
 
 def test_report_default_window_and_empty_table(aws, capsys):
-    assert main(["incidents", "report"]) == 0
+    assert main(["incidents", "report", "--no-chart"]) == 0
     text = capsys.readouterr().out
     assert ": 0\n" in text.splitlines()[0] + "\n"
     assert "False-alarm rate: no alerts (0 of 0 paging alerts)" in text
@@ -166,3 +167,65 @@ def test_compile_puts_postmortem_requested_on_the_bus_for_the_compiler(history, 
 def test_compile_of_an_unknown_incident_says_so(aws, capsys):
     assert main(["incidents", "compile", "INC-nope"]) == 2
     assert "there is no incident 'INC-nope'" in capsys.readouterr().err
+
+
+def test_the_chart_is_drawn_from_the_recorded_incidents(history, capsys, tmp_path):
+    """incidentctl draws medians by month from the incidents in the table, and sparklines of them."""
+    from incident_core.actions.store import ActionStore
+    from incident_core.alerts.store import AlertStore
+    from incident_core.cli.report_chart import draw_report_chart
+    from incident_core.postmortem.report import build_report
+    from incident_core.postmortem.trend import monthly
+
+    chart = tmp_path / "report.png"
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    assert run_report(argparse.Namespace(since="2026-01-01", json=False, chart=str(chart)), now=NOW) == 0
+    text = capsys.readouterr().out
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    assert f"Chart: {chart}" in text
+    assert "By month, 2026-01 to 2026-03" in text  # one action item is due in March
+    # January's medians only (2 min, 60 min); February and March had no incident: blanks, not zeros.
+    assert "  time to acknowledge ▁    (latest 2 min in 2026-01)" in text
+    assert "  time to resolve     ▁    (latest 60 min in 2026-01)" in text
+    assert "  open P0 items due   █▁█  (2 open, 1 overdue)" in text
+
+    table = history
+    report = build_report(
+        IncidentStore(table).list_since(since),
+        AlertStore(table).list_since(since),
+        ActionStore(table).list_open(),
+        since=since,
+        now=NOW,
+    )
+    months = monthly(report)
+    assert [(m.month, m.incidents) for m in months] == [("2026-01", 3), ("2026-02", 0), ("2026-03", 0)]
+    figure = draw_report_chart(months, tmp_path / "again.png")
+    times, items = figure.axes
+    lines = {line.get_label(): [str(y) for y in line.get_ydata()] for line in times.get_lines()}
+    # Minutes, January only; February and March had no incident: gaps in the lines, not zeros.
+    assert lines["median time to acknowledge"] == ["2.0", "nan", "nan"]
+    assert lines["median time to resolve"] == ["60.0", "nan", "nan"]  # 1800 s and 5400 s; INC-0003 is open
+    bars = [patch.get_height() for patch in items.patches]
+    # Open P0 items by month due: the runbook (January, overdue), the alarm fix (March).
+    assert bars == [0, 0, 1, 1, 0, 0]  # not yet due: Jan, Feb, Mar; then overdue: Jan, Feb, Mar
+
+
+def test_without_matplotlib_the_report_says_how_to_install_it(history, capsys, tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    code = run_report(
+        argparse.Namespace(since="2026-01-01", json=False, chart=str(tmp_path / "r.png")), now=NOW
+    )
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "Open action items (P0, before product work): 2" in out  # the text report is still there
+    assert "pip install 'matplotlib>=3.9'" in err and "--no-chart" in err
+    assert not (tmp_path / "r.png").exists()

@@ -31,6 +31,7 @@ routing_env = routing_support.routing_env
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 ROUTED = {"opened", "repeat", "resolved", "noted", "ignored", "page-due", "recorded-health", "reopened"}
+ROUTED |= {"grouped"}  # an alert that joined an open group instead of paging (alerts/grouping.py)
 # A rejection's detail and log line quote the offending field, bounded: never the whole event.
 MAX_REJECTION = 1000
 GENERATED: Counter[str] = Counter()

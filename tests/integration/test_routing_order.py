@@ -49,8 +49,14 @@ def alarm(name: str, state: str, at: datetime | str, message_id: str) -> dict[st
 
 
 def pages_for(router, name: str) -> int:
-    """DMs that paged Alastair about alarm `name` (each page sends one DM and one channel post)."""
-    return sum(1 for m in router.dms(ALASTAIR) if f"Alarm {name}" in m["text"])
+    """DMs that paged Alastair about alarm `name` (each page sends one DM and one channel post): its own,
+    or its group's page that lists it (alarms failing together are grouped, alerts/grouping.py)."""
+    title, listed = f"Alarm {name}:", f"• Alarm {name}:"
+    return sum(
+        1
+        for m in router.dms(ALASTAIR)
+        if title in m["text"] or listed in json.dumps(m["blocks"], ensure_ascii=False)
+    )
 
 
 def alerts_of(name: str) -> list:

@@ -153,13 +153,13 @@ def test_real_incident_starts_the_thread_with_war_room_and_answered_checklist(wo
     texts = [block_text(m) for m in replies(fake_slack, incident)]
     assert meeting["join_url"] in texts[0]
     checklist = texts[1]
-    assert "bookshop-prod" in checklist and "revert candidate" in checklist
+    assert "bookshop-prod" in checklist and "stack created" in checklist
     assert "AWS_ELASTICLOADBALANCING_API_ISSUE" in checklist
     assert "All Systems Operational" in checklist
     assert "Partial System Outage" in checklist and "Card payments failing" in checklist
     assert "book-viewing.md" in checklist
     assert "Runbook: Book viewing journey fails" in texts[2]
-    assert incident.checklist["revert"]["candidates"][0]["stack"] == "bookshop-prod"
+    assert incident.checklist["revert"]["candidates"][0]["names"] == ["bookshop-prod"]
     assert incident.checklist["runbook"] == {"found": True, "file": "book-viewing.md"}
 
     # The timeline: the alert's own history, then the declaration and the war room.

@@ -101,7 +101,12 @@ def test_incidents_documents_and_the_key_that_encrypts_them_outlive_the_stack() 
 def test_the_function_url_and_both_its_permissions_are_declared_not_left_to_the_translator() -> None:
     source = sam_template()["Resources"]
     assert "FunctionUrlConfig" not in source["SlackAppFunction"]["Properties"]
-    [url] = [r for r in source.values() if r["Type"] == "AWS::Lambda::Url"]
+    [url] = [
+        r
+        for r in source.values()
+        if r["Type"] == "AWS::Lambda::Url"
+        and r["Properties"]["TargetFunctionArn"] == {"Ref": "SlackAppFunction"}
+    ]
     # On the published alias, which SnapStart (when on) applies to; the permissions name the same alias.
     assert url["Properties"] == {
         "TargetFunctionArn": {"Ref": "SlackAppFunction"},

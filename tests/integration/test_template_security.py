@@ -22,6 +22,8 @@ T = translated()
 # Authorization Reference), each with the reason.
 WILDCARD_RESOURCE_REASONS = {
     "cloudformation:ListStacks": "lists the account's stacks (names, times, statuses): 'was there a deploy?'",
+    "cloudwatch:GetMetricWidgetImage": "draws metric graphs: the incident window's pictures",
+    "cloudtrail:LookupEvents": "the account's event history (no resource-level permissions): 'what changed?'",
 }
 # Managed policies SAM attaches; everything else is inline, with named resources.
 ALLOWED_MANAGED_POLICIES = {
@@ -33,6 +35,10 @@ ALLOWED_MANAGED_POLICIES = {
 PUBLIC_FUNCTION_URLS = {
     "SlackAppFunction": "Slack cannot sign AWS requests; the handler checks every request's Slack signature "
     "(HMAC-SHA256 with the signing secret, at most 5 minutes old) and answers 401 before anything else runs.",
+    "PageAckFunction": "A phone's browser cannot sign AWS requests; each link is an HMAC-SHA256 token for "
+    "one alert, page and person that expires, acts once, and GET changes nothing (functions/page_ack).",
+    "TrackerWebhookFunction": "GitHub cannot sign AWS requests; the handler checks every delivery's "
+    "X-Hub-Signature-256 (HMAC-SHA256 with the webhook secret) and answers 401 before anything else runs.",
 }
 
 

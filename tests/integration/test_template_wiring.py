@@ -16,9 +16,13 @@ INCIDENT_EVENTS = ("IncidentDeclared", "IncidentChanged", "IncidentResolved", "J
 # function -> its triggers, each as a tuple: ("bus", bus, source, detail-types) for an EventBridge rule,
 # ("schedule", expression, timezone), ("sns", topic), ("url", auth type), ("custom-resource", resource).
 EXPECTED: dict[str, set[tuple[Any, ...]]] = {
-    "JourneyRunnerFunction": {("schedule", "rate(1 minute)", None)},
+    "JourneyRunnerFunction": {
+        ("schedule", "rate(1 minute)", None),
+        ("bus", "Bus", ("incident-suite",), ("RevertFinished",)),  # the journeys again after a revert
+    },
     "AlertRouterFunction": {
         ("sns", "IncidentAlarmTopic"),
+        ("sns", "PagingEventsTopic"),  # calls' outcomes and replies to texts (issue 17)
         ("bus", "default", ("aws.cloudwatch",), ("CloudWatch Alarm State Change",)),
         ("bus", "default", ("aws.health",), ("AWS Health Event",)),
         (
@@ -30,14 +34,24 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
         ("schedule", "rate(2 minutes)", None),  # the page sweep
     },
     "SlackAppFunction": {("url", "NONE")},
+    "PageAckFunction": {("url", "NONE")},  # acknowledgement links (issue 17)
     "IncidentThreadFunction": {
         ("bus", "Bus", ("incident-suite",), INCIDENT_EVENTS),
+        ("bus", "Bus", ("incident-suite",), ("RevertFinished", "JourneyRechecked")),
+        ("bus", "Bus", ("incident-suite",), ("AlertRaised",)),  # absorbed by an incident (alert grouping)
     },
+    "RevertFunction": {("bus", "Bus", ("incident-suite",), ("RevertRequested", "DeployFinished"))},
     "PostmortemCompilerFunction": {
         ("bus", "Bus", ("incident-suite",), ("IncidentResolved", "PostmortemRequested")),
     },
     "ActionReminderFunction": {("schedule", "cron(30 9 ? * MON-FRI *)", "Europe/London")},
     "DashboardRenderer": {("custom-resource", "GoldenSignalsDashboard")},
+    "TrackerSyncFunction": {
+        ("bus", "Bus", ("incident-suite",), ("ActionItemChanged",)),
+        ("schedule", "rate(15 minutes)", None),  # issues still pending
+        ("schedule", "cron(15 2 * * ? *)", "Europe/London"),  # the nightly reconciliation
+    },
+    "TrackerWebhookFunction": {("url", "NONE")},
 }
 
 

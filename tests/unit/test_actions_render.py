@@ -94,3 +94,26 @@ def test_any_item_the_store_accepts_renders_blocks_slack_accepts(text, done):
         assert check_blocks(blocks, MAX_MESSAGE_BLOCKS, "/blocks") is None
     line = render_done(long_item, TODAY)[1][0]["text"]["text"]
     assert len(line) <= 3000 and line.startswith("*P0* ")
+
+
+def test_an_items_line_shows_its_issue_and_state_or_that_it_is_pending():
+    from incident_core.actions.render import item_line
+
+    linked = item(
+        1,
+        TODAY,
+        tracker_issue=12,
+        tracker_url="https://github.com/example-org/product/issues/12",
+        tracker_state="open",
+    )
+    assert item_line(linked, TODAY).endswith(
+        "<https://github.com/example-org/product/issues/12|issue #12> open"
+    )
+    pending = item(2, TODAY, tracker_error="GitHub answered POST /issues with HTTP 503")
+    assert item_line(pending, TODAY).endswith("issue pending (the tracker did not take it yet)")
+    closed = item(
+        3, TODAY, status=ActionStatus.DONE, done_by="github:wisen-gh", tracker_issue=3, tracker_state="closed"
+    )
+    assert "done by `github:wisen-gh`" in item_line(closed, TODAY) and item_line(closed, TODAY).endswith(
+        "issue #3 closed"
+    )

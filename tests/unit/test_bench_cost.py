@@ -124,3 +124,15 @@ def test_snapstart_prices_a_cached_snapshot_all_month_and_each_restore_by_memory
     assert {PRICES[key][2] for key in ("snapstart_cache_gb_second", "snapstart_restore_gb")} == {
         "aws.amazon.com/lambda/pricing (SnapStart)"
     }
+
+
+def test_four_night_incidents_cost_the_number_the_texts_and_the_call_minutes() -> None:
+    from bench.cost import NightIncidents, phone_paging_cost
+
+    lines = {line.item: line for line in phone_paging_cost(NightIncidents())}
+    assert lines["UK long code (texts, calls, ACK replies)"].quantity == 1
+    assert lines["Texts"].quantity == 8  # 4 incidents x 2 people x 1 text of one part
+    assert lines["Call minutes"].quantity == 16  # 4 x 2 x 2 calls of a minute
+    total = sum(line.monthly_usd for line in lines.values())
+    assert round(total, 2) == round(1.00 + 8 * 0.045 + 16 * 0.04, 2)
+    assert all(line.source == "assumption" for line in lines.values())

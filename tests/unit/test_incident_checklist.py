@@ -1,5 +1,6 @@
 """The checklist's lookups: deadlines, failures said plainly, runbooks matched by name (no AWS, no HTTP)."""
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -103,14 +104,14 @@ def test_revert_candidates_are_root_stacks_changed_just_before_it_started():
     ]
     result = run_checklist(incident(), Lookups(deploys=Deploys(summaries), deadline_seconds=1))
     candidates = result.revert.record["candidates"]
-    assert [(c["stack"], c["change"]) for c in candidates] == [
-        ("bookshop", "updated"),
-        ("search", "created"),
-        ("gone", "deleted"),
-        ("payments", "updated"),
+    assert [(c["names"], c["kind"]) for c in candidates] == [
+        (["bookshop"], "stack updated"),
+        (["search"], "stack created"),
+        (["gone"], "stack deleted"),
+        (["payments"], "stack updated"),
     ]
-    text = "\n".join(result.revert.lines)
-    assert "|bookshop> updated" in text and "(`UPDATE_COMPLETE`): *revert candidate*" in text
+    text = json.dumps(result.revert.blocks)
+    assert "|stack updated>*: stack `bookshop` (`UPDATE_COMPLETE`)" in text
     assert "rolled back already" in text
     assert "stackId=arn%3Aaws%3Acloudformation%3Aeu-west-2" in text
 

@@ -194,3 +194,43 @@ def test_complete_journey_results_raise_no_problem():
     fixture = load_fixture("book_viewing_outage")
     document = compile_document(inputs_from_fixture(fixture), now_of(fixture)).markdown
     assert "Could not read everything" not in document
+
+
+def test_an_action_items_issue_is_linked_with_its_state_in_the_document():
+    from datetime import UTC, date, datetime
+
+    from incident_core.models import ActionItem
+    from incident_core.postmortem.compile import _issue
+
+    item = ActionItem(
+        action_id="act-1",
+        text="Check the button",
+        due=date(2026, 12, 23),
+        created_at=datetime(2026, 12, 21, tzinfo=UTC),
+        tracker_issue=12,
+        tracker_url="https://github.com/example-org/product/issues/12",
+        tracker_state="closed",
+    )
+    assert _issue(item) == ", [issue #12](https://github.com/example-org/product/issues/12) closed"
+    assert _issue(item.model_copy(update={"tracker_issue": None})) == ""
+
+
+def test_a_revert_and_the_time_to_recovery_are_among_the_key_measures():
+    fixture = load_fixture("book_viewing_outage")
+    inputs = inputs_from_fixture(fixture)
+    inputs.incident.checklist["reverts"] = {
+        "chg-1": {
+            "what": "Lambda alias moved: alias `live` of `bookshop-web` from version 2 to 1",
+            "by": inputs.incident.lead,
+            "at": (inputs.incident.declared_at + timedelta(minutes=3)).isoformat(),
+            "ok": True,
+            "recovered_after_seconds": 41,
+        },
+        "chg-2": {"what": "ECS service `api`", "by": None, "at": None, "ok": False, "reason": "not tagged"},
+    }
+    document = compile_document(inputs, now_of(fixture)).markdown
+    measures = document.split("## Key instants and durations", 1)[1].split("## Responders", 1)[0]
+    assert "| Revert | by | when (London) | then |" in measures
+    assert "journeys passed again 41 s after the revert" in measures
+    assert "failed: not tagged" in measures
+    assert "reverts" not in document.split("## What the checklist found", 1)[1].split("## War room", 1)[0]

@@ -71,4 +71,36 @@ def test_report_figures_and_text():
     text = render_text(report)
     assert "INC-1" in text and "1 min 00 s" in text and "30 min 00 s" in text
     assert "False-alarm rate: 33% (1 of 3 paging alerts)" in text
-    assert "  OVERDUE due 2026-06-12  U0WISEN01    Write the runbook  (act-1)" in text
+    assert (
+        "  OVERDUE due 2026-06-12  U0WISEN01    Write the runbook  (act-1, 21 days old, issue: no issue yet)"
+        in text
+    )
+
+
+def test_open_items_overdue_first_with_their_number_age_and_issue():
+    def item(action_id, due, opened, **tracker):
+        return ActionItem(action_id=action_id, text=action_id, due=due, created_at=opened, **tracker)
+
+    items = [
+        item("act-later", date(2026, 7, 8), NOW - timedelta(days=1)),
+        item(
+            "act-late",
+            date(2026, 6, 30),
+            NOW - timedelta(days=9),
+            tracker_issue=7,
+            tracker_url="https://github.com/example-org/product/issues/7",
+            tracker_state="open",
+        ),
+        item("act-latest", date(2026, 6, 20), NOW - timedelta(days=15), tracker_error="HTTP 503"),
+    ]
+    report = build_report([], [], items, since=NOW - timedelta(days=30), now=NOW)
+    assert [row.action_id for row in report.open_action_items] == ["act-latest", "act-late", "act-later"]
+    assert (report.open_action_count, report.overdue_action_count, report.oldest_open_action_days) == (
+        3,
+        2,
+        15,
+    )
+    assert report.open_action_items[1].tracker == "#7 open https://github.com/example-org/product/issues/7"
+    assert report.open_action_items[0].tracker == "no issue yet (HTTP 503)"
+    text = render_text(report)
+    assert "Open action items (P0, before product work): 3, 2 overdue, the oldest opened 15 days ago" in text

@@ -40,6 +40,7 @@ def test_manifest_declares_the_command_events_and_scopes_the_app_uses():
         "im:history",
         "users:read",
         "usergroups:read",  # members of the policy's responder user group (permissions.responder_group)
+        "files:write",  # files.getUploadURLExternal / completeUploadExternal: the incident window's picture
     }
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == wanted
 

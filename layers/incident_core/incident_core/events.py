@@ -83,6 +83,11 @@ class AlertRaised(SuiteEvent):
     title: str
     source: str
     raised_at: datetime
+    # Set when a declared incident absorbed the alert (alerts/grouping.py): the incident-thread function
+    # posts it in that incident's thread and adds it to its Affected list; nobody is paged for it.
+    incident_id: str | None = None
+    journey: str | None = None
+    alarm_name: str | None = None
 
 
 class AlertResolved(SuiteEvent):
@@ -136,6 +141,66 @@ class ActionItemOpened(SuiteEvent):
     incident_id: str | None = None
 
 
+class ActionItemChanged(SuiteEvent):
+    """An action item was opened, done, reopened or edited in the suite: the tracker sync brings its issue
+    in step (functions/tracker_sync)."""
+
+    detail_type: ClassVar[str] = "ActionItemChanged"
+    action_id: str = Field(pattern=r"^act-[A-Za-z0-9-]{1,60}$")
+    change: Literal["opened", "done", "reopened", "edited"]
+    changed_at: datetime
+    by: str | None = Field(default=None, max_length=100)
+
+
+class DeployFinished(SuiteEvent):
+    """A deploy marker from the team's CI (or `incidentctl deploys record`): what was deployed, by whom.
+    `revert_hook` (https) is called with a signed request when a responder reverts it (docs/revert.md)."""
+
+    detail_type: ClassVar[str] = "DeployFinished"
+    service: str = Field(pattern=r"^[A-Za-z0-9._/-]{1,100}$")
+    version: str = Field(min_length=1, max_length=100)
+    previous_version: str | None = Field(default=None, min_length=1, max_length=100)
+    commit: str = Field(pattern=r"^[0-9a-f]{7,40}$")
+    author: str = Field(min_length=1, max_length=100)
+    finished_at: datetime
+    revert_hook: str | None = Field(default=None, pattern=r"^https://[^\s]{1,1990}$")
+
+
+class RevertRequested(SuiteEvent):
+    """A responder confirmed a Revert in an incident's thread; the revert function performs it."""
+
+    detail_type: ClassVar[str] = "RevertRequested"
+    incident_id: str
+    revert_id: str
+    requested_by: str
+    requested_at: datetime
+
+
+class RevertFinished(SuiteEvent):
+    """A revert was done (`ok`) or could not be (`reason`); the journeys are checked again at once."""
+
+    detail_type: ClassVar[str] = "RevertFinished"
+    incident_id: str
+    revert_id: str
+    ok: bool
+    what: str  # what changed, from what to what
+    reason: str = ""
+    requested_by: str
+    finished_at: datetime
+    journeys: list[str] = Field(default_factory=list)
+
+
+class JourneyRechecked(SuiteEvent):
+    """The failing journeys run again straight after a revert: whether they pass now."""
+
+    detail_type: ClassVar[str] = "JourneyRechecked"
+    incident_id: str
+    revert_id: str
+    checked_at: datetime
+    passed: list[str] = Field(default_factory=list)
+    failed: dict[str, str] = Field(default_factory=dict)  # journey -> why it still fails
+
+
 ALL_EVENTS: tuple[type[SuiteEvent], ...] = (
     JourneyFailed,
     JourneyRecovered,
@@ -148,4 +213,9 @@ ALL_EVENTS: tuple[type[SuiteEvent], ...] = (
     IncidentResolved,
     PostmortemRequested,
     ActionItemOpened,
+    ActionItemChanged,
+    DeployFinished,
+    RevertRequested,
+    RevertFinished,
+    JourneyRechecked,
 )

@@ -28,6 +28,12 @@ class Settings(BaseModel):
     webhook_url: str = Field("", alias="WEBHOOK_URL")
     webhook_secret_id: str = Field("", alias="WEBHOOK_SECRET_ID")
     evidence_bucket: str = Field("", alias="EVIDENCE_BUCKET")
+    # The tracker of the policy's `tracker:` section: its token, its webhook's secret, GitHub's API.
+    tracker_secret_id: str = Field("incident-suite/tracker", alias="TRACKER_SECRET_ID")
+    tracker_webhook_secret_id: str = Field(
+        "incident-suite/tracker-webhook", alias="TRACKER_WEBHOOK_SECRET_ID"
+    )
+    github_api_url: str = Field("https://api.github.com", alias="GITHUB_API_URL")
     journeys_file: str = Field("/opt/journeys.yaml", alias="JOURNEYS_FILE")
     policy_file: str = Field("/opt/policy.yaml", alias="POLICY_FILE")
     runbooks_dir: str = Field("/opt/runbooks", alias="RUNBOOKS_DIR")
@@ -45,6 +51,28 @@ class Settings(BaseModel):
     status_pages: str = Field("", alias="STATUS_PAGES")
     revert_window_minutes: int = Field(180, alias="REVERT_WINDOW_MINUTES")
     lookup_deadline_seconds: float = Field(4.0, alias="LOOKUP_DEADLINE_SECONDS")
+    # Acknowledgement links (functions/page_ack): the signing key's secret ({"key": ...}) and the URL.
+    ack_link_secret_id: str = Field("", alias="ACK_LINK_SECRET_ID")
+    ack_link_url: str = Field("", alias="ACK_LINK_URL")
+    # Texts and calls (End User Messaging SMS and Voice v2): the number or pool, the configuration set,
+    # and the topic its events and two-way replies arrive on.
+    paging_origination_identity: str = Field("", alias="PAGING_ORIGINATION_IDENTITY")
+    paging_configuration_set: str = Field("", alias="PAGING_CONFIGURATION_SET")
+    paging_events_topic_arn: str = Field("", alias="PAGING_EVENTS_TOPIC_ARN")
+    # The product the pictures of an incident's window draw (the dashboard's template parameters).
+    product_http_api_id: str = Field("", alias="PRODUCT_HTTP_API_ID")
+    product_function_names: str = Field("", alias="PRODUCT_FUNCTION_NAMES")  # comma-separated
+    product_table_names: str = Field("", alias="PRODUCT_TABLE_NAMES")  # comma-separated
+    aws_region: str = Field("eu-west-2", alias="AWS_REGION")
+    metrics_namespace: str = Field("IncidentSuite", alias="POWERTOOLS_METRICS_NAMESPACE")
+    service_name: str = Field("incident-suite", alias="POWERTOOLS_SERVICE_NAME")
+    # Revert (docs/revert.md): the suite's own stack and its resources' name prefixes are never candidates;
+    # revert from the thread is off until the RevertEnabled stack parameter turns it on.
+    suite_stack_name: str = Field("", alias="SUITE_STACK_NAME")
+    suite_resource_prefixes: str = Field("", alias="SUITE_RESOURCE_PREFIXES")
+    revert_enabled: bool = Field(False, alias="REVERT_ENABLED")
+    revert_tag: str = Field("incident-suite:revert", alias="REVERT_TAG")
+    revert_hook_secret_id: str = Field("", alias="REVERT_HOOK_SECRET_ID")
 
     model_config = {"populate_by_name": True, "extra": "ignore"}
 

@@ -49,15 +49,19 @@ def plan_reminders(items: Iterable[ActionItem], now: datetime) -> ReminderPlan |
     today = london_today(now)
     if not is_business_day(today):
         return None
+    items = list(items)
     open_items = sorted(
         (item for item in items if item.status == ActionStatus.OPEN),
         key=lambda item: (item.due, item.created_at, item.action_id),
     )
-    if not open_items:
+    done_lately = done_since_last_reminder(items, today)
+    if not open_items and not done_lately:
         return ReminderPlan(day=today)
     overdue = [item for item in open_items if item.due < today]
     title = f"Action items on {today.strftime('%a %d %b')}"
     text, blocks = render_action_list(open_items, today=today, title=title)
+    if done_lately:
+        blocks.append(done_block(done_lately, today))
     unowned = [item for item in open_items if not item.owner]
     if unowned:
         blocks.append(
@@ -87,6 +91,32 @@ def plan_reminders(items: Iterable[ActionItem], now: datetime) -> ReminderPlan |
         open_count=len(open_items),
         overdue_count=len(overdue),
     )
+
+
+def done_since_last_reminder(items: Iterable[ActionItem], today: date) -> list[ActionItem]:
+    """Items done since the previous business day began (the last reminder's day): said once more."""
+    from incident_core.policy.calendar import add_business_days
+
+    since = add_business_days(today, -1)
+    return sorted(
+        (
+            item
+            for item in items
+            if item.status == ActionStatus.DONE and item.done_at and london_today(item.done_at) >= since
+        ),
+        key=lambda item: (item.done_at, item.action_id),
+    )
+
+
+def done_block(items: list[ActionItem], today: date) -> dict:
+    from incident_core.actions.render import item_line
+
+    lines = "\n".join(f":white_check_mark: {item_line(item, today)}" for item in items[:10])
+    more = f"\n…and {len(items) - 10} more" if len(items) > 10 else ""
+    return {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": f"*Done since the last reminder*\n{lines}{more}"[:3000]},
+    }
 
 
 @dataclass
@@ -132,7 +162,10 @@ def remind(
 ) -> dict[str, object]:
     """Today's reminder, once per business day: skipped on weekends and holidays and when already sent.
     `lease_until`: when this run's time ends (its claim on the day lasts until then)."""
-    plan = plan_reminders(store.list_open(), now)
+    from incident_core.policy.calendar import add_business_days
+
+    done_from = add_business_days(london_today(now), -1)
+    plan = plan_reminders([*store.list_open(), *store.list_done_since(done_from)], now)
     if plan is None:
         return {"reminded": False, "why": f"{london_today(now):%a %d %b %Y} is not a London business day"}
     if plan.is_empty:

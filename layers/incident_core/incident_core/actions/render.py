@@ -38,10 +38,29 @@ def item_line(item: ActionItem, today: date) -> str:
     if item.incident_id:
         rest.append(f"incident `{item.incident_id}`")
     if item.status == ActionStatus.DONE:
-        rest.append(f"done by <@{item.done_by}>" if item.done_by else "done")
+        rest.append(f"done by {_who(item.done_by)}" if item.done_by else "done")
+    if item.tracker_issue is not None or item.tracker_error:
+        rest.append(tracker_link(item))
     prefix = f"*{item.priority}* "
     budget = MAX_SECTION_TEXT - len(prefix) - sum(len(part) + len(" · ") for part in rest)
     return " · ".join([prefix + _fit(item.text, budget), *rest])
+
+
+def tracker_link(item: ActionItem) -> str:
+    """Its issue in the team's tracker and the issue's state (or that it is still to be made)."""
+    if item.tracker_issue is None:
+        return "issue pending (the tracker did not take it yet)"
+    state = item.tracker_state or "open"
+    return (
+        f"<{item.tracker_url}|issue #{item.tracker_issue}> {state}"
+        if item.tracker_url
+        else f"issue #{item.tracker_issue} {state}"
+    )
+
+
+def _who(user: str) -> str:
+    # Closed in the tracker: "github:<login>", shown as the login (no Slack mention to make).
+    return f"`{user}`" if user.startswith("github") or user == "the tracker" else f"<@{user}>"
 
 
 def _fit(text: str, budget: int) -> str:

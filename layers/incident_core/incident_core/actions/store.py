@@ -163,6 +163,150 @@ class ActionStore:
             return existing
         return self._model(deserialize(response["Attributes"]))
 
+    def reopen(self, action_id: str) -> ActionItem:
+        """Open a done item again (its issue was reopened); opening an open item changes nothing."""
+        client = self.table.dynamodb
+        try:
+            response = client.update_item(
+                TableName=self.table.name,
+                Key=serialize({"pk": f"ACTION#{action_id}", "sk": "ACTION"}),
+                UpdateExpression="SET #status = :open, gsi1pk = :listing REMOVE done_at, done_by",
+                ConditionExpression="attribute_exists(pk) AND #status = :done",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=serialize(
+                    {
+                        ":done": ActionStatus.DONE.value,
+                        ":open": ActionStatus.OPEN.value,
+                        ":listing": f"ACTIONS#{ActionStatus.OPEN.value}",
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            existing = self.get(action_id)
+            if existing is None:
+                raise ActionNotFoundError(f"no action item {action_id!r}") from None
+            return existing
+        return self._model(deserialize(response["Attributes"]))
+
+    def edit(
+        self, action_id: str, *, text: str | None = None, owner: str | None = None, due: date | None = None
+    ) -> ActionItem:
+        """Change what the item says, who owns it or when it is due (its issue was edited)."""
+        values: dict[str, Any] = {}
+        if text is not None:
+            text = " ".join(text.split())
+            if not text or len(text) > MAX_TEXT_LENGTH:
+                raise ValueError(f"an action item's text is 1 to {MAX_TEXT_LENGTH} characters")
+            values["text"] = text
+        if owner is not None:
+            values["owner"] = slack_user_id(owner, "owner")
+        if due is not None:
+            values["due"] = due.isoformat()
+            values["gsi1sk"] = f"{due.isoformat()}#{action_id}"
+        if not values:
+            item = self.get(action_id)
+            if item is None:
+                raise ActionNotFoundError(f"no action item {action_id!r}")
+            return item
+        return self._set(action_id, values)
+
+    def record_tracker(self, action_id: str, **fields: Any) -> ActionItem:
+        """Write the item's tracker fields (ActionItem.tracker_*); None removes one. The issue number is
+        written once: a second, different number for the same item is refused (it would be a double)."""
+        values = {
+            f"tracker_{name}": value.isoformat() if isinstance(value, datetime) else value
+            for name, value in fields.items()
+        }
+        condition = None
+        if values.get("tracker_issue") is not None:
+            condition = "attribute_not_exists(tracker_issue) OR tracker_issue = :tracker_issue"
+        return self._set(action_id, values, condition)
+
+    def claim_tracker(self, action_id: str, now: datetime, until: datetime) -> bool:
+        """One sync of an item at a time (an event's run and the schedule's may meet): True when this one
+        may talk to the tracker for it until `until`; a run that died leaves a claim that lapses."""
+        client = self.table.dynamodb
+        try:
+            client.update_item(
+                TableName=self.table.name,
+                Key=serialize({"pk": f"ACTION#{action_id}", "sk": "ACTION"}),
+                UpdateExpression="SET tracker_claim = :until",
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(tracker_claim) OR tracker_claim < :now)",
+                ExpressionAttributeValues=serialize(
+                    {":until": int(until.timestamp()), ":now": int(now.timestamp())}
+                ),
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release_tracker(self, action_id: str) -> None:
+        self.table.dynamodb.update_item(
+            TableName=self.table.name,
+            Key=serialize({"pk": f"ACTION#{action_id}", "sk": "ACTION"}),
+            UpdateExpression="REMOVE tracker_claim",
+        )
+
+    def _set(self, action_id: str, values: dict[str, Any], condition: str | None = None) -> ActionItem:
+        client = self.table.dynamodb
+        names = {f"#{key}": key for key in values}
+        setting = [f"#{key} = :{key}" for key, value in values.items() if value is not None]
+        removing = [f"#{key}" for key, value in values.items() if value is None]
+        expression = " ".join(
+            part
+            for part in (
+                "SET " + ", ".join(setting) if setting else "",
+                "REMOVE " + ", ".join(removing) if removing else "",
+            )
+            if part
+        )
+        attribute_values = {f":{key}": value for key, value in values.items() if value is not None}
+        try:
+            response = client.update_item(
+                TableName=self.table.name,
+                Key=serialize({"pk": f"ACTION#{action_id}", "sk": "ACTION"}),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(pk)" + (f" AND ({condition})" if condition else ""),
+                ExpressionAttributeNames=names,
+                ReturnValues="ALL_NEW",
+                **({"ExpressionAttributeValues": serialize(attribute_values)} if attribute_values else {}),
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            existing = self.get(action_id)
+            if existing is None:
+                raise ActionNotFoundError(f"no action item {action_id!r}") from None
+            raise ValueError(
+                f"action item {action_id!r} is already issue #{existing.tracker_issue}, not {values}"
+            ) from None
+        return self._model(deserialize(response["Attributes"]))
+
+    def remember_delivery(self, delivery_id: str, now: datetime, keep_seconds: int) -> bool:
+        """False when this tracker webhook delivery was seen before (a replay)."""
+        client = self.table.dynamodb
+        try:
+            client.put_item(
+                TableName=self.table.name,
+                Item=serialize(
+                    {
+                        "pk": f"DELIVERY#{delivery_id}",
+                        "sk": "DELIVERY",
+                        "at": now.isoformat(),
+                        "expires_at": int(now.timestamp()) + keep_seconds,
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def forget_delivery(self, delivery_id: str) -> None:
+        self.table.dynamodb.delete_item(
+            TableName=self.table.name, Key=serialize({"pk": f"DELIVERY#{delivery_id}", "sk": "DELIVERY"})
+        )
+
     def claim_reminder_day(self, day: date, now: datetime, lease_until: datetime) -> bool:
         """True when this run may send `day`'s reminder: the day is not done, and no other run holds it
         (a retried or doubled schedule does not remind twice). A claim lasts until `lease_until`, the end
@@ -216,6 +360,10 @@ class ActionStore:
     def list_done(self) -> list[ActionItem]:
         return self._listing(ActionStatus.DONE)
 
+    def list_done_since(self, day: date) -> list[ActionItem]:
+        """Items done on `day` (London) or later."""
+        return [item for item in self.list_done() if item.done_at and london_today(item.done_at) >= day]
+
     def list_for_incident(self, incident_id: str) -> list[ActionItem]:
         """Every item (open or done) of one incident, open first, each by due date."""
         return [
@@ -257,5 +405,5 @@ class ActionStore:
     @staticmethod
     def _model(stored: dict[str, Any]) -> ActionItem:
         return ActionItem.model_validate(
-            {k: v for k, v in stored.items() if k not in ("pk", "sk", "gsi1pk", "gsi1sk")}
+            {k: v for k, v in stored.items() if k not in ("pk", "sk", "gsi1pk", "gsi1sk", "tracker_claim")}
         )

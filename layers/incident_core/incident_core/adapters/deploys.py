@@ -13,6 +13,7 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from incident_core.adapters.aws import client
+from incident_core.changes.model import Change, change_id
 
 
 class StackChange(BaseModel):
@@ -68,6 +69,27 @@ def changes_in_window(summaries: list[dict[str, Any]], start: datetime, end: dat
     return sorted((c for c in changes if start <= c.at <= end), key=lambda c: c.at, reverse=True)
 
 
+def as_change(stack: StackChange) -> Change:
+    """A stack change in the terms of every other change (reverted where it was deployed)."""
+    if stack.in_progress:
+        note = "still deploying"
+    elif stack.rolled_back:
+        note = "rolled back already"
+    else:
+        note = "revert it by deploying the stack's previous template"
+    return Change(
+        change_id=change_id("cloudformation", stack.stack_id, stack.at.isoformat()),
+        source="cloudformation",
+        kind=f"stack {stack.change}",
+        resource=f"stack `{stack.name}`",
+        names=[stack.name],
+        at=stack.at,
+        link=stack.link,
+        status=stack.status,
+        note=note,
+    )
+
+
 class CloudFormationDeploys:
     def __init__(self, cloudformation: Any | None = None) -> None:
         self._cloudformation = cloudformation
@@ -78,3 +100,6 @@ class CloudFormationDeploys:
         for page in cloudformation.get_paginator("list_stacks").paginate():
             summaries.extend(page.get("StackSummaries", []))
         return changes_in_window(summaries, start, end)
+
+    def changes_between(self, start: datetime, end: datetime) -> list[Change]:
+        return [as_change(stack) for stack in self.changed_between(start, end)]

@@ -118,6 +118,14 @@ def _skip_not_idempotent(handler: Any) -> None:
 
 
 @dataclass(frozen=True)
+class FileUpload:
+    filename: str
+    title: str
+    content: bytes
+    alt_text: str = ""  # read by screen readers (Slack allows 1,000 characters)
+
+
+@dataclass(frozen=True)
 class PostedMessage:
     """Where a message went: Slack answers with the channel's id even when it was posted by name, and
     edits, thread reads and the Events API all need (or carry) that id."""
@@ -187,6 +195,23 @@ class Slack:
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict] | None = None) -> None:
         self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def upload_files(
+        self, channel: str, files: list[FileUpload], comment: str, thread_ts: str | None = None
+    ) -> list[str]:
+        """Share files in a channel (in a thread, given `thread_ts`) as one message: Slack's upload flow
+        (files.getUploadURLExternal, the bytes to its upload URL, files.completeUploadExternal), which
+        slack_sdk's files_upload_v2 makes. Needs the `files:write` scope; the channel by id."""
+        response = self.client.files_upload_v2(
+            file_uploads=[
+                {"content": f.content, "filename": f.filename, "title": f.title, "alt_txt": f.alt_text}
+                for f in files
+            ],
+            channel=self.channel_id(channel),
+            thread_ts=thread_ts,
+            initial_comment=comment,
+        )
+        return [file["id"] for file in response["files"]]
 
     def open_dm(self, user_id: str) -> str:
         return self.client.conversations_open(users=user_id)["channel"]["id"]

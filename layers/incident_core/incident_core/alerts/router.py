@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,11 +27,13 @@ from typing import Any, Protocol
 
 from incident_core.adapters.bus import EventBus
 from incident_core.adapters.scheduler import Scheduler
+from incident_core.alerts.group_routing import GroupRouting
 from incident_core.alerts.health import HealthFact, HealthFacts
 from incident_core.alerts.intake import Signal, SignalKind
 from incident_core.alerts.keys import iso
 from incident_core.alerts.store import FLAP_WINDOW, AlertStore, OlderThanAlarm, OpenOutcome, alert_expires_at
 from incident_core.clock import utc_now
+from incident_core.concurrency import ContextThreadPool
 from incident_core.events import AlertRaised, AlertResolved, PageDue
 from incident_core.ids import new_id
 from incident_core.models.alerts import Alert, AlertEvent, AlertStatus
@@ -80,7 +82,7 @@ class PolicyWindows(Protocol):
 class RouteResult:
     """What the router did with one input; the handler logs it and counts it in metrics."""
 
-    action: str  # opened | repeat | resolved | noted | ignored | health | page-due
+    action: str  # opened | grouped | repeat | resolved | noted | ignored | health | page-due
     alert_id: str | None = None
     pages_sent: int = 0
     delivery_failures: int = 0
@@ -136,7 +138,8 @@ class AlertRouter:
         self.bus = bus
         self.health = health
         self.clock = clock
-        self._pool: ThreadPoolExecutor | None = None
+        self.groups = GroupRouting(alerts, pages, pager)
+        self._pool: ContextThreadPool | None = None
         self._prefetched = threading.local()
 
     # ------------------------------------------------------------------ inputs
@@ -167,7 +170,12 @@ class AlertRouter:
 
     # ------------------------------------------------------------------ raise, repeat, resolve, note
     def _raise(
-        self, signal: Signal, moment: _Moment, close_unheard: bool = True, retry: bool = True
+        self,
+        signal: Signal,
+        moment: _Moment,
+        close_unheard: bool = True,
+        retry: bool = True,
+        passed_over: frozenset[str] = frozenset(),
     ) -> RouteResult:
         # No look-up first: the transaction's lock says whether the alert exists (a repeat) or not.
         alert = Alert(
@@ -190,17 +198,25 @@ class AlertRouter:
         alert = alert.model_copy(
             update={"pages": bool(decision.page or decision.hold_until), "reason": decision.reason}
         )
+        # Alert grouping: a paging alert joins an open group (no pages of its own) or leads its own.
+        placement = self.groups.place(alert, moment.policy, passed_over)
+        alert = placement.alert
         # Pages due now are written already claimed by this invocation: no separate claim before Slack.
         pages = [
             claimed_now(page, moment.now) if page.due_at <= moment.now else page
             for page in _pages_for(alert, decision, moment.now, first_seq=0, policy=moment.policy)
+            if placement.leader is None
         ]
         raised = AlertEvent(
             at=moment.now,
             what=f"raised: {mrkdwn_escape(alert.title)} ({mrkdwn_escape(signal.marking)}); "
-            f"{_decision_line(decision)}",
+            f"{_decision_line(decision)}{placement.opening_note()}",
         )
-        outcome = self.alerts.open(alert, raised, pages, signal.notification_id)
+        outcome = self.alerts.open(alert, raised, pages, signal.notification_id, join=placement.join)
+        if outcome == OpenOutcome.GROUP_CHANGED and placement.leader is not None:
+            # That group was acknowledged, resolved or filled meanwhile: choose again without it.
+            skip = passed_over | {placement.leader.alert_id}
+            return self._raise(signal, moment, close_unheard, retry, passed_over=skip)
         if outcome == OpenOutcome.EXISTS:  # already open: a concurrent delivery, or a repeat
             winner = self.alerts.open_alert_id(signal.fingerprint)
             if winner is None:  # resolved meanwhile: judged again against that recovery
@@ -227,6 +243,10 @@ class AlertRouter:
         result = self._advance(alert, pages, moment, claimed={p.page_id for p in pages if p.claim_token})
         self._announce(alert)
         result.action = "opened"
+        if placement.leader is not None:
+            self.groups.joined(placement.leader.alert_id, moment.policy)
+            result.action = "grouped"
+            result.detail = f"joined the group of {placement.leader.alert_id}"
         return result
 
     def _reopen(self, signal: Signal, moment: _Moment, close_unheard: bool, retry: bool) -> RouteResult:
@@ -241,6 +261,7 @@ class AlertRouter:
         reopened = self.alerts.reopen(signal.fingerprint, signal.occurred_at, line)
         if reopened is None:  # changed meanwhile: judged again
             return self._raise(signal, moment, close_unheard, retry=False) if retry else _resolved_meanwhile()
+        self.groups.member_reopened(reopened, moment.policy)
         if reopened.slack_ts:
             try:
                 title = mrkdwn_escape(reopened.title)
@@ -317,6 +338,7 @@ class AlertRouter:
         self.bus.put(
             AlertResolved(alert_id=alert_id, fingerprint=alert.fingerprint, resolved_at=signal.occurred_at)
         )
+        self.groups.member_recovered(resolved, signal.occurred_at, moment.policy)
         return RouteResult("resolved", alert_id)
 
     def _close_unrecovered(self, alert: Alert, signal: Signal, moment: _Moment) -> None:
@@ -370,7 +392,9 @@ class AlertRouter:
                 continue
             if not page.unfinished:
                 continue
-            if alert.status != AlertStatus.OPEN and self._owes_slack(page, moment):
+            # A group keeps paging while any member still fails unanswered (alerts/grouping.py).
+            stopped = alert.status != AlertStatus.OPEN and not self.groups.keeps_paging(alert)
+            if stopped and self._owes_slack(page, moment):
                 # Acknowledged from a text while Slack was down: the Slack page is still delivered, once
                 # (Slack only; nobody is contacted again).
                 if page.due_at <= moment.now:
@@ -380,7 +404,7 @@ class AlertRouter:
                 else:
                     self._ensure_schedule(page, page.due_at, moment.now)
                 continue
-            if alert.status != AlertStatus.OPEN:
+            if stopped:
                 if self.pages.cancel(page, moment.now, f"not needed: the alert is {alert.status.value}"):
                     logger.info("page cancelled", extra={"page_id": page.page_id, "status": alert.status})
                 continue
@@ -598,7 +622,7 @@ class AlertRouter:
         moment = self._moment()
         result = RouteResult("swept", detail="")
         failed = 0
-        for alert in self.alerts.list_open():
+        for alert in self.groups.sweep_set(self.alerts.list_open()):
             if time_left() < SWEEP_RESERVE.total_seconds():
                 result.detail = "stopped early: the invocation is nearly out of time"
                 break
@@ -630,6 +654,9 @@ class AlertRouter:
                 title=alert.title,
                 source=alert.source.value,
                 raised_at=alert.started_at,
+                incident_id=alert.incident_id,  # an incident absorbed it: its thread function posts it
+                journey=alert.journey,
+                alarm_name=alert.alarm_name,
             )
         )
         self.alerts.mark_announced(alert.alert_id)
@@ -639,7 +666,7 @@ class AlertRouter:
         """Read the traction windows and silences in the background while the caller does something
         else first (the idempotency check); the next decision on this thread uses that read."""
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="policy-prefetch")
+            self._pool = ContextThreadPool(max_workers=4, thread_name_prefix="policy-prefetch")
         self._prefetched.future = self._pool.submit(self.windows.current, self.clock())
         try:
             yield

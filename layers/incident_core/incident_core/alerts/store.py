@@ -64,6 +64,7 @@ class OpenOutcome(StrEnum):
     EXISTS = "exists"  # an alert for the fingerprint is already open: a repeat
     STALE = "stale"  # the notification is older than the fingerprint's last resolution: ignore
     FLAPPING = "flapping"  # its last alert resolved less than FLAP_WINDOW before: re-open that one
+    GROUP_CHANGED = "group-changed"  # the group it was to join no longer takes members: choose again
 
 
 class AlertStore:
@@ -111,8 +112,9 @@ class AlertStore:
         return sorted(alerts, key=lambda a: a.started_at)
 
     # ------------------------------------------------------------------ the validation step (Slack buttons)
-    def acknowledge(self, alert_id: str, by: str, at: datetime) -> Alert:
-        """Someone has seen it: re-paging stops. Acknowledging again changes nothing."""
+    def acknowledge(self, alert_id: str, by: str, at: datetime, how: str = "") -> Alert:
+        """Someone has seen it: re-paging stops. Acknowledging again changes nothing. `how` ends the
+        history line when it was not Slack's button (" by link")."""
 
         def verdict(alert: Alert) -> tuple[dict[str, Any], str] | None:
             if alert.acknowledged_at is not None:
@@ -120,9 +122,9 @@ class AlertStore:
             changes: dict[str, Any] = {"acknowledged_by": by, "acknowledged_at": iso(at)}
             if alert.status == AlertStatus.OPEN:
                 changes["status"] = AlertStatus.ACKNOWLEDGED.value
-            return changes, f"acknowledged by <@{by}>"
+            return changes, f"acknowledged by <@{by}>{how}"
 
-        return self._apply(alert_id, at, verdict)
+        return self._with_group(self._apply(alert_id, at, verdict), at, verdict)
 
     def mark_false_alarm(self, alert_id: str, by: str, at: datetime) -> Alert:
         """Not an incident: re-paging stops. The fingerprint stays locked until the alarm clears, so the
@@ -140,7 +142,7 @@ class AlertStore:
                 changes |= {"acknowledged_by": by, "acknowledged_at": iso(at)}
             return changes, f"marked a false alarm by <@{by}>"
 
-        return self._apply(alert_id, at, verdict)
+        return self._with_group(self._apply(alert_id, at, verdict), at, verdict)
 
     def link_incident(self, alert_id: str, incident_id: str, at: datetime) -> None:
         def verdict(alert: Alert) -> tuple[dict[str, Any], str] | None:
@@ -148,7 +150,7 @@ class AlertStore:
                 return None
             return {"incident_id": incident_id}, f"linked to incident {incident_id}"
 
-        self._apply(alert_id, at, verdict)
+        self._with_group(self._apply(alert_id, at, verdict), at, verdict)
 
     # ------------------------------------------------------------------ the router's writes
     def open(
@@ -157,9 +159,11 @@ class AlertStore:
         opening: AlertEvent,
         pages: Iterable[Page],
         notification_id: str,
+        join: dict[str, Any] | None = None,
     ) -> OpenOutcome:
         """Create the alert (with its opening history line), take its fingerprint's lock and write its
-        page intents, in one transaction: all or nothing."""
+        page intents, in one transaction: all or nothing. `join`: the item adding it to a group
+        (alerts/group_store.py join_item), written with it or not at all."""
         expires_at = alert_expires_at(alert)
         pk = alert_pk(alert.alert_id)
         items: list[dict[str, Any]] = [
@@ -202,9 +206,17 @@ class AlertStore:
             },
         ]
         items += [_put(self.table.name, page_item(page, expires_at)) for page in pages]
+        if join is not None:
+            items.append(join)
         reasons = self._transact(items)
         if reasons is None:
             return OpenOutcome.OPENED
+        if (
+            reasons[1] != "ConditionalCheckFailed"
+            and join is not None
+            and reasons[-1] == "ConditionalCheckFailed"
+        ):
+            return OpenOutcome.GROUP_CHANGED
         if reasons[1] != "ConditionalCheckFailed":
             raise RuntimeError(f"creating alert {alert.alert_id} was refused: {reasons}")
         lock = self.lock(alert.fingerprint)
@@ -399,6 +411,19 @@ class AlertStore:
         self.table.dynamodb.put_item(
             TableName=self.table.name, Item=_event_item(alert_pk(alert_id), event, alert_expires_at(alert))
         )
+
+    # ------------------------------------------------------------------ groups (alerts/grouping.py)
+    def _with_group(
+        self, alert: Alert, at: datetime, verdict: Callable[[Alert], tuple[dict[str, Any], str] | None]
+    ) -> Alert:
+        """A button on a group's page acts on every member. Idempotent: clicking again (after a crash
+        part-way) finishes the members still missing, and a member already changed is left as it is."""
+        if alert.group_id != alert.alert_id:
+            return alert
+        for member_id in sorted(set(alert.members) - {alert.alert_id}):
+            with contextlib.suppress(AlertNotFound):  # expired before its leader
+                self._apply(member_id, at, verdict)
+        return alert
 
     # ------------------------------------------------------------------ internals
     def _require(self, alert_id: str) -> Alert:

@@ -16,6 +16,11 @@ SLACK_FIX = (
     "aws secretsmanager put-secret-value --secret-id {id} --secret-string "
     '\'{{"bot_token": "xoxb-…", "signing_secret": "…"}}\' (docs/slack.md#install-the-app)'
 )
+TRACKER_FIX = (
+    "make a fine-grained GitHub token with Issues read and write on {repo} only, then aws secretsmanager "
+    'put-secret-value --secret-id {id} --secret-string \'{{"token": "github_pat_…"}}\' '
+    "(docs/trackers.md)"
+)
 ZOOM_FIX = (
     "aws secretsmanager put-secret-value --secret-id {id} --secret-string "
     '\'{{"account_id": "…", "client_id": "…", "client_secret": "…", "user_id": "…"}}\' '
@@ -90,12 +95,14 @@ class Doctor:
         steps: list[tuple[str, Callable[[], list[Check]]]] = [
             ("secrets and Slack", self.slack),
             ("Zoom", self.zoom),
+            ("tracker", self.tracker),
             ("SMS pages", self.sms),
             ("alarm e-mail", self.alarm_email),
             ("journeys schedule", self.journeys_schedule),
             ("dead-letter queues", self.dead_letters),
             ("suite alarms", self.alarms),
             ("alarm prefix", self.prefix),
+            ("texts and calls", self.phone_paging),  # issue 17
         ]
         for name, step in steps:
             try:
@@ -234,6 +241,29 @@ class Doctor:
             ]
         return [filled, Check("Zoom credentials", True, "a token was granted")]
 
+    # ------------------------------------------------------------------ the tracker (GitHub Issues)
+    def tracker(self) -> list[Check]:
+        """The token can write issues in the policy's repository (it makes the suite's labels if missing,
+        as the sync would on its first run)."""
+        from incident_core.adapters.trackers import TrackerError
+        from incident_core.adapters.trackers.github import GitHubIssues
+        from incident_core.doctor import secret_check
+
+        if self.policy.tracker is None:
+            return []  # the items stay in the suite: nothing to check
+        repository = self.policy.tracker.repository
+        secret_id, secret = self.secret("TrackerSecret")
+        fix = TRACKER_FIX.format(id=secret_id, repo=repository)
+        filled = secret_check("tracker secret", secret, ("token",), fix)
+        if not filled.ok or secret is None:
+            return [filled]
+        github = GitHubIssues(str(secret["token"]), repository, api_url=self.settings.github_api_url)
+        try:
+            what = github.check_write(self.policy.tracker.labels[0])
+        except TrackerError as error:
+            return [filled, Check("tracker token", False, str(error), fix)]
+        return [filled, Check("tracker token", True, what)]
+
     # ------------------------------------------------------------------ SNS
     def sms(self) -> list[Check]:
         from incident_core.adapters.aws import client
@@ -365,6 +395,11 @@ class Doctor:
                     others[stack["StackName"]] = (environment, alarm_prefix(parameters))
         environment = self.stack.parameters.get("Environment", "dev")
         return [prefix_overlap_check(self.stack.name, environment, self.stack.alarm_prefix, others)]
+
+    def phone_paging(self) -> list[Check]:
+        from incident_core.cli.phone_doctor import phone_paging_checks
+
+        return phone_paging_checks(self.stack, self.policy)
 
 
 def manifest_scopes(config: str | None) -> list[str]:

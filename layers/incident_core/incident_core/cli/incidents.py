@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 DEFAULT_REPORT_DAYS = 90
+DEFAULT_CHART = "incidents-report.png"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -25,6 +26,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         help=f"ISO date (midnight London) or datetime; default {DEFAULT_REPORT_DAYS} days ago",
     )
     report.add_argument("--json", action="store_true", help="print the report as JSON")
+    report.add_argument(
+        "--chart",
+        help=f"where to draw the chart by month (PNG; needs matplotlib); default {DEFAULT_CHART}, "
+        "none with --json unless named",
+    )
+    report.add_argument("--no-chart", action="store_true", help="no chart, the text (and sparklines) only")
     report.set_defaults(run=run_report)
 
     compile_ = sub.add_parser(
@@ -61,6 +68,31 @@ def run_report(args: argparse.Namespace, now: datetime | None = None) -> int:
         print(json.dumps(report.as_dict(), indent=2))
     else:
         print(render_text(report), end="")
+    return _chart(args, report)
+
+
+def _chart(args: argparse.Namespace, report: object) -> int:
+    """The chart by month (a PNG) and, with the text, its sparklines."""
+    from pathlib import Path
+
+    from incident_core.postmortem.trend import monthly, render_sparklines
+
+    months = monthly(report)  # type: ignore[arg-type]
+    if not getattr(args, "json", False):
+        print("\n" + render_sparklines(months), end="")
+    named = getattr(args, "chart", None)
+    if getattr(args, "no_chart", False) or (getattr(args, "json", False) and not named):
+        return 0
+    from incident_core.cli.report_chart import ChartUnavailable, draw_report_chart
+
+    path = Path(named or DEFAULT_CHART)
+    try:
+        draw_report_chart(months, path)
+    except ChartUnavailable as error:
+        print(f"incidentctl incidents report: {error}", file=sys.stderr)
+        return 1
+    if not getattr(args, "json", False):
+        print(f"Chart: {path}")
     return 0
 
 

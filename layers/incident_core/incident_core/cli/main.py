@@ -8,7 +8,18 @@ from collections.abc import Sequence
 from importlib import import_module
 
 # Command groups, in the order an incident flows through the suite, then the deployed stack's checks.
-GROUPS = ("journeys", "policy", "traction", "silence", "incidents", "alerts", "dashboard", "doctor", "drill")
+GROUPS = (
+    "journeys",
+    "policy",
+    "traction",
+    "silence",
+    "incidents",
+    "alerts",
+    "dashboard",
+    "doctor",
+    "drill",
+    "deploys",
+)
 
 DESCRIPTION = """\
 Run incident-suite from your machine: check journeys and the support-hours policy before deploying,

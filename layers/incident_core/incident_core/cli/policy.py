@@ -201,6 +201,8 @@ def run_who(args: argparse.Namespace, now: datetime | None = None) -> int:
                 f"  page held until: {held:%a %d %b %Y %H:%M} {held.tzname()} ({iso_z(decision.hold_until)})"
             )
     print(f"  why: {decision.reason}")
+    for line in _grouping(policy, at, args.offline):
+        print(f"  grouping: {line}")
     return 0
 
 
@@ -221,6 +223,33 @@ def plan_lines(policy: Any, decision: Any, at: datetime) -> list[str]:
     every = policy.ack_timeout_minutes
     lines.append(f"  and the page again every {every} minutes (at most {policy.max_repages} times)")
     return lines
+
+
+def _grouping(policy: Any, at: datetime, offline: bool) -> list[str]:
+    """Would an alert at `at` join an open group (alerts/grouping.py), read from the open alerts stored in
+    DynamoDB; without AWS (or --offline) only what the policy says."""
+    from incident_core.alerts.grouping import explain
+
+    rules = policy.grouping
+    summary = (
+        f"an alert joins an open, unacknowledged group whose first alert started within "
+        f"{rules.window_minutes} min (at most {rules.max_size} alerts; key: {rules.by})"
+        if rules.enabled
+        else "off: every alert pages on its own"
+    )
+    if not rules.enabled:
+        return [summary]
+    if offline or not aws_configured():
+        return [summary, "open groups not read (offline or no AWS credentials)"]
+    try:
+        from incident_core.alerts.group_store import GroupStore
+        from incident_core.alerts.store import AlertStore
+
+        since = at - timedelta(minutes=rules.window_minutes)
+        open_alerts = GroupStore(AlertStore.from_settings().table).open_since(since)
+    except Exception as error:  # unreachable table, missing permissions: say so, go on
+        return [summary, f"could not read the open alerts ({type(error).__name__}: {error})"]
+    return [summary, *explain(open_alerts, at, rules)]
 
 
 def _stored_windows(at: datetime) -> list:

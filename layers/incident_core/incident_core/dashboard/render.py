@@ -43,6 +43,9 @@ JOURNEY_DURATION_FIELD = "duration_ms"
 TIME_TO_ACKNOWLEDGE = "TimeToAcknowledge"
 TIME_TO_RESOLVE = "TimeToResolve"
 OPEN_INCIDENTS = "OpenIncidents"
+# Alert grouping (the alert router): alerts that joined a group instead of paging, and pages sent.
+ALERTS_GROUPED = "AlertsGrouped"
+PAGES_SENT = "PagesSent"
 
 
 def render_dashboard(params: DashboardParams) -> dict[str, Any]:
@@ -310,6 +313,20 @@ def _incidents(params: DashboardParams) -> Iterator[tuple[dict[str, Any], int]]:
     region = params.region
     yield (
         metric_widget(
+            "Incidents: alerts grouped, pages sent. Look for as many pages as alerts in a storm",
+            [
+                _suite_metric(params, ALERTS_GROUPED, label="alerts grouped (no page of their own)"),
+                _suite_metric(params, PAGES_SENT, label="pages sent"),
+            ],
+            region=region,
+            stat="Sum",
+            period=PERIOD,
+            view="timeSeries",
+        ),
+        8,
+    )
+    yield (
+        metric_widget(
             "Incidents: open now. Look for any without a lead or a recent update in its thread",
             [_suite_metric(params, OPEN_INCIDENTS, label="open incidents")],
             region=region,
@@ -339,3 +356,14 @@ def _incidents(params: DashboardParams) -> Iterator[tuple[dict[str, Any], int]]:
             ),
             8,
         )
+
+
+# The product's signals in the dashboard's order; the incident pictures draw them as the dashboard does.
+GOLDEN_SIGNALS = {"latency": _latency, "traffic": _traffic, "errors": _errors, "saturation": _saturation}
+
+
+def golden_signal_widgets(params: DashboardParams) -> dict[str, list[dict[str, Any]]]:
+    """Each signal's metric widgets, exactly as the dashboard draws them (a signal without resources is
+    left out)."""
+    drawn = {name: list(signal(params)) for name, signal in GOLDEN_SIGNALS.items()}
+    return {name: widgets for name, widgets in drawn.items() if widgets}

@@ -26,8 +26,10 @@ SUBCOMMANDS = (
     *ON_INCIDENT,
     "action",
     "actions",
+    "edit",
     "traction",
     "silence",
+    "graph",
 )
 
 
@@ -49,6 +51,8 @@ class Command:
             return "Say who leads it: `/incident lead @person`."
         if self.name == "action" and not self.rest:
             return "Say what must be done: `/incident action add a retry to the viewing API @owner`."
+        if self.name == "edit" and len(self.words) < 3:
+            return "`/incident edit act-… due 2027-01-08`, `… owner @person` or `… text <what to do>`."
         if self.name == "declare":  # the form's title field holds at most MAX_TITLE: say so, never cut
             return too_long("The title", self.rest, MAX_TITLE)
         return None
@@ -72,7 +76,7 @@ def parse(text: str) -> Command:
         return Command("unknown", text.split(), rest, given=head)
     incident_id = None
     first, _, after = rest.partition(" ")
-    if name in (*ON_INCIDENT, "status", "action") and INCIDENT_ID.match(first):
+    if name in (*ON_INCIDENT, "status", "action", "graph") and INCIDENT_ID.match(first):
         incident_id, rest = first, after.strip()
     return Command(name, rest.split(), rest, incident_id)
 
@@ -88,8 +92,10 @@ HELP = """*`/incident` commands*
 • `/incident resolve [INC-…] [summary]`: resolve it (the post-mortem draft follows)
 • `/incident action [INC-…] <text> [@owner]`: open an action item (P0, due in 2 business days)
 • `/incident actions`: the open action items, each with a Done button
+• `/incident edit act-… due <YYYY-MM-DD>` · `owner @person` · `text <what to do>`: change an action item
 • `/incident traction add <start> <end> <label>` · `traction list` · `traction end <id>`: traction moments
 • `/incident silence add <journey-or-alarm[*]> <until> <reason>` · `silence list` · `silence end <id>`
+• `/incident graph [INC-…]`: pictures of the incident window (journeys, golden signals) in its thread
 • `/incident help`: this list
 
 *Which incident?* Slack does not tell a slash command which thread it was typed in, so name the

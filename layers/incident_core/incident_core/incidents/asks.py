@@ -13,6 +13,7 @@ BUTTONS = {
     "alert_real_incident": ("validate", "the Real incident button"),
     "alert_false_alarm": ("validate", "the False alarm button"),
     "action_done": ("close action item", "the Done button"),
+    "change_revert": ("revert", "the Revert button"),
 }
 COMMANDS = {
     "help": "read",
@@ -22,9 +23,11 @@ COMMANDS = {
     "note": "note",
     "update": "update",
     "action": "open action item",
+    "edit": "close action item",  # an item's change: its owner or a responder, as for its Done button
     "impact": "change impact",
     "lead": "lead",
     "resolve": "resolve",
+    "graph": "note",  # adds pictures to the thread, as anyone may add a note
 }
 WINDOWS = {"silence": "change silences", "traction": "change traction moments"}
 
@@ -54,8 +57,15 @@ def what_is_asked(body: dict[str, Any]) -> Asked | None:
         if body["command"] != "/incident":
             return Asked("unknown", f"`{body['command']}`", body.get("user_id"), body.get("team_id"))
         permission, label = _command_permission(body.get("text") or "")
+        command = parse(body.get("text") or "")
+        target = command.words[0] if command.name == "edit" and command.words else None
         return Asked(
-            permission, label, body.get("user_id"), body.get("team_id"), body.get("enterprise_id") or None
+            permission,
+            label,
+            body.get("user_id"),
+            body.get("team_id"),
+            body.get("enterprise_id") or None,
+            target=target,
         )
     kind = body.get("type")
     user = body.get("user") or {}

@@ -1,6 +1,8 @@
 """The policy's checklist, answered by the suite itself, each lookup within a deadline.
 
-- Revert? CloudFormation stacks of the account changed shortly before the incident started.
+- Revert? What changed shortly before the incident started (CloudFormation stacks, CloudTrail's deploy-like
+  writes, the team's deploy markers), the suite's own left out, ranked (incident_core.changes.rank); a
+  Revert button on each change the suite can revert, when revert is turned on (docs/revert.md).
 - AWS or a SaaS vendor? AWS Health events recorded for the account, and each configured vendor's
   Atlassian Statuspage (indicator and unresolved incidents).
 - Runbook? `<runbooks dir>/<journey or alarm>.md`, matched by name; none opens an action item.
@@ -13,15 +15,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from incident_core.adapters.deploys import DeploySource, StackChange
+from incident_core.adapters.deploys import DeploySource, StackChange, as_change
 from incident_core.adapters.statuspage import StatusSource, VendorStatus
+from incident_core.changes.model import Change
+from incident_core.changes.rank import Dependencies, Own, rank
+from incident_core.concurrency import ContextThreadPool
 from incident_core.incidents.render import clip, mrkdwn, when
 from incident_core.models import Incident
 
@@ -41,6 +46,12 @@ class Lookups:
     alarm_prefix: str = ""
     revert_window: timedelta = timedelta(hours=3)
     deadline_seconds: float = 4.0
+    # Other sources of changes, by name ("CloudTrail", "deploy markers"): changed_between(start, end).
+    change_sources: dict[str, Any] = field(default_factory=dict)
+    # What the incident's failing journeys and alarms depend on; the suite's own stack and resources.
+    depends: Callable[[Incident], Dependencies] | None = None
+    own: Own = field(default_factory=Own)
+    revert_enabled: bool = False
 
 
 @dataclass
@@ -51,6 +62,7 @@ class Answer:
     lines: list[str]
     record: dict[str, Any]
     unchecked: list[str] = field(default_factory=list)  # what could not be checked, and why
+    blocks: list[dict] = field(default_factory=list)  # shown after the answer (the changes' Revert buttons)
 
 
 @dataclass
@@ -87,7 +99,7 @@ def run_with_deadline(calls: dict[str, Callable[[], Any]], deadline_seconds: flo
     """Run the calls concurrently; each result is its value, or an Exception (raised, or too late)."""
     if not calls:
         return {}
-    pool = ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="lookup")
+    pool = ContextThreadPool(max_workers=len(calls), thread_name_prefix="lookup")
     futures: dict[str, Future] = {name: pool.submit(call) for name, call in calls.items()}
     wait(futures.values(), timeout=deadline_seconds)
     # Late lookups are abandoned, not awaited: their own HTTP timeouts end them.
@@ -138,37 +150,99 @@ def find_runbook(directory: Path, names: list[str]) -> Runbook | None:
 
 
 # ---------------------------------------------------------------------- the answers
-def _revert_answer(result: Any, window: timedelta) -> Answer:
+MAX_CHANGES_SHOWN = 8
+MAX_CHANGES_RECORDED = 25
+REVERT_ACTION = "change_revert"
+
+
+def _revert_answer(
+    results: dict[str, Any], incident: Incident, lookups: Lookups, sources: list[str]
+) -> Answer:
     question = "Is it our change? Can we revert?"
-    hours = window.total_seconds() / 3600
-    if isinstance(result, BaseException):
-        why = f"CloudFormation could not be checked ({_reason(result)})"
-        return Answer(question, [f":warning: {why}."], {"checked": False, "error": _reason(result)}, [why])
-    if result is None:
+    hours = lookups.revert_window.total_seconds() / 3600
+    if not sources:
         return Answer(question, ["Recent deployments are not looked up here."], {"checked": False})
-    changes: list[StackChange] = result
-    if not changes:
-        line = f"No CloudFormation stack of this account changed in the {hours:g} h before it started."
-        return Answer(question, [line], {"checked": True, "candidates": []})
-    lines = []
-    for change in changes:
-        if change.in_progress:
-            verdict = "still deploying"
-        elif change.rolled_back:
-            verdict = "rolled back already"
-        else:
-            verdict = "*revert candidate*"
-        lines.append(
-            f"• <{change.link}|{mrkdwn(change.name)}> {change.change} {when(change.at)} "
-            f"(`{change.status}`): {verdict}"
-        )
-    record = {
-        "checked": True,
-        "candidates": [
-            {"stack": c.name, "change": c.change, "at": c.at.isoformat(), "status": c.status} for c in changes
-        ],
+    found: list[Change] = []
+    unchecked: list[str] = []
+    for source in sources:
+        result = results.get(f"changes:{source}")
+        if isinstance(result, BaseException):
+            unchecked.append(f"{source} could not be checked ({_reason(result)})")
+            continue
+        found += [as_change(c) if isinstance(c, StackChange) else c for c in result or []]
+    depends = lookups.depends(incident) if lookups.depends else Dependencies(names=_own_names(incident))
+    changes = rank(found, incident.started_at, depends, lookups.own)
+    record: dict[str, Any] = {
+        "checked": len(unchecked) < len(sources),
+        "sources": sources,
+        "candidates": [c.model_dump(mode="json") for c in changes[:MAX_CHANGES_RECORDED]],
     }
-    return Answer(question, lines, record)
+    if unchecked:
+        record["error"] = "; ".join(unchecked)
+    lines = [f":warning: {why}." for why in unchecked]
+    if not changes:
+        looked = ", ".join(sources)
+        lines.insert(0, f"Nothing of the product changed in the {hours:g} h before it started ({looked}).")
+        return Answer(question, lines, record, unchecked)
+    lines.insert(0, f"{len(changes)} change(s) in the {hours:g} h before it started, most likely first:")
+    blocks = []
+    for change in changes[:MAX_CHANGES_SHOWN]:
+        line = change_line(change, incident)
+        if change.revert is not None and lookups.revert_enabled:
+            blocks.append(_revert_section(line, change, incident))
+        else:
+            why = change.note or ("revert from the thread is off (RevertEnabled)" if change.revert else "")
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(f"{line}\n_{why}_")}})
+    if len(changes) > MAX_CHANGES_SHOWN:
+        more = len(changes) - MAX_CHANGES_SHOWN
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {more} more."}]})
+    return Answer(question, lines, record, unchecked, blocks)
+
+
+def _own_names(incident: Incident) -> tuple[str, ...]:
+    return (*incident.journeys, *incident.alarms)
+
+
+def change_line(change: Change, incident: Incident) -> str:
+    """Who changed what, when, from what to what, and what it touches."""
+    what = f"<{change.link}|{mrkdwn(change.kind)}>" if change.link else mrkdwn(change.kind)
+    line = f"• *{what}*: {mrkdwn(change.resource)}"
+    if change.before or change.after:
+        line += f" {mrkdwn(change.before or '?')} → {mrkdwn(change.after or '?')}"
+    if change.status:
+        line += f" (`{change.status}`)"
+    before_start = (incident.started_at - change.at).total_seconds()
+    lead = f"{int(before_start // 60)} min before it started" if before_start >= 0 else "after it started"
+    line += f", {when(change.at)} ({lead})"
+    if change.who:
+        line += f", by {mrkdwn(change.who)}"
+    if change.touches:
+        line += f". Touches {', '.join(change.touches)}"
+    return line
+
+
+def _revert_section(line: str, change: Change, incident: Incident) -> dict:
+    assert change.revert is not None
+    return {
+        "type": "section",
+        "block_id": f"revert:{change.change_id}",
+        "text": {"type": "mrkdwn", "text": clip(line)},
+        "accessory": {
+            "type": "button",
+            "action_id": REVERT_ACTION,
+            "text": {"type": "plain_text", "text": "Revert"},
+            "style": "danger",
+            "value": f"{incident.incident_id}|{change.change_id}",
+            # Slack's own confirmation: nothing is sent until the responder confirms exactly this.
+            "confirm": {
+                "title": {"type": "plain_text", "text": "Revert this change?"},
+                "text": {"type": "mrkdwn", "text": clip(f"Revert {mrkdwn(change.revert.describe())}.", 300)},
+                "confirm": {"type": "plain_text", "text": "Revert"},
+                "deny": {"type": "plain_text", "text": "Cancel"},
+                "style": "danger",
+            },
+        },
+    }
 
 
 def health_link(event_arn: str) -> str:
@@ -272,8 +346,11 @@ def run_checklist(incident: Incident, lookups: Lookups) -> ChecklistResult:
     until = max(incident.detected_at, incident.started_at)
     names = runbook_names(incident, lookups.alarm_prefix)
     calls: dict[str, Callable[[], Any]] = {}
+    sources = dict(lookups.change_sources)
     if lookups.deploys is not None:
-        calls["deploys"] = lambda: lookups.deploys.changed_between(since, until)  # type: ignore[union-attr]
+        sources = {"CloudFormation": lookups.deploys, **sources}
+    for name, source in sources.items():
+        calls[f"changes:{name}"] = lambda source=source: source.changed_between(since, until)
     if lookups.health is not None:
         calls["health"] = lambda: lookups.health.between(  # type: ignore[union-attr]
             incident.started_at - HEALTH_LOOKBACK, max(until, incident.declared_at)
@@ -287,7 +364,7 @@ def run_checklist(incident: Incident, lookups: Lookups) -> ChecklistResult:
     pages = {page: results[f"page:{page}"] for page in lookups.vendor_pages if f"page:{page}" in results}
     runbook_answer, found, missing = _runbook_answer(results.get("runbook"), names)
     return ChecklistResult(
-        revert=_revert_answer(results.get("deploys"), lookups.revert_window),
+        revert=_revert_answer(results, incident, lookups, list(sources)),
         vendors=_vendors_answer(results.get("health"), pages, incident.started_at),
         runbook=runbook_answer,
         runbook_found=found,
@@ -313,6 +390,7 @@ def checklist_message(result: ChecklistResult, incident: Incident) -> tuple[str,
                 "text": {"type": "mrkdwn", "text": clip(f"*{number}. {answer.question}*\n{body}")},
             }
         )
+        blocks.extend(answer.blocks)
     blocks.append(
         {
             "type": "section",

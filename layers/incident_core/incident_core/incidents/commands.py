@@ -68,6 +68,8 @@ class Commands:
     policy: Any  # incident_core.policy.store.PolicyStore
     actions: Any  # incident_core.actions.store.ActionStore
     permalinks: Callable[[list[Incident]], dict[str, str]] = field(default=lambda incidents: {})
+    # `/incident graph`: made on first use (CloudWatch and the pictures' modules load only then).
+    pictures: Callable[[], Any] | None = None
 
     @property
     def now(self) -> datetime:
@@ -135,6 +137,17 @@ class Commands:
         incident = self.service.resolve(self.service.open_incident(command.incident_id), user, command.rest)
         return Reply(f"`{incident.incident_id}` is resolved. The post-mortem draft follows in its thread.")
 
+    def _graph(self, command: Command, user: str, key: str) -> Reply:
+        if self.pictures is None:
+            raise CommandError("Pictures of the incident window are not set up here.")
+        incident = self.service.open_incident(command.incident_id)
+        posted, problems = self.pictures().post(incident, user, self.now)
+        said = f" Not drawn: {' '.join(mrkdwn(problem) for problem in problems)}" if problems else ""
+        if not posted:
+            return Reply(f"No picture of `{incident.incident_id}` could be drawn.{said}")
+        pictures = "1 picture" if posted == 1 else f"{posted} pictures"
+        return Reply(f"{pictures} of `{incident.incident_id}`'s window posted in its thread.{said}")
+
     # ------------------------------------------------------------------ action items
     def _action(self, command: Command, user: str, key: str) -> Reply:
         words = command.rest.split()
@@ -166,12 +179,46 @@ class Commands:
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
+        from incident_core.actions.tracking import announce_action_change
+
+        announce_action_change(self.service.bus, item.action_id, "opened", self.now, user)
         owner_text = f"<@{item.owner}>" if item.owner else "nobody yet"
         linked = f" for `{incident_id}`" if incident_id else ""
         return Reply(
             f"Action item `{item.action_id}`{linked}: {mrkdwn(item.text)} · owner {owner_text} · "
             f"{item.priority}, due {item.due:%a %d %b}.{note}"
         )
+
+    def _edit(self, command: Command, user: str, key: str) -> Reply:
+        """An item's due date, owner or text changed in Slack; the tracker sync brings its issue in step."""
+        from datetime import date
+
+        from incident_core.actions.store import london_today
+        from incident_core.actions.tracking import announce_action_change
+
+        action_id, what, value = command.words[0], command.words[1].lower(), " ".join(command.words[2:])
+        if self.actions.get(action_id) is None:
+            raise CommandError(
+                f"There is no action item `{mrkdwn(action_id)}`: `/incident actions` lists them."
+            )
+        try:
+            if what == "due":
+                due = date.fromisoformat(value)
+                if due < london_today(self.now):
+                    raise ValueError(f"{due} is in the past")
+                item = self.actions.edit(action_id, due=due)
+            elif what == "owner":
+                item = self.actions.edit(action_id, owner=value)
+            elif what == "text":
+                item = self.actions.edit(action_id, text=value)
+            else:
+                raise ValueError(f"say `due`, `owner` or `text`, not `{what}`")
+        except ValueError as error:
+            raise CommandError(f"Action item `{action_id}` was not changed: {mrkdwn(str(error))}.") from None
+        announce_action_change(self.service.bus, item.action_id, "edited", self.now, user)
+        owner_text = f"<@{item.owner}>" if item.owner else "nobody yet"
+        due = f"{item.due:%a %d %b}"
+        return Reply(f"Action item `{item.action_id}`: {mrkdwn(item.text)} · owner {owner_text} · due {due}.")
 
     def _actions(self, command: Command, user: str, key: str) -> Reply:
         from incident_core.actions.render import render_action_list

@@ -30,6 +30,7 @@ LAZY_BY_ACTION = {
     "alert_real_incident": "declare_from_alert",
     "alert_false_alarm": "mark_false_alarm",
     "action_done": "mark_action_done",
+    "change_revert": "request_revert",
 }
 RUN_COMMAND = "run_command"
 COMMAND = "/incident"

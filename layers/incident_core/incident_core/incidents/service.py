@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from incident_core.adapters.bus import EventBus
+from incident_core.alerts.grouping import affected_by
 from incident_core.clock import utc_now
 from incident_core.events import IncidentChanged, IncidentDeclared, IncidentResolved
 from incident_core.ids import new_id
@@ -76,10 +77,10 @@ class IncidentService:
             raise CommandError(f"There is no alert `{alert_id}` (it may have expired).")
         return alert
 
-    def acknowledge(self, alert_id: str, by: str) -> Alert:
+    def acknowledge(self, alert_id: str, by: str, how: str = "") -> Alert:
         before = self._alert(alert_id)
         now = self.now()
-        alert = self.alerts.acknowledge(alert_id, by, now)
+        alert = self.alerts.acknowledge(alert_id, by, now, how)
         if before.acknowledged_at is None and alert.acknowledged_by == by:
             # A responder may take someone else's page; the history says so, for the timeline and review.
             paged = {
@@ -146,8 +147,9 @@ class IncidentService:
             acknowledged_at=alert.acknowledged_at,
             declared_at=now,
             alert_id=alert_id,
-            journeys=[alert.journey] if alert.journey else [],
-            alarms=[alert.alarm_name] if alert.alarm_name else [],
+            # A group's incident is about every member: its Affected list, its thread's journey
+            # recoveries and its post-mortem name them all (alerts/grouping.py).
+            **affected_by(self._group_of(alert)),
             responders=[by],
         )
         entries = alert_history_entries(incident_id, history, limit=MAX_ENTRIES_PER_CREATE - 1)
@@ -159,6 +161,11 @@ class IncidentService:
         self.alerts.link_incident(alert_id, incident_id, now)
         self._announce_declared(incident)
         return Declared(incident, created=True)
+
+    def _group_of(self, alert: Alert) -> list[Alert]:
+        """The alert and, when it leads a group, its members (those not expired)."""
+        members = [self.alerts.get(m) for m in sorted(set(alert.members) - {alert.alert_id})]
+        return [alert, *(member for member in members if member is not None)]
 
     def _already_declared(self, incident: Incident | None, alert_id: str) -> Declared:
         if incident is None:  # pragma: no cover - create() reported it exists

@@ -26,6 +26,7 @@ import slack_bolt.request.request
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 
+from incident_core.concurrency import ContextThreadPool
 from incident_core.incidents.acks import DECLARE_CALLBACK_ID, answer_at_once, declare_modal, parse
 from incident_core.incidents.asks import what_is_asked
 from incident_core.incidents.quick_ack import COMMAND, LAZY_BY_ACTION, parse_body
@@ -53,6 +54,7 @@ class SlackServices:
     installed: Callable[[], Installed]  # the workspace the bot token belongs to (asked once)
     # Members of the policy's responder user group (asked of Slack, cached for a while).
     group_members: Callable[[], frozenset[str]] = frozenset
+    reverts: Any = None  # incident_core.changes.reverts.RevertDesk
 
     def refusal(self, asked: Asked) -> str | None:
         from incident_core.policy.permissions import refusal
@@ -176,6 +178,9 @@ def build_app(
         # The Lambda handler verifies every request before Bolt sees it (one verification path, whose
         # clock tests can set); Bolt's own check would only repeat it.
         request_verification_enabled=False,
+        # Were a listener ever run in Bolt's threads (not with process_before_response, nor lazily in
+        # Lambda: a new invocation), it would keep the invocation's context (incident_core.concurrency).
+        listener_executor=ContextThreadPool(max_workers=10),
     )
 
     # ------------------------------------------------------------------ who may do what: the one guard
@@ -328,11 +333,13 @@ def build_app(
     def mark_action_done(body: dict[str, Any], respond: Any, context: Any) -> None:
         from incident_core.actions.render import render_done
         from incident_core.actions.store import london_today
+        from incident_core.actions.tracking import announce_action_change
 
         user, action_id = body["user"]["id"], body["actions"][0]["value"]
         try:
             now = services().now()
             item = services().actions.mark_done(action_id, by=user, now=now)
+            announce_action_change(services().service.bus, item.action_id, "done", now, user)
             _, done_blocks = render_done(item, london_today(now))
             message = body.get("message") or {}
             clicked_block = body["actions"][0].get("block_id")
@@ -348,8 +355,36 @@ def build_app(
         except Exception as error:
             _fail(respond, error, context)
 
+    # ------------------------------------------------------------------ a change's Revert button
+    def request_revert(body: dict[str, Any], respond: Any, context: Any) -> None:
+        """Slack's confirmation was accepted: claim the revert once and hand it to the revert function."""
+        from incident_core.changes.reverts import RevertRefused
+
+        user, value = body["user"]["id"], body["actions"][0]["value"]
+        try:
+            asked = services().reverts.request(value, user)
+        except RevertRefused as refused:
+            respond(text=f":no_entry: {refused}", response_type="ephemeral", replace_original=False)
+            return
+        except Exception as error:
+            _fail(respond, error, context)
+            return
+        from incident_core.incidents.render import mrkdwn
+
+        revert = asked.revert
+        if asked.created:
+            text = (
+                f":rewind: Reverting {mrkdwn(revert.plan.describe())}. The outcome is posted in the thread."
+            )
+        else:
+            text = (
+                f"That revert was already asked by <@{revert.requested_by}> {_when(revert.requested_at)} "
+                f"({revert.status}): it is done once."
+            )
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
     # Registered by the names the fast path hands off to: a listener renamed fails here, not in Slack.
-    buttons = (acknowledge_alert, declare_from_alert, mark_false_alarm, mark_action_done)
+    buttons = (acknowledge_alert, declare_from_alert, mark_false_alarm, mark_action_done, request_revert)
     lazy = {listener.__name__: listener for listener in buttons}
     for action_id, name in LAZY_BY_ACTION.items():
         app.action(action_id)(ack=acknowledge_click, lazy=[lazy[name]])

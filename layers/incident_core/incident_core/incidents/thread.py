@@ -22,7 +22,7 @@ from typing import Any
 from incident_core.adapters.slack import marker_id
 from incident_core.adapters.zoom import MeetingCreator, ZoomError
 from incident_core.clock import utc_now
-from incident_core.events import IncidentChanged, IncidentResolved, JourneyRecovered
+from incident_core.events import AlertRaised, IncidentChanged, IncidentResolved, JourneyRecovered
 from incident_core.incidents.checklist import (
     ChecklistResult,
     Lookups,
@@ -32,9 +32,9 @@ from incident_core.incidents.checklist import (
     runbook_message,
 )
 from incident_core.incidents.render import duration, mrkdwn, root_message, when
-from incident_core.incidents.store import IncidentStore, ThreadTaken
+from incident_core.incidents.store import EntryExists, IncidentStore, ThreadTaken
 from incident_core.incidents.timeline import system_entry
-from incident_core.models import Incident
+from incident_core.models import Incident, IncidentStatus
 
 logger = logging.getLogger(__name__)
 # Slack's clock and ours differ a little: the root is looked for from a minute before the declaration.
@@ -218,6 +218,35 @@ class IncidentThread:
             f":large_green_circle: Resolved by <@{event.resolved_by}> {when(event.resolved_at)}{lasted}. "
             "Time to learn from it: the incident document and post-mortem draft are being compiled.",
         )
+
+    def alert_absorbed(self, event: AlertRaised) -> str | None:
+        """An alert a declared incident absorbed (alerts/grouping.py): named in its Affected list and its
+        timeline (one transaction), and posted in its thread, once however often the event comes."""
+        if event.incident_id is None:
+            return None
+        key = f"absorbed-{event.alert_id}"
+        text = f"Also failing: {event.title} (alert {event.alert_id}); part of this incident, nobody paged"
+
+        def affect(incident: Incident) -> bool:
+            if incident.status == IncidentStatus.RESOLVED:
+                return False
+            if event.journey and event.journey not in incident.journeys:
+                incident.journeys.append(event.journey)
+            if event.alarm_name and event.alarm_name not in incident.alarms:
+                incident.alarms.append(event.alarm_name)
+            return True
+
+        try:
+            incident = self.incidents.change(
+                event.incident_id, affect, entry=system_entry(event.incident_id, event.raised_at, key, text)
+            )
+        except EntryExists:  # an earlier delivery recorded it; the post below is once as well
+            incident = self.incidents.get(event.incident_id)
+        if incident is None or incident.status == IncidentStatus.RESOLVED:
+            return None
+        self._announce(incident, key, f":heavy_plus_sign: {mrkdwn(text)}")
+        self._refresh_root(incident.incident_id)
+        return incident.incident_id
 
     def journey_recovered(self, event: JourneyRecovered) -> list[str]:
         """A timeline entry (and a reply) on each open incident of that journey; their ids."""

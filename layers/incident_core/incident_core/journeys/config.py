@@ -205,6 +205,9 @@ class Journey(_Strict):
     description: str = ""
     every: Duration = SCHEDULE_TICK
     timeout: Duration = timedelta(seconds=20)
+    # What it depends on (Lambda functions, ECS services, stacks, deploy-marker services): a change to one
+    # of them ranks first among the incident's revert candidates (docs/revert.md).
+    services: list[str] = Field(default_factory=list)
     steps: list[Step] = Field(min_length=1)
 
     @field_validator("name")

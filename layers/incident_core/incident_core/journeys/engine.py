@@ -13,11 +13,12 @@ import logging
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from incident_core.concurrency import ContextThreadPool
 from incident_core.ids import new_id
 from incident_core.journeys.config import Journey, Step, format_duration
 from incident_core.journeys.evidence import EvidenceStore
@@ -224,7 +225,7 @@ def run_journeys(
     if not journeys:
         return []
     deadline = time.perf_counter() + time_budget_s
-    pool = ThreadPoolExecutor(max_workers=min(max_workers, len(journeys)), thread_name_prefix="journey")
+    pool = ContextThreadPool(max_workers=min(max_workers, len(journeys)), thread_name_prefix="journey")
     futures = [
         pool.submit(runner.run, journey, now=now, deadline=deadline, confirm=confirm) for journey in journeys
     ]

@@ -18,11 +18,11 @@ import contextlib
 import json
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
 from incident_core.adapters.dynamo import Table, deserialize, serialize
+from incident_core.concurrency import ContextThreadPool
 from incident_core.journeys.results import JourneyResult
 from incident_core.journeys.state import Decision, JourneyState, next_state
 
@@ -52,19 +52,8 @@ class JourneyStore:
     def record(self, result: JourneyResult, now: datetime) -> Decision:
         """Keep the run; move the journey's state if the run changes it. The returned decision's
         `announce` events are for the bus; then call `announced`."""
-        for _ in range(MAX_RACES):
-            current = self.state(result.journey)
-            decision = next_state(current, result, now)
-            if decision.state is None:
-                self._put_run(result)
-                return decision
-            try:
-                self._put_run_and_state(result, decision.state, current)
-                return decision
-            except self.table.dynamodb.exceptions.TransactionCanceledException as error:
-                if not _lost_race(error):
-                    raise
-        raise RuntimeError(f"journey {result.journey}: state kept changing under {MAX_RACES} tries")
+        current = self._states_of({result.journey}).get(result.journey)
+        return self._keep(result, next_state(current, result, now), current, now)
 
     def record_all(self, results: Sequence[JourneyResult], now: datetime) -> list[Decision | Exception]:
         """`record` for one run of many journeys, in few calls: one BatchGetItem reads their states,
@@ -80,7 +69,7 @@ class JourneyStore:
         if changes:
             # Changes are rare, except when a whole site goes down (or on the first run of new journeys):
             # then each journey's transaction goes in parallel.
-            with ThreadPoolExecutor(max_workers=min(32, len(changes)), thread_name_prefix="state") as pool:
+            with ContextThreadPool(max_workers=min(32, len(changes)), thread_name_prefix="state") as pool:
                 futures = {
                     index: pool.submit(self._change, result, decision, current.get(result.journey), now)
                     for index, result, decision in changes
@@ -96,18 +85,29 @@ class JourneyStore:
         self, result: JourneyResult, decision: Decision, current: JourneyState | None, now: datetime
     ) -> Decision | Exception:
         try:
-            self._put_run_and_state(result, decision.state, current)
-            return decision
-        except self.table.dynamodb.exceptions.TransactionCanceledException as error:
-            if not _lost_race(error):
-                return error
+            return self._keep(result, decision, current, now)
         except Exception as error:
             return error
-        # Another runner moved the state since the batch read: decide again, alone.
-        try:
-            return self.record(result, now)
-        except Exception as error:
-            return error
+
+    def _keep(
+        self, result: JourneyResult, decision: Decision, current: JourneyState | None, now: datetime
+    ) -> Decision:
+        """Keep the run, and the state `decision` moves to, conditional on the `current` state it was
+        decided on. When another runner moved the state since (a lost race), decide again on the state
+        read afresh, with BatchGetItem like every read of the runners: their roles have no GetItem."""
+        for _ in range(MAX_RACES):
+            if decision.state is None:
+                self._put_run(result)
+                return decision
+            try:
+                self._put_run_and_state(result, decision.state, current)
+                return decision
+            except self.table.dynamodb.exceptions.TransactionCanceledException as error:
+                if not _lost_race(error):
+                    raise
+            current = self._states_of({result.journey}).get(result.journey)
+            decision = next_state(current, result, now)
+        raise RuntimeError(f"journey {result.journey}: state kept changing under {MAX_RACES} tries")
 
     def _states_of(self, journeys: set[str]) -> dict[str, JourneyState]:
         states: dict[str, JourneyState] = {}

@@ -27,3 +27,14 @@ class ActionItem(BaseModel):
     created_by: str | None = None
     done_at: datetime | None = None
     done_by: str | None = None
+    # Its issue in the team's tracker (policy `tracker:`); no issue yet while the tracker is pending.
+    tracker_issue: int | None = None
+    tracker_url: str | None = None
+    tracker_state: str | None = None  # the issue's state when last seen: "open" | "closed"
+    tracker_error: str | None = None  # why the last try failed (the item stays pending until it works)
+    tracker_retry_at: datetime | None = None  # a rate limit's end: no try before
+    tracker_failure_said: bool = False  # a lasting failure was said in the incident's thread
+
+    @property
+    def tracker_pending(self) -> bool:
+        return self.tracker_issue is None

@@ -27,6 +27,14 @@ class AlertEvent(BaseModel):
     what: str
 
 
+class GroupMember(BaseModel):
+    """One alert of a group, as its group's page lists it (the member's own item has its full state)."""
+
+    title: str
+    started_at: datetime
+    recovered_at: datetime | None = None
+
+
 class Alert(BaseModel):
     """One problem, however many times it is notified: repeats raise `count` and `last_seen`."""
 
@@ -57,6 +65,10 @@ class Alert(BaseModel):
     slack_channel: str | None = None
     slack_ts: str | None = None
     details: dict = Field(default_factory=dict)
+    # Alert grouping (alerts/grouping.py): the alert whose page speaks for this one (its own id when it
+    # leads a group; None when grouping is off or it pages nobody). The leader lists its group's members.
+    group_id: str | None = None
+    members: dict[str, GroupMember] = Field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:

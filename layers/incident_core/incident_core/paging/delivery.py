@@ -40,6 +40,10 @@ class SlackOps(Protocol):
 
     def find_block(self, channel: str, block_id: str, oldest: str) -> str | None: ...
 
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict] | None = None) -> None: ...
+
+    def channel_id(self, channel: str) -> str: ...
+
 
 class UrgentOps(Protocol):
     def notify(self, person: str, subject: str, message: str) -> str: ...
@@ -173,6 +177,20 @@ class Pager:
     def post_resolution(self, thread_ts: str, text: str) -> None:
         self.slack.post(self.channel, text, thread_ts=thread_ts)
 
+    def refresh(self, page: Page, alert: Alert, policy: Policy) -> None:
+        """Edit the page's Slack messages in place (chat.update: no new notification) to show the alert
+        as it is now, e.g. its group grown by a member. SMS/e-mail cannot be edited and are left."""
+        for target, reference in page.delivered.items():
+            kind, _, person = target.partition(":")
+            if kind == "dm":
+                channel, mention = self._dm(policy.slack_id(person)), []
+            elif target == CHANNEL_TARGET:
+                channel, mention = self._channel_id(), page.people or []
+            else:
+                continue
+            message = slack_message(alert, page, policy, target, mention=mention)
+            self.slack.update(channel, reference, message.text, message.blocks)
+
     # ------------------------------------------------------------------ internals
     def _send(self, page: Page, alert: Alert, policy: Policy, target: str, now: datetime | None) -> str:
         kind, _, person = target.partition(":")
@@ -219,6 +237,11 @@ class Pager:
         channel = self._dm(policy.slack_id(person)) if kind == "dm" else self.channel
         oldest = f"{(recover_since - _RECOVERY_MARGIN).timestamp():.6f}"
         return self.slack.find_block(channel, page_block_id(page, target), oldest)
+
+    def _channel_id(self) -> str:
+        if self.channel not in self._dm_channels:  # chat.update takes the channel's id, not its name
+            self._dm_channels[self.channel] = self.slack.channel_id(self.channel)
+        return self._dm_channels[self.channel]
 
     def _dm(self, user_id: str) -> str:
         if user_id not in self._dm_channels:

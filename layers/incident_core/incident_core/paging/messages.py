@@ -17,6 +17,7 @@ from datetime import timedelta
 from xml.sax.saxutils import escape as xml_escape
 
 from incident_core.models.alerts import Alert
+from incident_core.paging.group_message import group_blocks
 from incident_core.paging.pages import Page, PageKind
 from incident_core.policy.model import Policy
 
@@ -76,6 +77,7 @@ def slack_message(alert: Alert, page: Page, policy: Policy, target: str, mention
             "text": {"type": "mrkdwn", "text": _clip(f"*{headline}*\n{intro}")},
         },
         {"type": "section", "fields": [{"type": "mrkdwn", "text": fact} for fact in facts]},
+        *group_blocks(alert),
     ]
     if state_reason:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _clip(f">{state_reason}")}})

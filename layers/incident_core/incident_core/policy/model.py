@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from incident_core.policy.calendar import WEEKDAYS, BusinessCalendar
+from incident_core.policy.tracker import TrackerPolicy
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -117,6 +118,8 @@ class Person(BaseModel):
                         )
         return self
 
+    github: Annotated[str, Field(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")] | None = None  # login
+
 
 class BusinessHours(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -208,6 +211,35 @@ class TractionLimits(BaseModel):
     horizon_days: Annotated[int, Field(ge=0, le=365)] = 30  # how far ahead one may start
 
 
+class Grouping(BaseModel):
+    """Alert grouping (docs/policy.md#alert-grouping): one outage, one page. The defaults need no editing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # An alert joins an open, unacknowledged group whose first alert started within this many minutes.
+    window_minutes: Annotated[int, Field(ge=1, le=60)] = 5
+    # A group holds at most this many alerts; the next one starts a new group (and pages).
+    max_size: Annotated[int, Field(ge=2, le=100)] = 25
+    # What must match to share a group: anything (`everything`), the alarm name's first `prefix_parts`
+    # dash-separated parts (`alarm_prefix`), or the service named under `services` (`service`).
+    by: Literal["everything", "alarm_prefix", "service"] = "everything"
+    prefix_parts: Annotated[int, Field(ge=1, le=10)] = 3
+    # Service name -> alarm names and journey names (a trailing `*` matches a prefix).
+    services: dict[str, list[Annotated[str, Field(min_length=1, max_length=255)]]] = Field(
+        default_factory=dict
+    )
+    # While an incident declared from a group is open, it absorbs later alerts with the group's key (into
+    # its thread, paging nobody); true: any later alert.
+    incident_absorbs_all: bool = False
+
+    @model_validator(mode="after")
+    def _services_named(self) -> Grouping:
+        if self.by == "service" and not self.services:
+            raise ValueError("grouping.by is service but grouping.services names none")
+        return self
+
+
 class Policy(CalendarRules):
     # Keys name people in page ids and the alert history: letters, digits and _ (alerts/intake.py).
     people: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,40}$")], Person]
@@ -221,6 +253,8 @@ class Policy(CalendarRules):
     permissions: Permissions = Field(default_factory=Permissions)
     silences: SilenceLimits = Field(default_factory=SilenceLimits)
     traction: TractionLimits = Field(default_factory=TractionLimits)
+    tracker: TrackerPolicy | None = None  # where action items are planned (policy/tracker.py)
+    grouping: Grouping = Field(default_factory=Grouping)
 
     @model_validator(mode="after")
     def _known_people(self) -> Policy:

@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, Who] = {
     "change impact": Who.RESPONDERS,
     "resolve": Who.RESPONDERS,
     "close action item": Who.RESPONDERS,
+    "revert": Who.RESPONDERS,
     "change silences": Who.ADMINS,
     "change traction moments": Who.ADMINS,
 }

@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from incident_core.models import ActionItem, ActionStatus, Alert, Incident, TimelineEntry, TimelineKind
+from incident_core.postmortem.echoes import Recorded, echoed_entry
 from incident_core.postmortem.evidence import KeptEvidence, missing_evidence
+from incident_core.postmortem.instants import IncidentInstants, read_instants
 from incident_core.postmortem.journeys import PASSING_RUNS_KEPT_DAYS, JourneyRun, JourneySummary, summarise
 from incident_core.postmortem.thread import FileNote, ThreadReading, to_markdown
 
@@ -43,6 +45,8 @@ class DocumentInputs:
     problems: list[str] = field(default_factory=list)
     # The evidence the alert links, with the copies kept alongside the document.
     evidence: list[KeptEvidence] = field(default_factory=list)
+    # The pictures of the incident window stored beside the document: (title, path relative to it).
+    pictures: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,7 @@ def compile_document(inputs: DocumentInputs, now: datetime) -> CompiledDocument:
     durations = key_durations(incident, alert)
     entries, left_out = _timeline_entries(inputs, writer)
     summaries = summarise(inputs.journey_runs)
+    instants = read_instants(incident, alert, summaries, inputs.timeline)
     problems = [
         *(inputs.thread.problems if inputs.thread else []),
         *inputs.problems,
@@ -178,7 +183,8 @@ def compile_document(inputs: DocumentInputs, now: datetime) -> CompiledDocument:
 
     _summary(writer, durations)
     _impact(writer, summaries)
-    _key_instants(writer, durations)
+    _key_instants(writer, durations, instants)
+    _pictures(writer)
     _responders(writer, entries)
     _timeline(writer, entries, left_out)
     _checklist(writer)
@@ -187,7 +193,7 @@ def compile_document(inputs: DocumentInputs, now: datetime) -> CompiledDocument:
     _evidence(writer)
     _action_items(writer, "## Action items")
     writer.add("---", "")
-    _post_mortem(writer, durations, summaries, problems)
+    _post_mortem(writer, durations, instants, summaries, problems)
     body = "\n".join(writer.lines).rstrip() + "\n"
     return CompiledDocument(
         markdown=f"{title}\n\n{stamp}\n\n{body}",
@@ -229,7 +235,7 @@ def _summary(writer: _Writer, durations: KeyDurations) -> None:
     affected = [*incident.journeys, *incident.alarms]
     if affected:
         writer.add(f"- **Affected:** {', '.join(f'`{name}`' for name in affected)}")
-    writer.add(f"- **Impact lasted:** {duration(durations.of_impact)}")
+    writer.add(f"- **Impact lasted:** {duration(durations.of_impact)} (started → resolved)")
     if incident.latest_update:
         writer.add(f"- **Latest update:** {to_markdown(incident.latest_update, writer.inputs.names)}")
     writer.add("")
@@ -246,34 +252,135 @@ def _impact(writer: _Writer, summaries: list[JourneySummary]) -> None:
         if summary.failures:
             writer.add(
                 f"- Journey `{summary.journey}` failed {summary.failures} of its {summary.runs} runs "
-                f"in the incident window."
+                f"stored from {clock(summary.first_run)} to {clock(summary.last_run)}."
             )
     if any(summary.failures for summary in summaries):
         writer.add("")
 
 
-def _key_instants(writer: _Writer, durations: KeyDurations) -> None:
-    incident, alert = writer.inputs.incident, writer.inputs.alert
+def _key_instants(writer: _Writer, durations: KeyDurations, instants: IncidentInstants) -> None:
+    """Each instant with what it was read from; each measure with the instants it was computed from."""
+    window = instants.detection
+    rows = [(instants.started.name, instants.started.at, instants.started.source)]
+    if window.journey and window.last_pass:
+        rows.append(("last passing run", window.last_pass, f"journey `{window.journey}`"))
+    if window.journey and window.first_failure:
+        rows.append(("first failing run", window.first_failure, f"journey `{window.journey}`"))
+    rows += [(i.name, i.at, i.source) for i in instants.markers()[1:]]
+    writer.add("## Key instants and durations", "", "| | when (London) | read from |", "| --- | --- | --- |")
+    writer.add(*(f"| {name.capitalize()} | {instant(at)} | {source} |" for name, at, source in rows))
+    acknowledged = instants.acknowledged
+    ack_source = acknowledged.source if acknowledged else "not recorded"
     writer.add(
-        "## Key instants and durations",
         "",
-        "| | when (London) |",
-        "| --- | --- |",
-        f"| Started | {instant(incident.started_at)} |",
-        f"| Detected | {instant(incident.detected_at)} |",
-        f"| Acknowledged | {instant(acknowledged_at(incident, alert))} |",
-        f"| Declared | {instant(incident.declared_at)} |",
-        f"| Resolved | {instant(incident.resolved_at)} |",
-        "",
-        "| | how long |",
-        "| --- | --- |",
-        f"| Time to detect (started → detected) | {duration(durations.to_detect)} |",
-        f"| Time to acknowledge (detected → acknowledged) | {duration(durations.to_acknowledge)} |",
-        f"| Time to declare (detected → declared) | {duration(durations.to_declare)} |",
-        f"| Time to resolve (detected → resolved) | {duration(durations.to_resolve)} |",
-        f"| Impact (started → resolved) | {duration(durations.of_impact)} |",
+        "| | how long | computed from |",
+        "| --- | --- | --- |",
+        f"| Time to detect | {_detection_span(instants)} | {_detection_source(instants)} |",
+        f"| Time to acknowledge | {duration(durations.to_acknowledge)} | detected → acknowledged "
+        f"({ack_source}) |",
+        f"| Time to declare | {duration(durations.to_declare)} | detected → declared |",
+        f"| Time to resolve | {duration(durations.to_resolve)} | detected → resolved |",
+        f"| Impact | {duration(durations.of_impact)} | started ({instants.started.source}) → resolved |",
         "",
     )
+    _reverts(writer)
+    _phases_diagram(writer, instants)
+
+
+def _pictures(writer: _Writer) -> None:
+    if not writer.inputs.pictures:
+        return
+    writer.add(
+        "## The incident window in pictures",
+        "",
+        "_CloudWatch graphs from before the first sign to after the resolution; the dotted lines mark the "
+        "instants above. Journeys first, then the product's golden signals as the dashboard draws them._",
+        "",
+    )
+    for title, path in writer.inputs.pictures:
+        writer.add(f"![{plain(title)}]({path})", "")
+
+
+def _detection_span(instants: IncidentInstants) -> str:
+    """How long detection took, as a window when the failure's start is only known between two runs."""
+    window = instants.detection
+    if window.first_failure and window.last_pass:
+        shortest = max(window.confirmed - window.first_failure, timedelta(0))
+        longest = max(window.confirmed - window.last_pass, timedelta(0))
+        return f"between {duration(shortest)} and {duration(longest)}"
+    if window.first_failure:
+        return f"at least {duration(max(window.confirmed - window.first_failure, timedelta(0)))}"
+    return duration(max(window.confirmed - instants.started.at, timedelta(0)))
+
+
+def _detection_source(instants: IncidentInstants) -> str:
+    window = instants.detection
+    confirmed = f"confirmed {clock(window.confirmed)} ({instants.detected.source})"
+    if window.first_failure and window.last_pass:
+        return (
+            f"the failure began after the last passing run ({clock(window.last_pass)}) and by the first "
+            f"failing run ({clock(window.first_failure)}); {confirmed}"
+        )
+    if window.first_failure:
+        return (
+            f"the first failing run ({clock(window.first_failure)}); no passing run before it is stored; "
+            f"{confirmed}"
+        )
+    return f"started ({instants.started.source}) → {confirmed}"
+
+
+# Mermaid's gantt chart: GitHub and GitLab draw it; other readers see the code block and the table above.
+_PHASES = (
+    ("Detect", "started", "detected"),
+    ("Acknowledge", "detected", "acknowledged"),
+    ("Declare", "detected", "declared"),
+    ("Mitigate", "declared", "recovered"),
+    ("Resolve", "recovered", "resolved"),
+)
+
+
+def _phases_diagram(writer: _Writer, instants: IncidentInstants) -> None:
+    at = {marker.name: marker.at for marker in instants.markers()}
+    if "reverted" in at and "recovered" not in at:
+        at["recovered"] = at["reverted"]  # mitigated by the revert when no recovery was seen
+    writer.add(
+        "```mermaid",
+        "gantt",
+        "    title Phases of the incident (London time)",
+        "    dateFormat YYYY-MM-DD HH:mm:ss",
+        "    axisFormat %H:%M",
+    )
+    for phase, start, end in _PHASES:
+        if start in at and end in at and at[end] >= at[start]:
+            begin, finish = (f"{at[name].astimezone(LONDON):%Y-%m-%d %H:%M:%S}" for name in (start, end))
+            writer.add(f"    section {phase}", f"    {start} to {end} : {phase.lower()}, {begin}, {finish}")
+    writer.add("```", "")
+
+
+def _reverts(writer: _Writer) -> None:
+    """Reverts made from the thread (changes/thread.py records them): what, who, when, and whether the
+    journeys passed again, how long after."""
+    reverts = writer.inputs.incident.checklist.get("reverts") or {}
+    if not isinstance(reverts, dict) or not reverts:
+        return
+    writer.add("| Revert | by | when (London) | then |", "| --- | --- | --- | --- |")
+    for revert in reverts.values():
+        if not isinstance(revert, dict):
+            continue
+        at = instant(datetime.fromisoformat(revert["at"])) if revert.get("at") else "?"
+        if not revert.get("ok"):
+            then = f"failed: {plain(str(revert.get('reason') or '?'))}"
+        elif revert.get("recovered_after_seconds") is not None:
+            then = f"journeys passed again {int(revert['recovered_after_seconds'])} s after the revert"
+        elif revert.get("still_failing"):
+            then = "journeys still failed: " + ", ".join(
+                f"`{plain(str(j))}`" for j in revert["still_failing"]
+            )
+        else:
+            then = "not checked again"
+        who = writer.name(str(revert["by"])) if revert.get("by") else "?"
+        writer.add(f"| {plain(str(revert.get('what') or '?'))} | {who} | {at} | {then} |")
+    writer.add("")
 
 
 def _responders(writer: _Writer, entries: list[_Entry]) -> None:
@@ -329,10 +436,6 @@ def _timeline(writer: _Writer, entries: list[_Entry], left_out: Counter) -> None
     writer.add("")
 
 
-def _comparable(text: str) -> str:
-    return "".join(character for character in text.lower() if character.isalnum())
-
-
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -350,6 +453,7 @@ def _checklist(writer: _Writer) -> None:
         writer.add("_The checklist's answers were not recorded._", "")
         return
     checked_at = checklist.pop("checked_at", None)
+    checklist.pop("reverts", None)  # in "Key instants and durations"
     writer.add(*_revert_lines(checklist.pop("revert", None)))
     writer.add(*_outside_lines(checklist.pop("aws_health_and_vendor_status", None)))
     writer.add(*_runbook_lines(checklist.pop("runbook", None)))
@@ -374,12 +478,17 @@ def _revert_lines(record: object) -> list[str]:
         return [f"- **Revert?** Recent deployments {_not_checked(record)}."]
     candidates = record.get("candidates") or []
     if not candidates:
-        return ["- **Revert?** No CloudFormation stack changed in the hours before it started."]
-    lines = ["- **Revert?** Stacks changed shortly before it started:"]
+        return ["- **Revert?** Nothing of the product changed in the hours before it started."]
+    lines = ["- **Revert?** Changed shortly before it started (most likely first):"]
     for change in candidates:
         at = instant(datetime.fromisoformat(change["at"])) if change.get("at") else "at an unknown time"
-        what = f" {plain(str(change['change']))}" if change.get("change") else ""
-        lines.append(f"  - `{plain(str(change.get('stack')))}`{what} {at} ({change.get('status', '?')})")
+        what = plain(str(change.get("kind") or change.get("change") or "changed"))
+        resource = plain(str(change.get("resource") or f"`{change.get('stack')}`"))
+        moved = f" {plain(str(change.get('before') or '?'))} → {plain(str(change.get('after') or '?'))}"
+        moved = moved if change.get("before") or change.get("after") else ""
+        by = f" by {plain(str(change['who']))}" if change.get("who") else ""
+        status = f" ({change['status']})" if change.get("status") else ""
+        lines.append(f"  - {what}: {resource}{moved} {at}{by}{status}")
     return lines
 
 
@@ -483,6 +592,15 @@ def _evidence(writer: _Writer) -> None:
     writer.add(*(f"- {plain(piece.label)}: <{piece.kept}>" for piece in kept), "")
 
 
+def _issue(action: ActionItem) -> str:
+    """The item's issue in the team's tracker, linked, with its state."""
+    if action.tracker_issue is None:
+        return ""
+    name = f"issue #{action.tracker_issue}"
+    linked = f"[{name}]({action.tracker_url})" if action.tracker_url else name
+    return f", {linked} {action.tracker_state or 'open'}"
+
+
 def _action_items(writer: _Writer, heading: str) -> None:
     actions = sorted(
         writer.inputs.actions, key=lambda a: (a.status != ActionStatus.OPEN, a.due, a.created_at)
@@ -496,7 +614,8 @@ def _action_items(writer: _Writer, heading: str) -> None:
         done = f", done by {writer.name(action.done_by)}" if action.status == ActionStatus.DONE else ""
         writer.add(
             f"- [{box}] **{action.priority}** {to_markdown(action.text, writer.inputs.names)} "
-            f"({owner}, due {action.due:%a %d %b %Y}, from {action.source}{done}, `{action.action_id}`)"
+            f"({owner}, due {action.due:%a %d %b %Y}, from {action.source}{done}, `{action.action_id}`"
+            f"{_issue(action)})"
         )
     writer.add("")
 
@@ -532,16 +651,16 @@ def _timeline_entries(inputs: DocumentInputs, writer: _Writer) -> tuple[list[_En
                 note=f"(edited) {recorded}".strip() if entry.edited_at else recorded,
             )
         )
-    system_texts = {_comparable(e.text) for e in inputs.timeline if e.kind == TimelineKind.SYSTEM}
+    recorded = [Recorded(e.at, e.text) for e in inputs.timeline if e.kind == TimelineKind.SYSTEM]
     for message in thread.messages if thread else []:
         text = message.text
         if message.by_suite:
             # The suite's posts: their first line (checklists and runbooks are long, and are shown in
-            # their own sections); a post that only announces a timeline entry is not shown twice.
+            # their own sections); a post that echoes a timeline entry is merged into that entry.
             lines = text.strip().splitlines()
             text = _clip(lines[0] if lines else "", SUITE_POST_CHARACTERS)
-            if _comparable(text) in system_texts:
-                left_out["suite posts repeating a timeline entry"] += 1
+            if echoed_entry(message.at, text, recorded) is not None:
+                left_out["suite posts merged into the timeline entry they echo"] += 1
                 continue
         entries.append(
             _Entry(
@@ -558,7 +677,11 @@ def _timeline_entries(inputs: DocumentInputs, writer: _Writer) -> tuple[list[_En
 
 # ---------------------------------------------------------------------- the post-mortem draft
 def _post_mortem(
-    writer: _Writer, durations: KeyDurations, summaries: list[JourneySummary], problems: list[str]
+    writer: _Writer,
+    durations: KeyDurations,
+    instants: IncidentInstants,
+    summaries: list[JourneySummary],
+    problems: list[str],
 ) -> None:
     incident = writer.inputs.incident
     writer.add(
@@ -570,7 +693,7 @@ def _post_mortem(
         "",
         "## What happened",
         "",
-        *_story(writer, durations, summaries),
+        *_story(writer, durations, instants, summaries),
         "",
         "## Why: contributing causes",
         "",
@@ -579,7 +702,7 @@ def _post_mortem(
         "",
         "## What went well",
         "",
-        *_went_well(writer, durations, summaries),
+        *_went_well(writer, durations, instants, summaries),
         "- _Add yours._",
         "",
         "## What went badly",
@@ -599,7 +722,9 @@ def _post_mortem(
     )
 
 
-def _story(writer: _Writer, durations: KeyDurations, summaries: list[JourneySummary]) -> list[str]:
+def _story(
+    writer: _Writer, durations: KeyDurations, instants: IncidentInstants, summaries: list[JourneySummary]
+) -> list[str]:
     incident, alert = writer.inputs.incident, writer.inputs.alert
     lines = []
     failing = [s for s in summaries if s.first_failure]
@@ -611,11 +736,13 @@ def _story(writer: _Writer, durations: KeyDurations, summaries: list[JourneySumm
         lines.append(
             f"- {clock(run.at)}: journey `{first.journey}` started failing{where}: {plain(run.reason)}."
         )
-    if alert:
-        lines.append(f"- {clock(alert.first_seen)}: alert raised: {plain(alert.title)}.")
-    lines.append(
-        f"- {clock(incident.detected_at)}: detected, {duration(durations.to_detect)} after it started."
-    )
+    detected = f"detected {_detection_span(instants)} after it began"
+    if alert and alert.first_seen == incident.detected_at:  # one event: the alert is the detection
+        lines.append(f"- {clock(alert.first_seen)}: alert raised: {plain(alert.title)}; {detected}.")
+    else:
+        if alert:
+            lines.append(f"- {clock(alert.first_seen)}: alert raised: {plain(alert.title)}.")
+        lines.append(f"- {clock(incident.detected_at)}: {detected} ({instants.detected.source}).")
     if alert and alert.acknowledged_by and alert.acknowledged_at:
         lines.append(
             f"- {clock(alert.acknowledged_at)}: acknowledged by {writer.name(alert.acknowledged_by)}, "
@@ -639,10 +766,9 @@ def _causes(writer: _Writer, summaries: list[JourneySummary]) -> list[str]:
         for reason, count in summary.reasons[:1]:
             lines.append(f"- The journey `{summary.journey}` failed at {plain(reason)} ({count} times).")
     checklist = writer.inputs.incident.checklist
-    for change in (checklist.get("revert") or {}).get("candidates") or []:
-        lines.append(
-            f"- The stack `{plain(str(change.get('stack')))}` changed just before: was it the cause?"
-        )
+    for change in ((checklist.get("revert") or {}).get("candidates") or [])[:3]:
+        resource = plain(str(change.get("resource") or f"stack `{change.get('stack')}`"))
+        lines.append(f"- The {resource} changed just before: was it the cause?")
     outside = checklist.get("aws_health_and_vendor_status") or {}
     if (outside.get("aws_health") or {}).get("events"):
         lines.append("- AWS Health had an open event for the account: did it play a part?")
@@ -652,11 +778,16 @@ def _causes(writer: _Writer, summaries: list[JourneySummary]) -> list[str]:
     return lines
 
 
-def _went_well(writer: _Writer, durations: KeyDurations, summaries: list[JourneySummary]) -> list[str]:
+def _went_well(
+    writer: _Writer, durations: KeyDurations, instants: IncidentInstants, summaries: list[JourneySummary]
+) -> list[str]:
     lines = []
-    if durations.to_detect is not None and durations.to_detect <= QUICK_DETECTION:
+    window = instants.detection
+    # The longest it can have taken: from the last passing run when known, else from the recorded start.
+    longest = window.confirmed - (window.last_pass or window.first_failure or instants.started.at)
+    if longest <= QUICK_DETECTION:
         how = "a synthetic journey" if summaries else "our alerting"
-        lines.append(f"- Detected by {how} {duration(durations.to_detect)} after it started.")
+        lines.append(f"- Detected by {how} {_detection_span(instants)} after it began.")
     if durations.to_acknowledge is not None and durations.to_acknowledge <= QUICK_ACKNOWLEDGEMENT:
         lines.append(f"- Acknowledged {duration(durations.to_acknowledge)} after detection.")
     if writer.inputs.incident.war_room_url:

@@ -27,11 +27,15 @@ class JourneySummary:
     journey: str
     runs: int
     failures: int
+    first_run: datetime
+    last_run: datetime
     first_failure: JourneyRun | None
     last_failure: JourneyRun | None
     first_success_after_failure: JourneyRun | None
     reasons: tuple[tuple[str, int], ...]  # (step: reason, count), most frequent first
     passed_before_failing: bool = False  # a passing run before the first failure is stored
+    # The last passing run before the first failure: the failure began after it (detection's window).
+    last_success_before_failure: JourneyRun | None = None
 
 
 def run_from_item(journey: str, item: Mapping[str, Any]) -> JourneyRun:
@@ -56,10 +60,10 @@ def summarise(runs: Iterable[JourneyRun]) -> list[JourneySummary]:
     summaries = []
     for journey, journey_runs in by_journey.items():
         failures = [run for run in journey_runs if not run.ok]
-        recovered, passed_before = None, False
+        recovered, last_pass = None, None
         if failures:
             recovered = next((r for r in journey_runs if r.ok and r.at > failures[-1].at), None)
-            passed_before = any(r.ok and r.at < failures[0].at for r in journey_runs)
+            last_pass = next((r for r in reversed(journey_runs) if r.ok and r.at < failures[0].at), None)
         reasons: dict[str, int] = {}
         for run in failures:
             label = f"{run.step}: {run.reason}" if run.step else run.reason or "failed"
@@ -68,12 +72,15 @@ def summarise(runs: Iterable[JourneyRun]) -> list[JourneySummary]:
             JourneySummary(
                 journey=journey,
                 runs=len(journey_runs),
+                first_run=journey_runs[0].at,
+                last_run=journey_runs[-1].at,
                 failures=len(failures),
                 first_failure=failures[0] if failures else None,
                 last_failure=failures[-1] if failures else None,
                 first_success_after_failure=recovered,
                 reasons=tuple(sorted(reasons.items(), key=lambda pair: (-pair[1], pair[0]))),
-                passed_before_failing=passed_before,
+                passed_before_failing=last_pass is not None,
+                last_success_before_failure=last_pass,
             )
         )
     return summaries

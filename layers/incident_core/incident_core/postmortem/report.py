@@ -36,6 +36,8 @@ class ActionRow:
     overdue: bool
     incident_id: str | None
     source: str
+    age_days: int = 0  # days since it was opened
+    tracker: str = "no issue yet"  # its issue and state ("#12 open <url>"), or why not yet
 
 
 @dataclass
@@ -50,6 +52,9 @@ class Report:
     median_time_to_acknowledge_s: float | None = None
     median_time_to_resolve_s: float | None = None
     open_action_items: list[ActionRow] = field(default_factory=list)
+    open_action_count: int = 0
+    overdue_action_count: int = 0
+    oldest_open_action_days: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -99,8 +104,11 @@ def build_report(
             overdue=item.due < today,
             incident_id=item.incident_id,
             source=item.source,
+            age_days=(today - london_today(item.created_at)).days,
+            tracker=tracker_phrase(item),
         )
-        for item in sorted(open_actions, key=lambda a: (a.due, a.created_at))
+        # Overdue first (the longest overdue first), then by due date.
+        for item in sorted(open_actions, key=lambda a: (a.due >= today, a.due, a.created_at))
     ]
     return Report(
         since=since.isoformat(),
@@ -113,7 +121,19 @@ def build_report(
         median_time_to_acknowledge_s=_median(row.time_to_acknowledge_s for row in rows),
         median_time_to_resolve_s=_median(row.time_to_resolve_s for row in rows),
         open_action_items=actions,
+        open_action_count=len(actions),
+        overdue_action_count=sum(1 for row in actions if row.overdue),
+        oldest_open_action_days=max((row.age_days for row in actions), default=None),
     )
+
+
+def tracker_phrase(item: ActionItem) -> str:
+    """An item's issue in the tracker and its state, as text."""
+    if item.tracker_issue is not None:
+        return f"#{item.tracker_issue} {item.tracker_state or 'open'} {item.tracker_url or ''}".rstrip()
+    if item.tracker_error:
+        return f"no issue yet ({item.tracker_error})"
+    return "no issue yet"
 
 
 def _span(seconds: float | None) -> str:
@@ -143,13 +163,22 @@ def render_text(report: Report) -> str:
         f"Median time to acknowledge: {_span(report.median_time_to_acknowledge_s)}",
         f"Median time to resolve:     {_span(report.median_time_to_resolve_s)}",
         "",
-        f"Open action items (P0, before product work): {len(report.open_action_items)}",
+        f"Open action items (P0, before product work): {report.open_action_count}"
+        + (
+            f", {report.overdue_action_count} overdue, the oldest opened {report.oldest_open_action_days} "
+            "days ago"
+            if report.open_action_items
+            else ""
+        ),
     ]
     for action in report.open_action_items:
         flag = "OVERDUE " if action.overdue else ""
         owner = action.owner or "no owner"
         incident = f" [{action.incident_id}]" if action.incident_id else ""
-        lines.append(f"  {flag}due {action.due}  {owner:<12} {action.text}{incident}  ({action.action_id})")
+        lines.append(
+            f"  {flag}due {action.due}  {owner:<12} {action.text}{incident}  ({action.action_id}, "
+            f"{action.age_days} days old, issue: {action.tracker})"
+        )
     return "\n".join(lines) + "\n"
 
 

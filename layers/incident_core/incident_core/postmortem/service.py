@@ -15,10 +15,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from incident_core.adapters.metric_images import MetricImages
+from incident_core.adapters.picture_store import picture_path
 from incident_core.adapters.publishers import Document, Publication, Publisher, PublishError
 from incident_core.adapters.slack import SlackPoster, marker_id, with_marker
+from incident_core.dashboard.params import DashboardParams
 from incident_core.incidents.render import mrkdwn
 from incident_core.models import ActionItem, Alert, Incident, TimelineEntry
+from incident_core.pictures.service import (
+    FileSharer,
+    Picture,
+    draw_window,
+    picture_upload,
+    pictures_comment,
+)
 from incident_core.postmortem.compile import DocumentInputs, KeyDurations, compile_document, key_durations
 from incident_core.postmortem.evidence import EvidenceKeeper, keep_alert_evidence
 from incident_core.postmortem.journeys import JourneyRun
@@ -72,6 +82,10 @@ class SlackThreads(Protocol):
     def suite_bot_ids(self) -> set[str]: ...
 
     def names(self, user_ids: set[str]) -> dict[str, str]: ...
+
+
+class PictureStore(Protocol):
+    def put(self, incident_id: str, name: str, png: bytes) -> str: ...
 
 
 class MeetingCreator(Protocol):
@@ -134,6 +148,13 @@ class PostmortemService:
     journeys: JourneyResults | None = None
     meetings: MeetingCreator | None = None
     evidence: EvidenceKeeper | None = None
+    # The pictures of the incident window: drawn by CloudWatch, stored beside the document, shared in
+    # the thread when it is resolved (all three, or no pictures).
+    images: MetricImages | None = None
+    picture_store: PictureStore | None = None
+    dashboard: DashboardParams | None = None
+    files: FileSharer | None = None
+    per_journey_metrics: bool = False
     next_business_day: Callable[[date], date] = field(default=lambda day: _next_business_day(day))
 
     def compile(self, incident_id: str, now: datetime, resolved_by: str | None = None) -> CompileResult:
@@ -152,6 +173,7 @@ class PostmortemService:
         evidence = keep_alert_evidence(self.evidence, incident_id, alert) if self.evidence else []
         actions = self.actions.list_for_incident(incident_id)
         names = self._names(incident, alert, thread, timeline, actions, resolved_by)
+        pictures = self._draw(incident, alert, runs, timeline, now, problems)
 
         compiled = compile_document(
             DocumentInputs(
@@ -165,6 +187,7 @@ class PostmortemService:
                 resolved_by=resolved_by,
                 problems=problems,
                 evidence=evidence,
+                pictures=[(p.title, picture_path(incident_id, p.name)) for p in pictures],
             ),
             now,
         )
@@ -202,6 +225,7 @@ class PostmortemService:
         self._announce_document(incident, version, links, problems, now)
         if incident.resolved_at:
             self._propose_session(incident, now)
+            self._share_pictures(incident, pictures, now)
         durations = key_durations(incident, alert)
         publish_metrics = bool(incident.resolved_at) and self.records.claim(incident_id, "metrics", now)
         if publish_metrics:
@@ -218,6 +242,52 @@ class PostmortemService:
             publish_metrics=publish_metrics,
             problems=problems,
         )
+
+    # ------------------------------------------------------------------ the pictures
+    def _draw(
+        self,
+        incident: Incident,
+        alert: Alert | None,
+        runs: list[JourneyRun],
+        timeline: list[TimelineEntry],
+        now: datetime,
+        problems: list[str],
+    ) -> list[Picture]:
+        """Drawn and stored beside the document before it is written, so its links never dangle."""
+        if self.images is None or self.dashboard is None or self.picture_store is None:
+            return []
+        pictures, not_drawn = draw_window(
+            self.images,
+            self.dashboard,
+            incident,
+            alert,
+            runs,
+            timeline,
+            now,
+            per_journey_metrics=self.per_journey_metrics,
+        )
+        problems.extend(not_drawn)
+        for picture in pictures:
+            self.picture_store.put(incident.incident_id, picture.name, picture.png)
+        return pictures
+
+    def _share_pictures(self, incident: Incident, pictures: list[Picture], now: datetime) -> None:
+        """Once per incident, when it is resolved: the pictures as one message in its thread."""
+        if self.files is None or not pictures or not (incident.channel and incident.thread_ts):
+            return
+        if not self.records.claim(incident.incident_id, "pictures", now):
+            return
+        try:
+            ids = self.files.upload_files(
+                incident.channel,
+                [picture_upload(incident, picture) for picture in pictures],
+                pictures_comment(incident),
+                thread_ts=incident.thread_ts,
+            )
+        except Exception:
+            self.records.release(incident.incident_id, "pictures")
+            raise
+        self.records.complete(incident.incident_id, "pictures", ",".join(ids))
 
     # ------------------------------------------------------------------ reading
     def _read_thread(self, incident: Incident, problems: list[str]) -> ThreadReading | None:
@@ -430,11 +500,14 @@ def service_from_settings(settings: Any) -> PostmortemService:
     """The service wired to DynamoDB, Slack, S3 (and the webhook when WEBHOOK_URL is set), and Zoom."""
     from incident_core.actions.store import ActionStore
     from incident_core.adapters.dynamo import Table
+    from incident_core.adapters.metric_images import CloudWatchImages
+    from incident_core.adapters.picture_store import S3Pictures
     from incident_core.adapters.publishers import S3Publisher, WebhookPublisher
     from incident_core.adapters.secrets import get_secret_field
     from incident_core.adapters.slack import Slack, web_client
     from incident_core.alerts.store import AlertStore
     from incident_core.incidents.store import IncidentStore
+    from incident_core.pictures.service import dashboard_params
     from incident_core.postmortem.evidence import S3EvidenceKeeper
     from incident_core.postmortem.store import DynamoJourneyResults
 
@@ -458,6 +531,10 @@ def service_from_settings(settings: Any) -> PostmortemService:
         records=PostmortemRecords(table),
         publishers=publishers,
         slack=Slack(slack_client),
+        files=Slack(slack_client),
+        images=CloudWatchImages(),
+        picture_store=S3Pictures(settings.documents_bucket),
+        dashboard=dashboard_params(settings),
         threads=SlackReader(slack_client),
         alerts=AlertStore(table),
         journeys=DynamoJourneyResults(table),

@@ -18,7 +18,7 @@ from incident_core.adapters.dynamo import Table, deserialize, serialize
 from incident_core.postmortem.journeys import JourneyRun, run_from_item
 
 STALE_CLAIM = timedelta(minutes=5)
-Step = Literal["link", "session", "metrics"]
+Step = Literal["link", "session", "metrics", "pictures"]
 
 
 @dataclass

@@ -19,7 +19,7 @@ PAGE_SIZE = 200  # Slack's advice for conversations.replies; it caps `limit` at 
 # Subtypes that are a person (or the suite) saying something; every other subtype is a channel notice.
 SPOKEN_SUBTYPES = {None, "", "thread_broadcast", "file_share", "me_message", "bot_message"}
 # Posts of this compiler itself start with one of these, so re-compiling does not quote itself.
-COMPILER_MARKERS = ("📄 Incident document", "🧠 Post-mortem")
+COMPILER_MARKERS = ("📄 Incident document", "🧠 Post-mortem", "📈 The incident window")
 
 
 class ThreadSource(Protocol):

@@ -1,0 +1,1 @@
+"""What changed before an incident, ranked, and how to revert it (docs/revert.md)."""

@@ -1,0 +1,1 @@
+"""Pictures of an incident's window: CloudWatch metric widget images with the incident's instants marked."""
