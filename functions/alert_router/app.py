@@ -271,7 +271,13 @@ def _phone_outcomes(current: Runtime) -> Any:
     from incident_core.alerts.phone_outcomes import PhoneOutcomes
 
     router = current.router
-    return PhoneOutcomes(router.alerts, router.policy, lambda: router.pager.slack, router.clock)
+    return PhoneOutcomes(
+        router.alerts,
+        router.policy,
+        lambda: router.pager.slack,
+        router.clock,
+        on_unanswered=router.call_unanswered,  # the person's plan moves on at once
+    )
 
 
 def _paging_events(event: dict[str, Any], current: Runtime) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -20,7 +21,7 @@ from tests.sms_voice_support import SUITE_NUMBER, sender, sms_voice, sms_voice_s
 
 __all__ = ["router", "routing_env", "sms_voice", "sms_voice_server"]
 TOPIC = "arn:aws:sns:eu-west-2:123456789012:incident-suite-test-paging-events"
-ALASTAIR_PHONE = "+440000000000"  # config/policy.yaml's placeholder
+ALASTAIR_PHONE = "+447700900001"  # config/policy.yaml's placeholder
 
 
 @pytest.fixture
@@ -158,3 +159,32 @@ def test_alarms_on_other_topics_still_go_the_usual_way(phone_router, sms_voice):
     answer = phone_router.invoke(event)
     assert answer["results"][0]["action"] == "rejected"  # read as an alarm, which it is not
     assert "paging" not in json.dumps(answer)
+
+
+def test_an_unanswered_call_moves_the_persons_plan_on_at_once(router, sms_voice, monkeypatch):
+    """The real wiring, not a recorder: a call nobody answered brings the person's next plan step (in
+    business hours, the text and e-mail due at +5 minutes) forward to now."""
+    from incident_core.paging.pages import PageKind, PageStatus
+    from incident_core.paging.store import PageStore
+    from tests.routing_support import event
+
+    monkeypatch.setenv("PAGING_EVENTS_TOPIC_ARN", TOPIC)
+    router.module.get_settings.cache_clear()
+    runtime = router.module.Runtime(clock=router.clock)
+    router.module.runtime = lambda: runtime
+    start = router.clock.now
+    router.invoke(event("alert_router_sns_alarm.json"))
+    [alert] = AlertStore.from_settings().list_open()
+    pages = PageStore(AlertStore.from_settings().table)
+    [page] = [p for p in pages.for_alert(alert.alert_id) if p.kind == PageKind.PAGE]
+    [step] = [p for p in pages.for_alert(alert.alert_id) if p.kind == PageKind.STEP]
+    assert step.status == PageStatus.PENDING and step.due_at == start + timedelta(minutes=5)
+
+    router.clock.now = start + timedelta(minutes=1)
+    router.invoke(sms_voice.sns_event(call(sms_voice, alert, page, CallOutcome.NO_ANSWER), TOPIC))
+
+    moved = pages.get(alert.alert_id, step.page_id)
+    assert moved.status == PageStatus.SENT and moved.sent_at == start + timedelta(minutes=1)
+    assert any(
+        w.startswith("The call was not answered (no answer): reaching") for w in history(alert.alert_id)
+    )

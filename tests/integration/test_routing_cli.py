@@ -165,3 +165,14 @@ def test_policy_check_and_subscribe(capsys, aws, monkeypatch):
     assert filters["+447700900002"] == {"person": ["wisen"]}
     code, out, _ = run(capsys, "policy", "subscribe", "--topic-arn", topic)  # again: nothing new
     assert out.count("already subscribed") == 3
+
+
+def test_policy_subscribe_email_only_when_texts_go_through_the_stacks_number(capsys, aws, monkeypatch):
+    """With SMS and Voice v2 sending the texts, an SMS subscription would text everyone twice."""
+    monkeypatch.setenv("POLICY_FILE", str(POLICY_FILE))
+    topic = client("sns").create_topic(Name="urgent")["TopicArn"]
+    code, _, _ = run(capsys, "policy", "subscribe", "--topic-arn", topic, "--email-only")
+    subscriptions = client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert code == 0 and [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
+        ("email", "alastair@example.com")
+    ]

@@ -23,7 +23,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from incident_core.adapters.bus import EventBus
 from incident_core.adapters.scheduler import Scheduler
@@ -51,6 +51,9 @@ from incident_core.paging.pages import Page, PageKind, PageStatus, claimed_now, 
 from incident_core.paging.store import CLAIM_LEASE, LeaseLost, PageStore
 from incident_core.policy.decide import PageDecision, decide, repage_audience
 from incident_core.policy.model import Policy
+
+if TYPE_CHECKING:
+    from incident_core.paging.phone_events import CallResult
 
 logger = logging.getLogger(__name__)
 
@@ -566,26 +569,46 @@ class AlertRouter:
         for step in fallback:
             self._bring_forward(alert, step, description, moment)
 
-    def _bring_forward(self, alert: Alert, step: Page, why: str, moment: _Moment) -> None:
-        """Slack has not delivered a page for SLACK_FALLBACK_AFTER: the person's next step outside Slack
-        is sent now (the same step, once), not at its time."""
+    def _bring_forward(self, alert: Alert, step: Page, why: str, moment: _Moment, because: str = "") -> None:
+        """The person's next step is sent now (the same step, once), not at its time: Slack has not
+        delivered a page for SLACK_FALLBACK_AFTER, or (`because`) a call was not answered."""
         now = moment.now
         person = (step.people or ["?"])[0]
-        moved = self.pages.postpone(
-            step, now, step.reason + f"; brought forward: Slack failing ({why[:200]})"
-        )
+        moved = self.pages.postpone(step, now, step.reason + f"; brought forward: {why[:200]}")
         if moved is None:  # sent or cancelled meanwhile
             return
         self.alerts.add_event(
             alert.alert_id,
             AlertEvent(
                 at=now,
-                what="Slack has not delivered the page for 2 minutes: reaching "
+                what=f"{because or 'Slack has not delivered the page for 2 minutes'}: reaching "
                 f"<@{moment.policy.slack_id(person)}> by {', '.join(step.channels)} now "
                 f"(step {step.step} of the plan, due {_local(step.due_at, moment.policy)})",
             ),
         )
         self._deliver(alert, moved, moment)
+
+    def call_unanswered(self, call: CallResult) -> None:
+        """A call nobody answered (busy, no answer, failed): the person's plan moves on to its next step
+        at once, while the alert is still unanswered (paging/phone_events.py reads the outcome)."""
+        alert = self.alerts.get(call.reference.alert_id)
+        if alert is None or alert.status != AlertStatus.OPEN:
+            return
+        moment = self._moment()
+        later = sorted(
+            (
+                p
+                for p in self.pages.for_alert(alert.alert_id)
+                if p.kind == PageKind.STEP
+                and p.status == PageStatus.PENDING
+                and p.people == [call.reference.person]
+                and p.due_at > moment.now
+            ),
+            key=lambda p: (p.due_at, p.step),
+        )
+        if later:
+            said = f"the call was not answered ({call.outcome.value})"
+            self._bring_forward(alert, later[0], said, moment, because=said.capitalize())
 
     def _ensure_schedule(self, page: Page, at: datetime, now: datetime) -> None:
         """A wake-up at `at` for the page. Scheduler (or the write noting it) failing is not fatal: the

@@ -80,12 +80,30 @@ def build_router(
         from incident_core.adapters.urgent import SnsUrgentNotifier
 
         urgent = SnsUrgentNotifier(settings.urgent_topic_arn, PagePathClient("sns"))
+    phone = None
+    if settings.paging_origination_identity:  # texts and calls through End User Messaging SMS and Voice v2
+        from incident_core.adapters.sms_voice import SmsVoice
+
+        phone = SmsVoice(
+            settings.paging_origination_identity,
+            settings.paging_configuration_set,
+            PagePathClient("pinpoint-sms-voice-v2"),
+        )
+    ack_links = LazyAckLinks(settings) if settings.ack_link_url and settings.ack_link_secret_id else None
+    pager = Pager(
+        slack=slack,
+        urgent=urgent,
+        channel=settings.incidents_channel,
+        texts=phone,
+        caller=phone,
+        ack_links=ack_links,
+    )
     return AlertRouter(
         alerts=AlertStore(table),
         pages=PageStore(table),
         policy=lambda: cached_policy(settings.policy_file),
         windows=PolicyStore(table),
-        pager=Pager(slack=slack, urgent=urgent, channel=settings.incidents_channel),
+        pager=pager,
         scheduler=EventBridgeScheduler(
             group=settings.scheduler_group,
             role_arn=settings.scheduler_role_arn,
@@ -98,3 +116,21 @@ def build_router(
         health=HealthFacts(table),
         clock=clock,
     )
+
+
+class LazyAckLinks:
+    """The `AckLinks` of the acknowledgement endpoint (functions/page_ack), its signing key read from
+    Secrets Manager on the first text or e-mail that carries a link, not on every cold start."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._issuer: Any = None
+
+    def link(self, alert_id: str, page_id: str, person: str, expires_at: datetime) -> str:
+        if self._issuer is None:
+            from incident_core.adapters.secrets import get_secret_field
+            from incident_core.paging.ack_links import AckLinkIssuer
+
+            key = get_secret_field(self._settings.ack_link_secret_id, "key").encode()
+            self._issuer = AckLinkIssuer(self._settings.ack_link_url, key)
+        return self._issuer.link(alert_id, page_id, person, expires_at)

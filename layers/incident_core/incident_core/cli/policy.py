@@ -52,6 +52,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         "subscribe", help="subscribe each person's phone/e-mail to the urgent topic (SMS/e-mail pages)"
     )
     subscribe.add_argument("--topic-arn", default=os.environ.get("URGENT_TOPIC_ARN"), help="UrgentTopic ARN")
+    subscribe.add_argument(
+        "--email-only",
+        action="store_true",
+        help="no SMS subscriptions: the stack's SMS and Voice number sends the texts",
+    )
     _policy_argument(subscribe)
     subscribe.set_defaults(run=run_subscribe)
 
@@ -312,7 +317,7 @@ def run_subscribe(args: argparse.Namespace) -> int:
         existing |= {(s["Protocol"], s["Endpoint"]) for s in page["Subscriptions"]}
     for key, person in policy.people.items():
         for protocol, endpoint in (("sms", person.phone), ("email", person.email)):
-            if not endpoint:
+            if not endpoint or (protocol == "sms" and args.email_only):
                 continue
             if (protocol, endpoint) in existing:
                 print(f"  {person.name}: {protocol} already subscribed")
