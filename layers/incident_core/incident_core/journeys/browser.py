@@ -21,6 +21,7 @@ from incident_core.journeys.config import Step
 from incident_core.journeys.evidence import EvidenceStore
 from incident_core.journeys.faults import RunnerFault
 from incident_core.journeys.http_steps import excerpt
+from incident_core.journeys.redact import Redactor
 from incident_core.journeys.results import StepResult
 from incident_core.journeys.templating import PlaceholderError, Renderer
 
@@ -74,6 +75,10 @@ class BrowserSession:
     _playwright: Any = field(default=None, init=False)
     _browser: Any = field(default=None, init=False)
     _page: Any = field(default=None, init=False)
+    # Every URL the page or its frames requested or navigated to (each redirect is a request), and the
+    # response headers the browser saw, since the step last looked: what the journey touched.
+    _touched_urls: list[str] = field(default_factory=list, init=False)
+    _touched_headers: list[dict[str, str]] = field(default_factory=list, init=False)
 
     @property
     def page(self) -> Any:
@@ -85,7 +90,26 @@ class BrowserSession:
                 executable_path=self.options.executable_path, args=list(self.options.args), headless=True
             )
             self._page = self._browser.new_context().new_page()
+            self._page.on("request", lambda request: self._touched_urls.append(request.url))
+            self._page.on("framenavigated", lambda frame: self._touched_urls.append(frame.url))
+            self._page.on("response", lambda response: self._touched_headers.append(response.headers))
         return self._page
+
+    def teach(self, redactor: Redactor) -> None:
+        """Tell the redactor what the browser touched since last asked: the query tokens of every URL
+        (a redirect to `/home?session_token=…`), sensitive response headers, the final URL, and the value
+        of every cookie the sites set (as Set-Cookie does for HTTP steps)."""
+        if self._page is None:
+            return
+        urls, self._touched_urls = [*self._touched_urls, self._page.url], []
+        headers, self._touched_headers = self._touched_headers, []
+        for url in urls:
+            redactor.add_url(url)
+        for answer in headers:
+            redactor.add_headers(answer)
+        with contextlib.suppress(Exception):  # a browser that died has no cookies to give
+            for cookie in self._page.context.cookies():
+                redactor.add(cookie.get("value"))
 
     @property
     def started(self) -> bool:
@@ -100,6 +124,7 @@ class BrowserSession:
     def close(self) -> None:
         browser, playwright = self._browser, self._playwright
         self._playwright = self._browser = self._page = None
+        self._touched_urls, self._touched_headers = [], []
         # A browser that already died has nothing left to close.
         with contextlib.suppress(Exception):
             if browser is not None:
@@ -137,14 +162,18 @@ def run_browser_step(
     started = time.perf_counter()
     deadline = started + timeout_s
     status: int | None = None
-    url: str | None = None
+    redactor = renderer.redactor
+    # A goto step's URL is recorded as the journey declares it (secrets by name), not as Chromium
+    # serialised it; other steps record where the page is.
+    declared = renderer.declared(step.goto) if step.goto is not None else None
     try:
         status = _act(page, step, renderer, deadline, timeout_label)
-        url = page.url
+        browser.teach(redactor)
         _check(page, step, renderer, deadline, timeout_label)
         ms = (time.perf_counter() - started) * 1000
         if step.expect.max_ms is not None and ms > step.expect.max_ms:
             raise _StepFailed(f"took {ms:.0f} ms, over its {step.expect.max_ms} ms budget")
+        url = declared or redactor.text(page.url)
         return StepResult(name=step.name, kind="browser", outcome="passed", ms=ms, status=status, url=url)
     except _StepFailed as failure:
         reason = failure.reason
@@ -153,22 +182,26 @@ def run_browser_step(
     except PlaywrightError as error:  # the page crashed under the step, or the browser did
         reason = f"the page failed in the browser: {_first_line(error)}"
     if not browser.alive:
-        raise RunnerFault(f"the browser died during the step ({reason})")
+        raise RunnerFault(f"the browser died during the step ({redactor.text(reason)})")
+    browser.teach(redactor)
     ms = (time.perf_counter() - started) * 1000
-    # A screenshot cannot be masked: a journey that used a secret keeps none (a filled form could show it).
-    keep = None if renderer.redactor.active else evidence
+    # A screenshot cannot be masked: a journey that used a secret, or was handed a token, keeps none (a
+    # filled form or the page could show it).
+    keep = None if redactor.active else evidence
     screenshot_uri, text = _evidence(browser, keep, journey, run_id, step.name)
+    # Masked before it is joined, folded and clipped; the runner (JourneyRunner.attempt) masks all it
+    # records once more.
+    text = redactor.text(text)
     if keep is not evidence:
         text = f"(no screenshot: this journey uses a secret) {text}"
-    # Masked by the runner (JourneyRunner.attempt) with everything else it records.
     return StepResult(
         name=step.name,
         kind="browser",
         outcome="failed",
         ms=ms,
         status=status,
-        reason=reason,
-        url=url or (browser.page.url if browser.started else "") or None,
+        reason=redactor.text(reason),
+        url=declared or redactor.text(browser.page.url if browser.started else "") or None,
         excerpt=excerpt(text, excerpt_chars),
         screenshot_uri=screenshot_uri,
     )
@@ -184,12 +217,13 @@ def _act(page: Any, step: Step, renderer: Renderer, deadline: float, label: str)
 
     if step.goto is not None:
         url = renderer.text(step.goto)
+        shown = renderer.declared(step.goto)
         try:
             response = page.goto(url, timeout=_remaining_ms(deadline), wait_until="load")
         except PlaywrightTimeout:
-            raise _StepFailed(f"{url} did not load within {label}") from None
+            raise _StepFailed(f"{shown} did not load within {label}") from None
         except PlaywrightError as error:
-            raise _StepFailed(_network_reason(error, url)) from None
+            raise _StepFailed(_network_reason(error, shown)) from None
         status = response.status if response is not None else None
         accepted = step.expect.status
         if status is not None and (status not in accepted if accepted else not 200 <= status < 300):

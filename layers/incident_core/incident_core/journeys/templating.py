@@ -160,6 +160,21 @@ class Renderer:
         self.redactor.add(value)
         return value
 
+    def declared(self, value: str) -> str:
+        """`value` as the journey declares it, for the record: saved values filled in, each secret shown
+        by its name (`[secret:incident-suite/journeys/shop#key]`), never by its value in any form."""
+
+        def shown(match: re.Match[str]) -> str:
+            try:
+                ref = parse_placeholder(match.group(1))
+            except PlaceholderError:
+                return match.group(0)
+            if isinstance(ref, SecretRef):
+                return f"[{ref}]"
+            return _as_text(self.saved[ref]) if ref in self.saved else match.group(0)
+
+        return PLACEHOLDER.sub(shown, value)
+
     def redact(self, text: str) -> str:
         return self.redactor.text(text)
 
