@@ -16,7 +16,8 @@ Where other components change a secret before the redactor sees it (docs/journey
 - `/form-echo` (POST): 500, a body quoting every form value as received (new lines and all);
 - `/padded?dots=N`: 500, N dots then the Authorization header's credentials: the secret straddles any
   excerpt's edge;
-- `/mirror?s=…&pad=N[&hop=1]`: 500 echoing `s` in every encoding a site might use (raw, URL-encoded
+- `/mirror?s=…&pad=N[&hop=1]`: 500 echoing `s` (or a form's `s`, or the Authorization header's
+  credentials) in every encoding a site might use (raw, URL-encoded
   once and twice, form-encoded, HTML entities, JSON, repr, base64), after N dots, and in the headers
   `X-Mirror` and `Set-Cookie: mirror=…`; with `hop=1`, first a 302 to itself carrying `s` in the query.
 Every request is recorded (`requests`), so a test can check the secret did reach the site.
@@ -112,7 +113,7 @@ class EchoSite(LocalServer):
 
     def _mirror(self, request: BaseHTTPRequestHandler, query: str, form: dict, authorization: str) -> None:
         fields = {name: values[0] for name, values in parse_qs(query, keep_blank_values=True).items()}
-        value = fields.get("s", "")
+        value = fields.get("s") or form.get("s") or authorization.partition(" ")[2]
         if fields.get("hop") == "1":
             location = "/mirror?" + urlencode({"s": value, "pad": fields.get("pad", "0")})
             self._send(request, 302, "text/plain", "", {"Location": location, "X-Mirror": quote(value)})

@@ -109,6 +109,8 @@ def run_http_step(
         reason = str(error)
     except _TooSlow:
         reason = f"the response did not arrive in full within {timeout_label}"
+    except UnicodeEncodeError:  # http.client sends headers as Latin-1; it names the character, not us
+        reason = "the request is not valid: a header holds a character HTTP headers cannot carry"
     except rex.RequestException as error:
         if error.response is not None:  # a redirect loop's responses, say
             learn_from(redactor, session, error.response, sent_url=url)

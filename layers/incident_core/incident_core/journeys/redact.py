@@ -14,7 +14,8 @@ Two ways of finding a secret, whose matches are all masked:
   text it came from. So forms nobody predicted (Chromium's escaping, a value requests decoded before
   sending) are masked too;
 - the common forms as they are (raw, JSON, HTML, quote, quote_plus, requests' requoting), which hold
-  even where a neighbouring character would change the decoding, and base64 (standard and URL-safe,
+  even where a neighbouring character would change the decoding (and, for a secret that itself reads
+  as escaped, every form once predicted: repr, ascii, bytes repr, twice-encoded, ...), and base64 (standard and URL-safe,
   padded or not, and at each of the three alignments inside a longer base64 text, such as a Basic
   authorization of `user:password`), which is not an escaping.
 Values under MIN_LENGTH characters (decoded, whitespace folded) are not masked: they would mask
@@ -72,14 +73,31 @@ def _b64_forms(data: bytes) -> set[str]:
 
 
 def forms_of(value: str) -> tuple[set[str], set[str]]:
-    """(exact forms, URL-encoded forms matched in either hex case) of one secret value: the common ones,
-    matched in the text as it is. Every other escaping is undone by canonical.decode; base64 is not an
-    escaping, and is matched only here."""
+    """(exact forms, URL-encoded forms matched in either hex case) of one secret value, matched in the
+    text as it is: the common ones and base64 (not an escaping). A secret that itself reads as escaped
+    (`\\n`, `%41`, `&amp;`) loses those characters in canonical.decode; every predicted form of it is
+    matched here as well."""
     exact: set[str] = set()
     encoded: set[str] = set()
+    thorough = canonical.decode(value).text != value
     for text in {value, value.strip()} - {""}:
-        exact |= {text, json.dumps(text)[1:-1], html.escape(text), *_b64_forms(text.encode())}
-        encoded |= {quote(text, safe=""), quote(text, safe=REQUOTE_SAFE), quote_plus(text)}
+        data = text.encode()
+        exact |= {text, json.dumps(text)[1:-1], html.escape(text), *_b64_forms(data)}
+        once = {quote(text, safe=""), quote(text, safe=REQUOTE_SAFE), quote_plus(text)}
+        encoded |= once
+        if not thorough:
+            continue
+        exact |= {
+            repr(text)[1:-1],
+            ascii(text)[1:-1],
+            repr(data)[2:-1],
+            json.dumps(text, ensure_ascii=False)[1:-1],
+            json.dumps(text)[1:-1].replace("/", "\\/"),
+            html.escape(text, quote=False),
+        }
+        once |= {quote(text), quote_plus(text, safe="/")}
+        twice = {quote(form, safe=safe) for form in once for safe in ("", "/")}
+        encoded |= once | twice | {html.escape(form) for form in once}
     return exact - {""}, encoded - exact - {""}
 
 
