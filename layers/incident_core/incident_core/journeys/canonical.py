@@ -47,6 +47,9 @@ def _decoded(token: str) -> str:
     if token[0] == "%":
         return unquote(token)
     if token[0] == "&":
+        if token[1] == "#":  # any character by number, control ones too (HTML would drop those)
+            code = int(token[3:].rstrip(";"), 16) if token[2] in "xX" else int(token[2:].rstrip(";"))
+            return chr(code) if code <= 0x10FFFF else token
         return html.unescape(token)
     kind = token[1]
     if kind == "u":
