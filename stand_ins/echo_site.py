@@ -13,6 +13,7 @@ Where other components change a secret before the redactor sees it (docs/journey
 - `/sign-in`: 302 to `/home?session_token=<the site's session token>`; `/home` answers 500 quoting it;
 - `/two-cookies`: 500 with two Set-Cookie headers, `lang=…` then `session=<the site's session cookie>`,
   and a body quoting the session;
+- `/quiet-cookie`: 500 with a session cookie, and a body that does not show it;
 - `/form-echo` (POST): 500, a body quoting every form value as received (new lines and all);
 - `/padded?dots=N`: 500, N dots then the Authorization header's credentials: the secret straddles any
   excerpt's edge;
@@ -102,6 +103,12 @@ class EchoSite(LocalServer):
         body = f"session {self.session_cookie} has expired"
         self._send(request, 500, "text/plain; charset=utf-8", body, {}, cookies)
 
+    def _quiet_cookie(
+        self, request: BaseHTTPRequestHandler, query: str, form: dict, authorization: str
+    ) -> None:
+        cookie = [("Set-Cookie", f"session={self.session_cookie}; Path=/")]
+        self._send(request, 500, "text/plain; charset=utf-8", "sorry, try again later", {}, cookie)
+
     def _form_echo(self, request: BaseHTTPRequestHandler, query: str, form: dict, authorization: str) -> None:
         body = "".join(f"cannot use {name} = {value}\n" for name, value in form.items())
         self._send(request, 500, "text/plain; charset=utf-8", body, {})
@@ -161,6 +168,7 @@ HARDER = {
     "/sign-in": "_sign_in",
     "/home": "_home",
     "/two-cookies": "_two_cookies",
+    "/quiet-cookie": "_quiet_cookie",
     "/form-echo": "_form_echo",
     "/padded": "_padded",
     "/mirror": "_mirror",

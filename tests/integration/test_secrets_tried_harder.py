@@ -112,3 +112,14 @@ def test_a_token_in_a_browser_redirect(site, tmp_path):
     step = result.failed_step
     assert step.reason == "expected a 2xx status, got 500" and "home is down" in step.excerpt
     assert leaks(site.session_token, result, tmp_path) == {}
+    # The page shows the token: a screenshot, which cannot be masked, would too.
+    assert step.screenshot_uri is None and step.excerpt.startswith("(no screenshot: the page shows a secret)")
+
+
+@pytest.mark.browser
+def test_a_page_that_shows_no_secret_keeps_its_screenshot_though_it_set_a_cookie(site, tmp_path):
+    result = run_one(site, '      - {name: quiet, goto: "SITE/quiet-cookie", timeout: 5s}\n', tmp_path)
+    step = result.failed_step
+    assert step.excerpt == "sorry, try again later"
+    assert step.screenshot_uri is not None and step.screenshot_uri.endswith(".png")
+    assert leaks(site.session_cookie, result, tmp_path) == {}

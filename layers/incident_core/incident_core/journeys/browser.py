@@ -188,15 +188,7 @@ def run_browser_step(
         raise RunnerFault(f"the browser died during the step ({redactor.text(reason)})")
     browser.teach(redactor)
     ms = (time.perf_counter() - started) * 1000
-    # A screenshot cannot be masked: a journey that used a secret, or was handed a token, keeps none (a
-    # filled form or the page could show it).
-    keep = None if redactor.active else evidence
-    screenshot_uri, text = _evidence(browser, keep, journey, run_id, step.name)
-    # Masked before it is joined, folded and clipped; the runner (JourneyRunner.attempt) masks all it
-    # records once more.
-    text = redactor.text(text)
-    if keep is not evidence:
-        text = f"(no screenshot: this journey uses a secret) {text}"
+    screenshot_uri, text = _evidence(browser, evidence, journey, run_id, step.name, renderer)
     return StepResult(
         name=step.name,
         kind="browser",
@@ -277,26 +269,51 @@ def _check(page: Any, step: Step, renderer: Renderer, deadline: float, label: st
 
 
 def _evidence(
-    browser: BrowserSession, evidence: EvidenceStore | None, journey: str, run_id: str, step: str
+    browser: BrowserSession,
+    evidence: EvidenceStore | None,
+    journey: str,
+    run_id: str,
+    step: str,
+    renderer: Renderer,
 ) -> tuple[str | None, str]:
-    """A screenshot (kept in the evidence store) and the page's visible text, as far as they can be had."""
+    """A screenshot (kept in the evidence store) and the page's visible text, masked before it is
+    joined, folded and clipped (the runner masks all it records once more), as far as they can be had.
+
+    A screenshot cannot be masked: none is kept of a journey that used a secret (a filled form could
+    show it), nor of a page whose text or fields show a value the redactor masks (a token or cookie the
+    journey was handed)."""
     if not browser.started:
         return None, ""
     page = browser.page
-    uri, text = None, ""
     try:
         text = page.locator("body").inner_text(timeout=2000)
     except Exception:  # a page that never loaded has no body; the reason already says why
         text = ""
-    if evidence is not None:
-        try:
-            uri = evidence.save_screenshot(
-                journey, run_id, step, page.screenshot(full_page=True, timeout=5000)
-            )
-        except Exception as error:  # evidence is a bonus: losing it must not hide the failure
-            uri = None
-            text = f"(no screenshot: {_first_line(error)}) {text}"
-    return uri, text
+    masked = renderer.redactor.text(text)
+    if renderer.used_secret:
+        return None, f"(no screenshot: this journey uses a secret) {masked}"
+    if renderer.redactor.active and _shows_a_secret(page, renderer.redactor, text, masked):
+        return None, f"(no screenshot: the page shows a secret) {masked}"
+    if evidence is None:
+        return None, masked
+    try:
+        return evidence.save_screenshot(
+            journey, run_id, step, page.screenshot(full_page=True, timeout=5000)
+        ), masked
+    except Exception as error:  # evidence is a bonus: losing it must not hide the failure
+        return None, f"(no screenshot: {_first_line(error)}) {masked}"
+
+
+def _shows_a_secret(page: Any, redactor: Redactor, text: str, masked: str) -> bool:
+    """Whether the page's text or its fields (which show in a screenshot, not in the text) hold a value
+    the redactor masks; fields that cannot be read count as holding one."""
+    if masked != text:
+        return True
+    try:
+        fields = page.eval_on_selector_all("input, textarea", "all => all.map(field => field.value)")
+    except Exception:
+        return True
+    return any(redactor.text(str(value)) != str(value) for value in fields)
 
 
 def _first_line(error: BaseException) -> str:

@@ -130,6 +130,7 @@ class Renderer:
         self._secrets = secrets
         self.saved: dict[str, Any] = {}
         self.redactor = Redactor()
+        self.used_secret = False  # a value from Secrets Manager or SSM was filled in
 
     def render(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -158,6 +159,7 @@ class Renderer:
         except Exception as error:
             raise SecretUnreadable(f"could not read {ref}: {_short_error(error)}") from None
         self.redactor.add(value)
+        self.used_secret = True
         return value
 
     def declared(self, value: str) -> str:
