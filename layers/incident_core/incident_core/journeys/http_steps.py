@@ -132,7 +132,7 @@ def run_http_step(
 
 
 def learn_from(
-    redactor: Redactor, session: requests.Session, response: requests.Response, sent_url: str
+    redactor: Redactor, session: requests.Session, response: requests.Response, sent_url: str | None
 ) -> None:
     """Everything the journey touched: each response of the redirect chain (every Set-Cookie header, not
     requests' joined one, and where it redirected), each request as it was sent (its URL as requests
@@ -148,7 +148,7 @@ def learn_from(
         redactor.add(cookie.value)
     # A secret in the URL is sent as requests re-quotes it (`pa%41ss` goes as `paAss`): learned so.
     for value in redactor.values:
-        if value in sent_url:
+        if sent_url and value in sent_url:
             redactor.add(requote_uri(value))
 
 
