@@ -64,3 +64,39 @@ def test_the_whole_attempt_is_scrubbed():
     )
     scrubbed = redactor.scrub(Attempt(ok=False, duration_ms=1.0, steps=[step]))
     assert scrubbed.steps[0].reason == f"header '{MASK}'" and scrubbed.steps[0].url == f"/?pw={MASK}"
+
+
+# Encodings a site, a browser or a library applies, in any order: none of these mixes is a predicted form.
+ENCODINGS = {
+    "quote": lambda s: quote(s, safe=""),
+    "quote lower": lambda s: re.sub(r"%[0-9A-F]{2}", lambda escape: escape[0].lower(), quote(s, safe="")),
+    "quote_plus": quote_plus,
+    "as Chromium sends a query": lambda s: quote(s, safe="!$&()*+,;=:@/?~"),
+    "html": html.escape,
+    "html, decimal references": lambda s: "".join(f"&#{ord(c)};" if not c.isalnum() else c for c in s),
+    "json": lambda s: json.dumps(s)[1:-1],
+    "repr": lambda s: repr(s)[1:-1],
+    "bytes repr": lambda s: repr(s.encode())[2:-1],
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    secrets,
+    st.lists(st.sampled_from(sorted(ENCODINGS)), min_size=1, max_size=3),
+    st.text(max_size=10),
+    st.text(max_size=10),
+)
+@example("k3y'with!quote-99", ["as Chromium sends a query"], "", "")
+@example("pa%41ss%2Dword-77", ["quote"], "", "")
+@example("two\nlines-secret", ["json", "quote", "html"], "", "")
+def test_any_secret_under_any_mix_of_encodings_is_masked(secret, encodings, before, after):
+    redactor = Redactor()
+    redactor.add(secret)
+    shown = secret
+    for name in encodings:
+        shown = ENCODINGS[name](shown)
+    masked = redactor.text(f"{before}\x00{shown}\x00{after}")
+    assert f"\x00{MASK}\x00" in masked, (shown, masked)
+    if redactor.text(before) == before and redactor.text(after) == after:  # nothing else is masked
+        assert masked.startswith(f"{before}\x00") and masked.endswith(f"\x00{after}")

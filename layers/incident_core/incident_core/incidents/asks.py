@@ -30,6 +30,11 @@ COMMANDS = {
     "graph": "note",  # adds pictures to the thread, as anyone may add a note
 }
 WINDOWS = {"silence": "change silences", "traction": "change traction moments"}
+# Where each message event kind carries its author: (what it is, in words; the key of the author's message).
+EVENT_AUTHORS = {
+    "message_changed": ("an edit of a thread reply", "message"),
+    "message_deleted": ("a deletion of a thread reply", "previous_message"),
+}
 
 
 def _id(value: Any) -> str | None:
@@ -84,8 +89,13 @@ def what_is_asked(body: dict[str, Any]) -> Asked | None:
         return Asked(permission, label, user.get("id"), team, enterprise, target)
     if kind == "event_callback":
         event = body.get("event") or {}
-        # In a channel shared with another organisation (Slack Connect) the author's own workspace is
-        # the event's user_team; the callback's team_id is the receiving one.
-        team = event.get("user_team") or event.get("team") or body.get("team_id")
-        return Asked("reply", "a thread reply", event.get("user"), team, body.get("enterprise_id") or None)
+        label, author = EVENT_AUTHORS.get(event.get("subtype"), ("a thread reply", None))
+        # In a channel shared with another organisation (Slack Connect) the author's own workspace is the
+        # user_team of the message they wrote: an edit carries it in `message`, a deletion in
+        # `previous_message`, a reply at the top level. The callback's team_id is the receiving one.
+        message = (event.get(author) if author else event) or {}
+        team = message.get("user_team") or message.get("team") or event.get("user_team")
+        team = team or body.get("team_id")
+        user = message.get("user") or event.get("user")
+        return Asked("reply", label, user, team, body.get("enterprise_id") or None)
     return None

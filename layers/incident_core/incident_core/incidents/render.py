@@ -27,8 +27,11 @@ STATUS_EMOJI = {
 # plain words; a link is shown as text with its real address (<https://evil.example|https://status…>
 # would show one address and open another). Everything else is escaped as Slack's formatting rules ask:
 # & < > as &amp; &lt; &gt;.
+# Of Slack's date tokens only the suite's own shape (`when()`) stays: any other may carry a link
+# (`<!date^…^…^https://evil.example|status>` shows as a live link), and shows as its fallback text.
 _TOKEN = re.compile(
-    r"<(?:(?P<keep>[@#][A-Z0-9]+(?:\|[^<>]*)?|!date\^[^<>]*)"
+    r"<(?:(?P<keep>[@#][A-Z0-9]+(?:\|[^<>]*)?|!date\^\d+\^\{date_short_pretty\} \{time\}\|[^<>^|]*)"
+    r"|!date\^[^<>|]*(?:\|(?P<date_fallback>[^<>]*))?"
     r"|(?P<url>(?:https?://|mailto:)[^<>|\s]+)(?:\|(?P<label>[^<>]*))?"
     r"|!(?P<broadcast>channel|here|everyone)(?:\|[^<>]*)?"
     r"|!subteam\^[A-Z0-9]+(?:\|@?(?P<group>[^<>]*))?)>"
@@ -44,7 +47,8 @@ def _escape(text: str) -> str:
 
 
 def mrkdwn(text: str) -> str:
-    """Text people typed, made safe for mrkdwn: mentions of one person, channel links and dates stay;
+    """Text people typed, made safe for mrkdwn: mentions of one person, channel links and the suite's own
+    dates stay (any other date token shows as its fallback text);
     broadcast mentions become plain (non-notifying) words; links become text showing their address;
     & < > are escaped. Already escaped text (&lt; and the like) stays as it is."""
     out, last = [], 0
@@ -56,6 +60,8 @@ def mrkdwn(text: str) -> str:
             url, label = token.group("url"), token.group("label")
             shown = url if not label or label == url else f"{label} ({url})"
             out.append(_escape(shown))
+        elif token.group(0).startswith("<!date^"):
+            out.append(_escape(token.group("date_fallback") or "a date"))
         elif token.group("broadcast"):
             out.append("@" + token.group("broadcast"))
         else:

@@ -201,6 +201,10 @@ def build_app(
                 status=200,
                 body={"response_action": "errors", "errors": {"title": f":no_entry: {reason}"}},
             )
+        if request.body.get("type") == "event_callback":
+            # An Events API delivery has no one to answer (no response_url): dropped with the log line
+            # above, and acknowledged, since Slack retries any other answer and turns events off after many.
+            return BoltResponse(status=200, body="")
         if context.respond is not None:
             context.respond(text=f":no_entry: {reason}", response_type="ephemeral", replace_original=False)
         return BoltResponse(status=200, body="")

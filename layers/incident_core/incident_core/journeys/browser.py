@@ -21,6 +21,7 @@ from incident_core.journeys.config import Step
 from incident_core.journeys.evidence import EvidenceStore
 from incident_core.journeys.faults import RunnerFault
 from incident_core.journeys.http_steps import excerpt
+from incident_core.journeys.redact import Redactor
 from incident_core.journeys.results import StepResult
 from incident_core.journeys.templating import PlaceholderError, Renderer
 
@@ -74,6 +75,10 @@ class BrowserSession:
     _playwright: Any = field(default=None, init=False)
     _browser: Any = field(default=None, init=False)
     _page: Any = field(default=None, init=False)
+    # Every URL the page or its frames requested or navigated to (each redirect is a request), and the
+    # response headers the browser saw, since the step last looked: what the journey touched.
+    _touched_urls: list[str] = field(default_factory=list, init=False)
+    _touched_headers: list[dict[str, str]] = field(default_factory=list, init=False)
 
     @property
     def page(self) -> Any:
@@ -84,8 +89,30 @@ class BrowserSession:
             self._browser = self._playwright.chromium.launch(
                 executable_path=self.options.executable_path, args=list(self.options.args), headless=True
             )
-            self._page = self._browser.new_context().new_page()
+            self._page = self.watched(self._browser.new_context().new_page())
         return self._page
+
+    def watched(self, page: Any) -> Any:
+        page.on("request", lambda request: self._touched_urls.append(request.url))
+        page.on("framenavigated", lambda frame: self._touched_urls.append(frame.url))
+        page.on("response", lambda response: self._touched_headers.append(response.headers))
+        return page
+
+    def teach(self, redactor: Redactor) -> None:
+        """Tell the redactor what the browser touched since last asked: the query tokens of every URL
+        (a redirect to `/home?session_token=…`), sensitive response headers, the final URL, and the value
+        of every cookie the sites set (as Set-Cookie does for HTTP steps)."""
+        if self._page is None:
+            return
+        urls, self._touched_urls = [*self._touched_urls, self._page.url], []
+        headers, self._touched_headers = self._touched_headers, []
+        for url in urls:
+            redactor.add_url(url)
+        for answer in headers:
+            redactor.add_headers(answer)
+        with contextlib.suppress(Exception):  # a browser that died has no cookies to give
+            for cookie in self._page.context.cookies():
+                redactor.add(cookie.get("value"))
 
     @property
     def started(self) -> bool:
@@ -100,6 +127,7 @@ class BrowserSession:
     def close(self) -> None:
         browser, playwright = self._browser, self._playwright
         self._playwright = self._browser = self._page = None
+        self._touched_urls, self._touched_headers = [], []
         # A browser that already died has nothing left to close.
         with contextlib.suppress(Exception):
             if browser is not None:
@@ -137,14 +165,18 @@ def run_browser_step(
     started = time.perf_counter()
     deadline = started + timeout_s
     status: int | None = None
-    url: str | None = None
+    redactor = renderer.redactor
+    # A goto step's URL is recorded as the journey declares it (secrets by name), not as Chromium
+    # serialised it; other steps record where the page is.
+    declared = renderer.declared(step.goto) if step.goto is not None else None
     try:
         status = _act(page, step, renderer, deadline, timeout_label)
-        url = page.url
+        browser.teach(redactor)
         _check(page, step, renderer, deadline, timeout_label)
         ms = (time.perf_counter() - started) * 1000
         if step.expect.max_ms is not None and ms > step.expect.max_ms:
             raise _StepFailed(f"took {ms:.0f} ms, over its {step.expect.max_ms} ms budget")
+        url = declared or redactor.text(page.url)
         return StepResult(name=step.name, kind="browser", outcome="passed", ms=ms, status=status, url=url)
     except _StepFailed as failure:
         reason = failure.reason
@@ -153,22 +185,18 @@ def run_browser_step(
     except PlaywrightError as error:  # the page crashed under the step, or the browser did
         reason = f"the page failed in the browser: {_first_line(error)}"
     if not browser.alive:
-        raise RunnerFault(f"the browser died during the step ({reason})")
+        raise RunnerFault(f"the browser died during the step ({redactor.text(reason)})")
+    browser.teach(redactor)
     ms = (time.perf_counter() - started) * 1000
-    # A screenshot cannot be masked: a journey that used a secret keeps none (a filled form could show it).
-    keep = None if renderer.redactor.active else evidence
-    screenshot_uri, text = _evidence(browser, keep, journey, run_id, step.name)
-    if keep is not evidence:
-        text = f"(no screenshot: this journey uses a secret) {text}"
-    # Masked by the runner (JourneyRunner.attempt) with everything else it records.
+    screenshot_uri, text = _evidence(browser, evidence, journey, run_id, step.name, renderer)
     return StepResult(
         name=step.name,
         kind="browser",
         outcome="failed",
         ms=ms,
         status=status,
-        reason=reason,
-        url=url or (browser.page.url if browser.started else "") or None,
+        reason=redactor.text(reason),
+        url=declared or redactor.text(browser.page.url if browser.started else "") or None,
         excerpt=excerpt(text, excerpt_chars),
         screenshot_uri=screenshot_uri,
     )
@@ -184,12 +212,14 @@ def _act(page: Any, step: Step, renderer: Renderer, deadline: float, label: str)
 
     if step.goto is not None:
         url = renderer.text(step.goto)
+        shown = renderer.declared(step.goto)
+        _learn_sent(renderer.redactor, url)
         try:
             response = page.goto(url, timeout=_remaining_ms(deadline), wait_until="load")
         except PlaywrightTimeout:
-            raise _StepFailed(f"{url} did not load within {label}") from None
+            raise _StepFailed(f"{shown} did not load within {label}") from None
         except PlaywrightError as error:
-            raise _StepFailed(_network_reason(error, url)) from None
+            raise _StepFailed(_network_reason(error, shown)) from None
         status = response.status if response is not None else None
         accepted = step.expect.status
         if status is not None and (status not in accepted if accepted else not 200 <= status < 300):
@@ -213,6 +243,14 @@ def _act(page: Any, step: Step, renderer: Renderer, deadline: float, label: str)
     return None
 
 
+def _learn_sent(redactor: Redactor, url: str) -> None:
+    """A secret in a URL goes as the browser sends it: URLs lose their tabs and new lines (WHATWG URL),
+    so a secret of two lines reaches the site, and its echo, as one."""
+    for value in redactor.values:
+        if value in url:
+            redactor.add(re.sub(r"[\t\n\r]", "", value))
+
+
 def _check(page: Any, step: Step, renderer: Renderer, deadline: float, label: str) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -231,26 +269,51 @@ def _check(page: Any, step: Step, renderer: Renderer, deadline: float, label: st
 
 
 def _evidence(
-    browser: BrowserSession, evidence: EvidenceStore | None, journey: str, run_id: str, step: str
+    browser: BrowserSession,
+    evidence: EvidenceStore | None,
+    journey: str,
+    run_id: str,
+    step: str,
+    renderer: Renderer,
 ) -> tuple[str | None, str]:
-    """A screenshot (kept in the evidence store) and the page's visible text, as far as they can be had."""
+    """A screenshot (kept in the evidence store) and the page's visible text, masked before it is
+    joined, folded and clipped (the runner masks all it records once more), as far as they can be had.
+
+    A screenshot cannot be masked: none is kept of a journey that used a secret (a filled form could
+    show it), nor of a page whose text or fields show a value the redactor masks (a token or cookie the
+    journey was handed)."""
     if not browser.started:
         return None, ""
     page = browser.page
-    uri, text = None, ""
     try:
         text = page.locator("body").inner_text(timeout=2000)
     except Exception:  # a page that never loaded has no body; the reason already says why
         text = ""
-    if evidence is not None:
-        try:
-            uri = evidence.save_screenshot(
-                journey, run_id, step, page.screenshot(full_page=True, timeout=5000)
-            )
-        except Exception as error:  # evidence is a bonus: losing it must not hide the failure
-            uri = None
-            text = f"(no screenshot: {_first_line(error)}) {text}"
-    return uri, text
+    masked = renderer.redactor.text(text)
+    if renderer.used_secret:
+        return None, f"(no screenshot: this journey uses a secret) {masked}"
+    if renderer.redactor.active and _shows_a_secret(page, renderer.redactor, text, masked):
+        return None, f"(no screenshot: the page shows a secret) {masked}"
+    if evidence is None:
+        return None, masked
+    try:
+        return evidence.save_screenshot(
+            journey, run_id, step, page.screenshot(full_page=True, timeout=5000)
+        ), masked
+    except Exception as error:  # evidence is a bonus: losing it must not hide the failure
+        return None, f"(no screenshot: {_first_line(error)}) {masked}"
+
+
+def _shows_a_secret(page: Any, redactor: Redactor, text: str, masked: str) -> bool:
+    """Whether the page's text or its fields (which show in a screenshot, not in the text) hold a value
+    the redactor masks; fields that cannot be read count as holding one."""
+    if masked != text:
+        return True
+    try:
+        fields = page.eval_on_selector_all("input, textarea", "all => all.map(field => field.value)")
+    except Exception:
+        return True
+    return any(redactor.text(str(value)) != str(value) for value in fields)
 
 
 def _first_line(error: BaseException) -> str:

@@ -20,9 +20,11 @@ from urllib.parse import urlsplit
 
 import requests
 from requests import exceptions as rex
+from requests.utils import requote_uri
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from incident_core.journeys.config import Expect, Step
+from incident_core.journeys.redact import Redactor
 from incident_core.journeys.results import StepResult
 from incident_core.journeys.templating import PlaceholderError, Renderer
 
@@ -92,10 +94,7 @@ def run_http_step(
             stream=True,
             **body_kwargs,
         ) as response:
-            for answer in (*response.history, response):  # what the site sent back: cookies, tokens
-                redactor.add_headers(answer.headers)
-                redactor.add_url(answer.headers.get("Location"))
-                redactor.add_url(answer.url)
+            learn_from(redactor, session, response, sent_url=url)
             status = response.status_code
             content_type = response.headers.get("Content-Type", "")
             body = _read_body(response, deadline=started + timeout_s)
@@ -110,25 +109,56 @@ def run_http_step(
         reason = str(error)
     except _TooSlow:
         reason = f"the response did not arrive in full within {timeout_label}"
+    except UnicodeEncodeError:  # http.client sends headers as Latin-1; it names the character, not us
+        reason = "the request is not valid: a header holds a character HTTP headers cannot carry"
     except rex.RequestException as error:
-        for answer in (*(getattr(error.response, "history", None) or ()), error.response):
-            if answer is not None:  # a redirect loop's responses, say
-                redactor.add_headers(answer.headers)
-                redactor.add_url(answer.headers.get("Location"))
+        if error.response is not None:  # a redirect loop's responses, say
+            learn_from(redactor, session, error.response, sent_url=url)
         reason = describe_request_error(error, url or request.url, timeout_label)
     ms = (time.perf_counter() - started) * 1000
-    # Masked by the runner (JourneyRunner.attempt) with everything else it records; the body is kept now.
+    # Masked before it is reshaped (folded, clipped): a secret cut at the excerpt's edge is masked whole.
+    # The runner (JourneyRunner.attempt) masks all it records once more; the body is kept now.
     return StepResult(
         name=step.name,
         kind="http",
         outcome="failed",
         ms=ms,
         status=status,
-        reason=reason,
-        url=url,
-        excerpt=excerpt(text, excerpt_chars),
+        reason=redactor.text(reason),
+        url=redactor.text(url) if url else url,
+        excerpt=excerpt(redactor.text(text), excerpt_chars),
         body_uri=_kept(keep_body, body, content_type, renderer),
     )
+
+
+def learn_from(
+    redactor: Redactor, session: requests.Session, response: requests.Response, sent_url: str | None
+) -> None:
+    """Everything the journey touched: each response of the redirect chain (every Set-Cookie header, not
+    requests' joined one, and where it redirected), each request as it was sent (its URL as requests
+    re-quoted it, its Cookie header), and the cookies the session holds."""
+    for answer in (*response.history, response):
+        redactor.add_headers(_all_headers(answer))
+        redactor.add_url(answer.headers.get("Location"))
+        redactor.add_url(answer.url)
+        if answer.request is not None:
+            redactor.add_url(answer.request.url)
+            redactor.add_headers(answer.request.headers)
+    for cookie in session.cookies:
+        redactor.add(cookie.value)
+    # A secret in the URL is sent as requests re-quotes it (`pa%41ss` goes as `paAss`): learned so.
+    for value in redactor.values:
+        if sent_url and value in sent_url:
+            redactor.add(requote_uri(value))
+
+
+def _all_headers(response: requests.Response) -> list[tuple[str, str]]:
+    """Each header line as the site sent it: requests joins repeated ones (two Set-Cookie become one
+    line that reads as the first cookie only)."""
+    raw = getattr(response.raw, "headers", None)
+    if raw is not None and hasattr(raw, "getlist"):  # urllib3's HTTPHeaderDict keeps each line
+        return [(str(name), str(value)) for name in set(raw.keys()) for value in raw.getlist(name)]
+    return list(response.headers.items())
 
 
 def _kept(

@@ -6,12 +6,20 @@ One Redactor per journey attempt learns the values as the steps use them; the ru
 attempt's whole result through it (JourneyRunner.attempt) before anything (DynamoDB, the bus, logs,
 metrics, Slack, incidentctl) sees it, and the evidence bodies before they are kept.
 
-Forms masked, of the value and of the value stripped of surrounding whitespace: raw; Python repr and
-ascii escapes (str and bytes); JSON-escaped (ASCII and not, `\\/` too); URL-encoded (quote with and
-without `/` safe, as requests half-encodes a URL, quote_plus, twice-encoded, HTML-escaped, either hex
-case); HTML-escaped; base64 (standard and
-URL-safe, padded or not, and at each of the three alignments inside a longer base64 text, such as a
-Basic authorization of `user:password`).
+Two ways of finding a secret, whose matches are all masked:
+- what the text says: the text is decoded (canonical.py: URL escapes to a fixed point, HTML character
+  references, JSON and Python backslash escapes, so repr, ascii, JSON, quote, quote_plus, twice-encoded,
+  either hex case, HTML-escaped and any mix of them) and each secret, decoded the same way, is looked
+  for there with any run of whitespace or `+` where it has one; a match masks the span of the original
+  text it came from. So forms nobody predicted (Chromium's escaping, a value requests decoded before
+  sending) are masked too;
+- the common forms as they are (raw, JSON, HTML, quote, quote_plus, requests' requoting), which hold
+  even where a neighbouring character would change the decoding, and, for a secret that itself reads
+  as escaped, every form once predicted (repr, ascii, bytes repr, twice-encoded, ...); and base64
+  (standard and URL-safe, padded or not, and at each of the three alignments inside a longer base64
+  text, such as a Basic authorization of `user:password`), which is not an escaping.
+Values under MIN_LENGTH characters (decoded, whitespace folded) are not masked: they would mask
+ordinary words.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
+
+from incident_core.journeys import canonical
 
 MASK = "******"
 # Header names whose values are credentials, and name parts that say so (X-Api-Key, X-Auth-Token, ...).
@@ -63,30 +73,29 @@ def _b64_forms(data: bytes) -> set[str]:
 
 
 def forms_of(value: str) -> tuple[set[str], set[str]]:
-    """(exact forms, URL-encoded forms matched in either hex case) of one secret value."""
+    """(exact forms, URL-encoded forms matched in either hex case) of one secret value, matched in the
+    text as it is: the common ones and base64 (not an escaping). A secret that itself reads as escaped
+    (`\\n`, `%41`, `&amp;`) loses those characters in canonical.decode; every predicted form of it is
+    matched here as well."""
     exact: set[str] = set()
     encoded: set[str] = set()
+    thorough = canonical.decode(value).text != value
     for text in {value, value.strip()} - {""}:
         data = text.encode()
+        exact |= {text, json.dumps(text)[1:-1], html.escape(text), *_b64_forms(data)}
+        once = {quote(text, safe=""), quote(text, safe=REQUOTE_SAFE), quote_plus(text)}
+        encoded |= once
+        if not thorough:
+            continue
         exact |= {
-            text,
             repr(text)[1:-1],
             ascii(text)[1:-1],
             repr(data)[2:-1],
-            json.dumps(text)[1:-1],
             json.dumps(text, ensure_ascii=False)[1:-1],
             json.dumps(text)[1:-1].replace("/", "\\/"),
-            html.escape(text),
             html.escape(text, quote=False),
-            *_b64_forms(data),
         }
-        once = {
-            quote(text, safe=""),
-            quote(text),
-            quote(text, safe=REQUOTE_SAFE),
-            quote_plus(text),
-            quote_plus(text, safe="/"),
-        }
+        once |= {quote(text), quote_plus(text, safe="/")}
         twice = {quote(form, safe=safe) for form in once for safe in ("", "/")}
         encoded |= once | twice | {html.escape(form) for form in once}
     return exact - {""}, encoded - exact - {""}
@@ -99,6 +108,7 @@ class Redactor:
     def __init__(self) -> None:
         self._values: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        self._decoded_pattern: re.Pattern[str] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -147,33 +157,69 @@ class Redactor:
         self.add(parts.password or "")
         self.add_params(dict(parse_qsl(parts.query, keep_blank_values=False)))
 
-    def _compiled(self) -> re.Pattern[str] | None:
+    @property
+    def values(self) -> list[str]:
+        with self._lock:
+            return sorted(self._values)
+
+    def _compiled(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+        """(the predicted forms, matched in the text as it is; the decoded forms, matched in the text
+        decoded by canonical.decode)."""
         with self._lock:
             if self._pattern is None and self._values:
                 exact: set[str] = set()
                 encoded: set[str] = set()
+                decoded: set[str] = set()
                 for value in self._values:
                     more_exact, more_encoded = forms_of(value)
                     exact |= more_exact
                     encoded |= more_encoded
+                    if len(canonical.folded(value)) >= MIN_LENGTH:
+                        decoded.add(canonical.pattern_of(value) or "")
                 alternatives = [(len(f), re.escape(f)) for f in exact]
                 alternatives += [(len(f), f"(?i:{re.escape(f)})") for f in encoded]
                 alternatives.sort(key=lambda pair: -pair[0])  # the longest form first
-                self._pattern = re.compile("|".join(pattern for _, pattern in alternatives))
-            return self._pattern
+                # A look-ahead for the forms' first characters lets the engine skip ahead at C speed.
+                firsts = {f[0] for f in exact} | {c for f in encoded for c in (f[0].lower(), f[0].upper())}
+                lead = "(?=[" + "".join(re.escape(c) for c in sorted(firsts)) + "])"
+                self._pattern = re.compile(
+                    lead + "(?:" + "|".join(pattern for _, pattern in alternatives) + ")"
+                )
+                longest_first = sorted(decoded - {""}, key=len, reverse=True)
+                self._decoded_pattern = re.compile("|".join(longest_first)) if longest_first else None
+            return self._pattern, self._decoded_pattern
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where in `text` a secret is, in any form: sorted, overlapping spans merged."""
+        pattern, decoded_pattern = self._compiled()
+        if pattern is None or not text:
+            return []
+        found = [match.span() for match in pattern.finditer(text)]
+        if decoded_pattern is not None:
+            decoded = canonical.decode(text)
+            found += [decoded.span(*match.span()) for match in decoded_pattern.finditer(decoded.text)]
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(found):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        return merged
 
     def text(self, text: str) -> str:
-        pattern = self._compiled()
-        return text if pattern is None or not text else pattern.sub(MASK, text)
+        pieces, last = [], 0
+        for start, end in self.spans(text):
+            pieces += [text[last:start], MASK]
+            last = end
+        return "".join(pieces) + text[last:] if pieces else text
 
     def bytes(self, data: bytes) -> bytes:
-        pattern = self._compiled()
-        if pattern is None:
+        if not self.active:
             return data
-        # Latin-1 maps each byte to one character: the UTF-8 bytes of every form, read back as Latin-1,
-        # match the body byte for byte, whatever its encoding claims.
-        as_latin1 = re.compile(pattern.pattern.encode().decode("latin-1"))
-        return as_latin1.sub(MASK.encode().decode("latin-1"), data.decode("latin-1")).encode("latin-1")
+        # Undecodable bytes become lone surrogates and back, so every other byte is kept as it was,
+        # whatever encoding the body claims.
+        text = data.decode("utf-8", errors="surrogateescape")
+        return self.text(text).encode("utf-8", errors="surrogateescape")
 
     def scrub(self, value: Any) -> Any:
         """Every string in `value` (a pydantic model, dict, list, str) masked; other values as they are."""

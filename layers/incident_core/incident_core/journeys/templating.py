@@ -130,6 +130,7 @@ class Renderer:
         self._secrets = secrets
         self.saved: dict[str, Any] = {}
         self.redactor = Redactor()
+        self.used_secret = False  # a value from Secrets Manager or SSM was filled in
 
     def render(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -158,7 +159,23 @@ class Renderer:
         except Exception as error:
             raise SecretUnreadable(f"could not read {ref}: {_short_error(error)}") from None
         self.redactor.add(value)
+        self.used_secret = True
         return value
+
+    def declared(self, value: str) -> str:
+        """`value` as the journey declares it, for the record: saved values filled in, each secret shown
+        by its name (`[secret:incident-suite/journeys/shop#key]`), never by its value in any form."""
+
+        def shown(match: re.Match[str]) -> str:
+            try:
+                ref = parse_placeholder(match.group(1))
+            except PlaceholderError:
+                return match.group(0)
+            if isinstance(ref, SecretRef):
+                return f"[{ref}]"
+            return _as_text(self.saved[ref]) if ref in self.saved else match.group(0)
+
+        return PLACEHOLDER.sub(shown, value)
 
     def redact(self, text: str) -> str:
         return self.redactor.text(text)
