@@ -29,7 +29,9 @@ import threading
 import time
 import uuid
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -89,8 +91,10 @@ class SmsVoiceState:
 class FakeSmsVoice(LocalServer):
     methods = ("POST",)
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, clock: Callable[[], datetime] | None = None) -> None:
+        """`clock`: when events happen (a rehearsal's own time); the real time unless given."""
         self._lock = threading.Lock()
+        self._clock = clock
         self.reset()
         super().__init__(port)
 
@@ -473,7 +477,7 @@ class FakeSmsVoice(LocalServer):
         return sent
 
     def _event(self, sent: Sent, event_type: str, status: str, description: str, final: bool = True) -> None:
-        now_ms = int(time.time() * 1000)
+        now_ms = int((self._clock().timestamp() if self._clock else time.time()) * 1000)
         event = {
             "eventType": event_type,
             "eventVersion": "1.0",
