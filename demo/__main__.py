@@ -203,10 +203,16 @@ def escalate(r: Rehearsal, n: Narrator, alert_id: str) -> bool:
 
     r.advance(seconds=(first_call - r.now).total_seconds())
     n.step("Nobody has acknowledged: the plan's next step, a phone call to each person standing by.")
+    history.show(n)
     shown = show_phones(r, n, phones, shown)
-    for _ in range(2):  # each call rings out; the next call, brought forward, rings out too
+    rings = (
+        "The calls ring out unanswered; the configuration set's events reach the router (SNS), and each "
+        "person's next call is brought forward.",
+        "Those calls ring out unanswered too.",
+    )
+    for title in rings:
         r.advance(minutes=1)
-        n.step("The calls ring out unanswered; the configuration set's events reach the router (SNS).")
+        n.step(title)
         r.phone_events()
         history.show(n)
         shown = show_phones(r, n, phones, shown)
@@ -240,7 +246,7 @@ def escalate(r: Rehearsal, n: Narrator, alert_id: str) -> bool:
 def show_phones(r: Rehearsal, n: Narrator, phones: dict[str | None, str], shown: int) -> int:
     """What each person's phone received since the `shown` first messages: texts (with their link) and
     calls (what Amazon Polly says, then how the call ended). Returns how many are shown now."""
-    sent = r.sms_voice.state.sent
+    sent = r.sms_voice.sent()
     for message in sent[shown:]:
         name = phones.get(message.destination, message.destination)
         if message.kind == "text":

@@ -191,6 +191,11 @@ class FakeSmsVoice(LocalServer):
         with self._lock:
             return [s for s in self.state.sent if s.kind == "call"]
 
+    def sent(self) -> list[Sent]:
+        """Every text and call, in the order they were sent."""
+        with self._lock:
+            return list(self.state.sent)
+
     def events(self) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(e) for e in self.state.events]
