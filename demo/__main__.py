@@ -20,7 +20,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from demo.incident import Rehearsal, SlackWorkspace, TractionMoment
@@ -239,13 +239,14 @@ def escalate(r: Rehearsal, n: Narrator, alert_id: str) -> bool:
     r.advance(minutes=15)
     r.phone_events()
     later = len(r.sms_voice.texts()) + len(r.sms_voice.calls()) - sent
-    n.say(f"In the next 15 minutes: {later} more texts or calls. The plan stopped for everyone.")
+    stopped = "The plan stopped for everyone." if later == 0 else "The acknowledgement did NOT stop the plan."
+    n.say(f"In the next 15 minutes: {later} more texts or calls. {stopped}")
     return True
 
 
 def show_phones(r: Rehearsal, n: Narrator, phones: dict[str | None, str], shown: int) -> int:
     """What each person's phone received since the `shown` first messages: texts (with their link) and
-    calls (what Amazon Polly says, then how the call ended). Returns how many are shown now."""
+    calls (what Amazon Polly says; how each ended is in the alert's history). Returns how many are shown."""
     sent = r.sms_voice.sent()
     for message in sent[shown:]:
         name = phones.get(message.destination, message.destination)
@@ -260,7 +261,7 @@ def show_phones(r: Rehearsal, n: Narrator, phones: dict[str | None, str], shown:
 class HistoryLines:
     """The alert's history, each line shown once, people by name."""
 
-    def __init__(self, r: Rehearsal, store: object, alert_id: str) -> None:
+    def __init__(self, r: Rehearsal, store: Any, alert_id: str) -> None:
         self.r, self.store, self.alert_id = r, store, alert_id
         self.seen = {e.what for e in store.history(alert_id)}
 
