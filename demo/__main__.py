@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import html
 import logging
 import os
+import re
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from demo.incident import Rehearsal, SlackWorkspace, TractionMoment
+from stand_ins.fake_sms_voice import CallOutcome
 from stand_ins.slack_transcript import render_channel, render_message
 
 LONDON = ZoneInfo("Europe/London")
@@ -105,13 +108,17 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
     n.say("The alert router applies the support-hours policy and pages:")
     n.slack()
 
-    if not escalate(r, n, alert.alert_id):
+    acknowledged = escalate(r, n, alert.alert_id)
+    if not acknowledged:
         r.advance(minutes=2)
     page = r.page_message()
     if page is None:
         raise RuntimeError("the alert was not posted to #incidents")
-    n.step("Alastair sees it in #incidents and validates it: Acknowledge, then Real incident.")
-    r.click("alert_acknowledge", alert.alert_id, page, r.alastair)
+    if acknowledged:
+        n.step("Alastair, acknowledged from his phone, validates it in #incidents: Real incident.")
+    else:
+        n.step("Alastair sees it in #incidents and validates it: Acknowledge, then Real incident.")
+        r.click("alert_acknowledge", alert.alert_id, page, r.alastair)
     r.click("alert_real_incident", alert.alert_id, r.page_message() or page, r.alastair)
     (incident,) = IncidentStore.from_settings().list_open()
     n.say(f"Incident {incident.incident_id} declared; the thread is the Live Incident State Document.")
@@ -174,12 +181,14 @@ def play(rehearsal: Rehearsal, narrator: Narrator) -> dict[str, object]:
 
 
 def escalate(r: Rehearsal, n: Narrator, alert_id: str) -> bool:
-    """A page with later plan steps (a traction night: a text at once, a call at +3 minutes): what went
-    out besides Slack, then the call step 3 minutes on, as the alert's history records it. False when
-    the page has no later steps before the acknowledgement (business hours: Slack first)."""
+    """A page with later plan steps (a traction night): the Slack DM and a text at once, the text carrying
+    the acknowledgement link; a call 3 minutes on that nobody answers, its outcome brought to the router
+    by the configuration set's events (SNS); then Alastair acknowledges by the link in his text, and
+    nothing more is sent. False when the page has no later steps (business hours: Slack first)."""
     from incident_core.alerts.store import AlertStore
     from incident_core.paging.pages import PageKind
     from incident_core.paging.store import PageStore
+    from incident_core.policy.model import load_policy
 
     store = AlertStore.from_settings()
     pages = PageStore(store.table).for_alert(alert_id)
@@ -187,18 +196,89 @@ def escalate(r: Rehearsal, n: Narrator, alert_id: str) -> bool:
     first_call = min(calls, default=None)
     if first_call is None:
         return False
-    texted = [t.partition(":")[2] for p in pages for t in p.delivered if t.startswith(("urgent:", "sms:"))]
-    n.say(f"At the same moment, a text (SNS) to: {', '.join(texted) or 'nobody'}.")
-    seen = {e.what for e in store.history(alert_id)}
+    r.sms_voice.answer_calls(otherwise=CallOutcome.NO_ANSWER)  # nobody wakes to the phone tonight
+    phones = {person.phone: person.name for person in load_policy(r.policy_file).people.values()}
+    shown = show_phones(r, n, phones, 0)
+    history = HistoryLines(r, store, alert_id)
+
     r.advance(seconds=(first_call - r.now).total_seconds())
     n.step("Nobody has acknowledged: the plan's next step, a phone call to each person standing by.")
-    for line in [e.what for e in store.history(alert_id) if e.what not in seen]:
-        for user, name in r.names.items():
-            line = line.replace(f"<@{user}>", f"@{name}")
-        n.say(f"history: {line}")
-    n.say("(No phone caller is configured on this branch: the call step is recorded, not dropped.)")
+    history.show(n)
+    shown = show_phones(r, n, phones, shown)
+    rings = (
+        "The calls ring out unanswered; the configuration set's events reach the router (SNS), and each "
+        "person's next call is brought forward.",
+        "Those calls ring out unanswered too.",
+    )
+    for title in rings:
+        r.advance(minutes=1)
+        n.step(title)
+        r.phone_events()
+        history.show(n)
+        shown = show_phones(r, n, phones, shown)
     n.slack()
+
+    text = next(t for t in r.sms_voice.texts() if phones.get(t.destination) == "Alastair")
+    link = re.search(r"https://\S+", text.body)
+    if link is None:
+        raise RuntimeError(f"Alastair's text carries no acknowledgement link: {text.body!r}")
+    r.advance(minutes=1)
+    n.step("Alastair wakes to the missed calls and opens the link in his text.")
+    seen = r.open_link(link.group(0), "GET")
+    n.say(
+        f"GET (his phone fetches the page first, to preview it): {seen['statusCode']}, "
+        f"'{_title(seen['body'])}': the alert and an Acknowledge button; "
+        f"acknowledged: {store.get(alert_id).acknowledged_at is not None}"
+    )
+    done = r.open_link(link.group(0), "POST")
+    n.say(f"POST (he presses Acknowledge): {done['statusCode']}, '{_title(done['body'])}'")
+    history.show(n)
+    n.slack()
+
+    sent = len(r.sms_voice.texts()) + len(r.sms_voice.calls())
+    r.advance(minutes=15)
+    r.phone_events()
+    later = len(r.sms_voice.texts()) + len(r.sms_voice.calls()) - sent
+    stopped = "The plan stopped for everyone." if later == 0 else "The acknowledgement did NOT stop the plan."
+    n.say(f"In the next 15 minutes: {later} more texts or calls. {stopped}")
     return True
+
+
+def show_phones(r: Rehearsal, n: Narrator, phones: dict[str | None, str], shown: int) -> int:
+    """What each person's phone received since the `shown` first messages: texts (with their link) and
+    calls (what Amazon Polly says; how each ended is in the alert's history). Returns how many are shown."""
+    sent = r.sms_voice.sent()
+    for message in sent[shown:]:
+        name = phones.get(message.destination, message.destination)
+        if message.kind == "text":
+            n.say(f"[text to {name}, {message.destination}] {' / '.join(message.body.splitlines())}")
+        else:
+            script = " ".join(re.sub(r"<[^>]+>", " ", message.body).split())
+            n.say(f"[call to {name}, {message.destination}] says: {script}")
+    return len(sent)
+
+
+class HistoryLines:
+    """The alert's history, each line shown once, people by name."""
+
+    def __init__(self, r: Rehearsal, store: Any, alert_id: str) -> None:
+        self.r, self.store, self.alert_id = r, store, alert_id
+        self.seen = {e.what for e in store.history(alert_id)}
+
+    def show(self, n: Narrator) -> None:
+        for event in self.store.history(self.alert_id):
+            if event.what in self.seen:
+                continue
+            self.seen.add(event.what)
+            line = event.what
+            for user, name in self.r.names.items():
+                line = line.replace(f"<@{user}>", f"@{name}")
+            n.say(f"history: {line}")
+
+
+def _title(page: str) -> str:
+    found = re.search(r"<title>(.*?)</title>", page)
+    return html.unescape(found.group(1)) if found else ""
 
 
 def track_on_github(r: Rehearsal, n: Narrator) -> list[str]:

@@ -35,6 +35,7 @@ from stand_ins.bookshop import Bookshop
 from stand_ins.fake_cloudtrail import FakeCloudTrail
 from stand_ins.fake_github import FakeGitHub
 from stand_ins.fake_slack import FakeSlack
+from stand_ins.fake_sms_voice import FakeSmsVoice
 from stand_ins.fake_statuspage import FakeStatusPages
 from stand_ins.fake_zoom import FakeZoom
 from stand_ins.local_lambda import LocalSuite
@@ -52,6 +53,14 @@ VALIDATION_BUTTONS = ("alert_acknowledge", "alert_real_incident", "alert_false_a
 GITHUB_WEBHOOK_SECRET = "demo-github-webhook-secret-placeholder"
 # The bookshop's frontend release: a Lambda function behind the alias `live` (moto), tagged for revert.
 FRONTEND = "bookshop-frontend"
+# Texts and calls (issue 17): the suite's number (Ofcom's drama range, never a real person), its
+# configuration set, whose events SNS brings to the router, and the acknowledgement links' Function URL.
+PAGING_NUMBER = "+447700900100"
+PAGING_CONFIGURATION_SET = f"{NAME}-paging"
+PAGING_EVENTS_TOPIC = f"arn:aws:sns:eu-west-2:123456789012:{NAME}-paging-events"
+ACK_LINK_URL = "https://demo0ack0url.lambda-url.eu-west-2.on.aws/"
+ACK_LINK_KEY = "demo-ack-link-key-placeholder"
+URL_EVENT = ROOT / "tests" / "fixtures" / "documented" / "aws_lambda_function_url_browser_get.json"
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,13 @@ class Rehearsal:
         stack.callback(self.github.stop)
         self.cloudtrail = FakeCloudTrail(clock=lambda: self.now).start()
         stack.callback(self.cloudtrail.stop)
+        self.sms_voice = FakeSmsVoice(clock=lambda: self.now).start()
+        stack.callback(self.sms_voice.stop)
+        # The stack names its number by id (parameter PagingOriginationIdentity), as IAM grants it.
+        self.paging_number_id = self.sms_voice.add_phone_number(PAGING_NUMBER, two_way=True)["PhoneNumberId"]
+        self.sms_voice.add_configuration_set(PAGING_CONFIGURATION_SET)
+        self.sms_voice.leave_sandbox()
+        self._phone_events_seen = 0
         stack.enter_context(_environment(self._environment()))
         if self.workspace is None:
             stack.enter_context(frozen_at(lambda: self.now))
@@ -208,6 +224,12 @@ class Rehearsal:
             "SUITE_STACK_NAME": NAME,
             "SUITE_RESOURCE_PREFIXES": f"{NAME}-",
             "REVERT_ENABLED": "true",
+            "PAGING_ORIGINATION_IDENTITY": self.paging_number_id,
+            "PAGING_CONFIGURATION_SET": PAGING_CONFIGURATION_SET,
+            "PAGING_EVENTS_TOPIC_ARN": PAGING_EVENTS_TOPIC,
+            "AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2": self.sms_voice.url,  # boto3's per-service endpoint
+            "ACK_LINK_URL": ACK_LINK_URL,
+            "ACK_LINK_SECRET_ID": f"{NAME}/ack-link",
         }
 
     def _create_resources(self) -> None:
@@ -231,6 +253,9 @@ class Rehearsal:
             Name=settings.tracker_webhook_secret_id,
             SecretString=json.dumps({"webhook_secret": GITHUB_WEBHOOK_SECRET}),
         )
+        secrets.create_secret(
+            Name=settings.ack_link_secret_id, SecretString=json.dumps({"key": ACK_LINK_KEY})
+        )
         s3 = client("s3")
         location = {"LocationConstraint": "eu-west-2"}
         for bucket in (settings.documents_bucket, settings.evidence_bucket):
@@ -242,6 +267,7 @@ class Rehearsal:
         sns = client("sns")
         sns.create_topic(Name=f"{NAME}-urgent")
         sns.create_topic(Name=f"{NAME}-incident-alarms")
+        sns.create_topic(Name=PAGING_EVENTS_TOPIC.rsplit(":", 1)[1])
         # The product's own stack, deployed a moment ago: the checklist's revert candidate.
         client("cloudformation").create_stack(
             StackName="bookshop-frontend",
@@ -409,6 +435,37 @@ class Rehearsal:
         if response["statusCode"] != 200:
             raise RuntimeError(f"Slack app refused the reply event: {response}")
         return message
+
+    # ------------------------------------------------------------------ texts, calls, links
+    def phone_events(self) -> list[dict[str, Any]]:
+        """The configuration set's new events (calls' outcomes), delivered to the router as SNS delivers
+        them from the paging events topic. Returns the router's results."""
+        events = self.sms_voice.events()[self._phone_events_seen :]
+        self._phone_events_seen += len(events)
+        if not events:
+            return []
+        answer = self.suite.function("AlertRouterFunction").invoke(
+            self.sms_voice.sns_event(events, PAGING_EVENTS_TOPIC)
+        )
+        self.suite.deliver()
+        return answer["results"]
+
+    def open_link(self, url: str, method: str) -> dict[str, Any]:
+        """A person's phone opens an acknowledgement link: the Function URL's event (the documented
+        browser GET; a POST carries the Acknowledge button's form) to the acknowledgement function."""
+        if not url.startswith(ACK_LINK_URL):
+            raise ValueError(f"not one of the suite's acknowledgement links: {url!r}")
+        token = url.removeprefix(ACK_LINK_URL)
+        event = json.loads(URL_EVENT.read_text())
+        event["rawPath"] = f"/{token}"
+        event["requestContext"]["http"] |= {"method": method, "path": f"/{token}"}
+        event["requestContext"]["requestId"] = str(uuid.uuid4())
+        if method == "POST":
+            event["headers"]["content-type"] = "application/x-www-form-urlencoded"
+            event["body"] = "acknowledge=yes"
+        answer = self.suite.function("PageAckFunction").invoke(event)
+        self.suite.deliver()
+        return answer
 
     # ------------------------------------------------------------------ the team's GitHub repository
     def github_change(self, number: int, login: str, action: str, **changes: Any) -> dict[str, Any]:

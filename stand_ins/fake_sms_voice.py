@@ -29,7 +29,9 @@ import threading
 import time
 import uuid
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -89,8 +91,10 @@ class SmsVoiceState:
 class FakeSmsVoice(LocalServer):
     methods = ("POST",)
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, clock: Callable[[], datetime] | None = None) -> None:
+        """`clock`: when events happen (a rehearsal's own time); the real time unless given."""
         self._lock = threading.Lock()
+        self._clock = clock
         self.reset()
         super().__init__(port)
 
@@ -186,6 +190,11 @@ class FakeSmsVoice(LocalServer):
     def calls(self) -> list[Sent]:
         with self._lock:
             return [s for s in self.state.sent if s.kind == "call"]
+
+    def sent(self) -> list[Sent]:
+        """Every text and call, in the order they were sent."""
+        with self._lock:
+            return list(self.state.sent)
 
     def events(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -473,7 +482,7 @@ class FakeSmsVoice(LocalServer):
         return sent
 
     def _event(self, sent: Sent, event_type: str, status: str, description: str, final: bool = True) -> None:
-        now_ms = int(time.time() * 1000)
+        now_ms = int((self._clock().timestamp() if self._clock else time.time()) * 1000)
         event = {
             "eventType": event_type,
             "eventVersion": "1.0",

@@ -67,7 +67,7 @@ class PageDue(SuiteEvent):
 class DrillRequested(SuiteEvent):
     """A drill of the paging path (`incidentctl drill` or the weekly schedule): the router applies the
     policy and posts a message marked DRILL in the incidents channel; it pages nobody, except the person
-    who asked to be paged (`page_me`, a Slack user id), by Slack only."""
+    who asked to be paged (`page_me`, a Slack user id): every step of their plan, marked DRILL."""
 
     detail_type: ClassVar[str] = "DrillRequested"
     drill_id: str = Field(pattern=r"^[A-Za-z0-9._:-]{1,100}$")  # a block id part (Slack: 255)

@@ -1,7 +1,7 @@
 """A drill of the paging path: the router applies the policy to a hypothetical incident alarm, as it would
 to a real one, and posts the outcome in the incidents channel marked DRILL. Nobody is mentioned, direct
-messaged or texted, except the person who asked with `page_me` (by Slack only, and only one of the
-policy's people).
+messaged, texted or called, except the person who asked with `page_me` (only one of the policy's people):
+then every step of their plan, marked DRILL (alerts/drill_plan.py), reported in the drill's thread.
 
 `drill_message` is pure; `run_drill` uses the router's own policy, windows and Slack, so a drill passes
 only where a real page would get through. The message's block id (`drill-<id>`) is how `incidentctl
@@ -83,6 +83,11 @@ def drill_message(
     return text, blocks
 
 
+def pages_nobody(message: dict[str, Any]) -> bool:
+    """Whether the drill's message says nobody was paged (its page_me is not one of the policy's people)."""
+    return "Nobody was paged" in str(message.get("text", ""))
+
+
 def routed_at(message: dict[str, Any]) -> datetime | None:
     """When the router handled the drill, read back from its message (None if not there)."""
     for block in message.get("blocks") or []:
@@ -98,9 +103,12 @@ class DrillResult:
     channel: str
     ts: str
     paged: list[str]
+    steps: tuple[dict[str, Any], ...] = ()  # page_me's plan, step by step (alerts/drill_plan.py)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"action": "drill", "channel": self.channel, "ts": self.ts, "paged": self.paged}
+        return {"action": "drill", "channel": self.channel, "ts": self.ts, "paged": self.paged} | {
+            "steps": list(self.steps)
+        }
 
 
 def run_drill(router: Any, drill: DrillRequested) -> DrillResult:
@@ -118,15 +126,18 @@ def run_drill(router: Any, drill: DrillRequested) -> DrillResult:
     ts = slack.find_block(channel, block_id(drill.drill_id), oldest) or slack.post(
         channel, text, blocks=blocks
     )
-    paged = []
-    if drill.page_me and pages(drill, policy):
-        dm = slack.open_dm(drill.page_me)
-        # Marked, so a retried drill whose DM's answer was lost finds it rather than paging twice.
-        slack.post_marked(
-            dm,
-            f"DRILL {drill.drill_id}: you asked to be paged. This is what a page feels like.",
-            marker_id("drill", drill.drill_id, "page-me"),
-            oldest,
-        )
-        paged.append(drill.page_me)
-    return DrillResult(channel=channel, ts=ts, paged=paged)
+    if not (drill.page_me and pages(drill, policy)):
+        return DrillResult(channel=channel, ts=ts, paged=[])
+    # Every step of the person's plan, each marked DRILL and sent once (alerts/drill_plan.py).
+    from incident_core.alerts.drill_plan import DrillSends, PlanDrill, plan_for, steps_report
+
+    person = next(key for key, who in policy.people.items() if who.slack == drill.page_me)
+    plan_name, plan = plan_for(decision, policy, person)
+    walker = PlanDrill(router.pager, DrillSends(router.alerts.table), policy, now)
+    outcomes, errors = walker.walk(drill, person, plan, oldest)
+    if errors:  # retried: what was sent is not sent again
+        raise errors[0]
+    report = steps_report(drill.drill_id, policy.people[person].name, plan_name, outcomes)
+    slack.post_marked(channel, report, marker_id("drill", drill.drill_id, "steps"), oldest, thread_ts=ts)
+    steps = tuple(outcome.as_dict() for outcome in outcomes)
+    return DrillResult(channel=channel, ts=ts, paged=[drill.page_me], steps=steps)

@@ -21,14 +21,16 @@ def register(commands: argparse._SubParsersAction) -> None:
         "drill",
         help="send a drill alert through the deployed stack and wait for its DRILL message in Slack",
         description="Puts a drill alert on the stack's bus; the alert router applies the policy and posts a "
-        "message marked DRILL in the incidents channel (no mentions, no direct messages, no SMS). Waits "
-        "for it, prints each hop's time, and exits 1 if it does not arrive in time.",
+        "message marked DRILL in the incidents channel (no mentions, no direct messages, no texts or calls). "
+        "Waits for it, prints each hop's time, and exits 1 if it does not arrive in time.",
     )
     stack_argument(parser)
     parser.add_argument(
         "--page-me",
         metavar="SLACK_USER_ID",
-        help="also page this person (you) by Slack direct message, to feel a page arrive",
+        help="also page this person (you, one of the policy's people) through every step of their "
+        "escalation plan, at once, each marked DRILL (Slack DM, text, e-mail, call); prints each "
+        "step's outcome",
     )
     parser.add_argument(
         "--timeout",
@@ -82,13 +84,17 @@ def run_drill(
     message = _wait_for(slack, channel, drill, args.timeout, wall, sleep)
     seen = wall()
     hops = _hops(drill, message, seen) if message else []
+    steps = _plan_steps(slack, channel, message, drill, args.timeout, wall, sleep) if message else []
     if args.json:
-        print(json.dumps({"drill_id": drill.drill_id, "arrived": message is not None, "hops": hops}))
+        report = {"drill_id": drill.drill_id, "arrived": message is not None, "hops": hops}
+        print(json.dumps(report | ({"steps": steps} if args.page_me else {})))
     elif message:
         print(f"DRILL {drill.drill_id} arrived in {channel}:")
         for hop in hops:
             print(f"  {hop['hop']}: {hop['seconds']:.2f} s")
         print(f"  {message.get('text', '')}")
+        for step in steps:
+            print(f"  {step}")
     else:
         print(
             f"DRILL {drill.drill_id}: no message in {channel} after {args.timeout:g} s. The paging path is "
@@ -117,6 +123,34 @@ def _wait_for(
                 return message
         if wall().timestamp() >= deadline:
             return None
+        sleep(POLL_SECONDS)
+
+
+def _plan_steps(
+    slack: Any,
+    channel: str,
+    message: dict[str, Any],
+    drill: Any,
+    timeout: float,
+    wall: Callable[[], datetime],
+    sleep: Callable[[float], None],
+) -> list[str]:
+    """With --page-me: each step of the plan and its outcome, from the router's reply in the drill's
+    thread (alerts/drill_plan.py), once it is there; none when the person is not one of the policy's."""
+    from incident_core.adapters.slack import marker_id
+    from incident_core.alerts.drill import pages_nobody
+
+    if not drill.page_me or pages_nobody(message):
+        return []
+    wanted = marker_id("drill", drill.drill_id, "steps")
+    deadline = drill.requested_at.timestamp() + timeout
+    while True:
+        replies = slack.client.conversations_replies(channel=channel, ts=message["ts"])
+        for reply in replies["messages"]:
+            if any(block.get("block_id") == wanted for block in reply.get("blocks") or []):
+                return [line.removeprefix("• ") for line in reply.get("text", "").splitlines()[1:]]
+        if wall().timestamp() >= deadline:
+            return ["(no report of the plan's steps yet: see the drill's thread)"]
         sleep(POLL_SECONDS)
 
 
