@@ -50,6 +50,8 @@ def test_the_demo_plays_the_incident_and_ends_with_what_it_wrote(tmp_path: Path)
     assert re.search(
         r"\| Wisen \| .* \| journeys passed again \d+ s after the revert \|", document.read_text()
     )
+    # The revert is one of the incident's instants: in the key instants, and so a marker in the pictures.
+    assert "| Reverted | " in document.read_text()
 
 
 def narrated_steps(stdout: str) -> list[tuple[str, str]]:

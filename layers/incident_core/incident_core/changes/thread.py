@@ -13,7 +13,7 @@ from typing import Any
 from incident_core.changes.reverts import UNDO, RevertStore
 from incident_core.events import JourneyRechecked, RevertFinished
 from incident_core.incidents.render import duration, mrkdwn
-from incident_core.incidents.timeline import system_entry
+from incident_core.incidents.timeline import REVERTED_KEY, system_entry
 
 
 def seconds_after(seconds: float) -> str:
@@ -29,7 +29,7 @@ class RevertThread:
         incident = self.thread.incidents.get(event.incident_id)
         if incident is None:
             return None
-        key = f"revert-{event.revert_id}"
+        key = f"{REVERTED_KEY}-{event.revert_id}" if event.ok else f"revert-failed-{event.revert_id}"
         who = f"<@{event.requested_by}>"
         if event.ok:
             text = f"Reverted by {who}: {event.what}" + (f" ({event.reason})" if event.reason else "")

@@ -13,6 +13,10 @@ from typing import Any
 
 from incident_core.models import AlertEvent, TimelineEntry, TimelineKind
 
+# A revert that was done is a system entry whose key starts with this (changes/thread.py writes it); the
+# post-mortem's "reverted" instant and the pictures' marker are read from it.
+REVERTED_KEY = "reverted"
+
 # Subtypes that are a person writing in the thread; every other subtype (joins, bot posts, ...) is not.
 PERSON_SUBTYPES = (None, "thread_broadcast", "file_share", "me_message")
 

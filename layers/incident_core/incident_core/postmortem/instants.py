@@ -7,11 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from incident_core.incidents.timeline import REVERTED_KEY
 from incident_core.models import Alert, Incident, TimelineEntry, TimelineKind
 from incident_core.postmortem.journeys import JourneySummary
-
-# A revert is recorded in the timeline as a system entry with this key prefix (written by the revert flow).
-REVERTED_KEY = "reverted"
 
 
 @dataclass(frozen=True)
