@@ -108,4 +108,6 @@ def test_a_drills_page_me_dm_whose_answer_is_lost_is_sent_once_when_the_drill_is
 
     assert lossy.lost == [("chat.postMessage", loss)]
     assert len(router.dms(ALASTAIR)) == 1
-    assert len(router.posts(CHANNEL)) == 1
+    # One drill post, and one report of the plan's steps in its thread (alerts/drill_plan.py).
+    drill_post, report = router.posts(CHANNEL)
+    assert report.get("thread_ts") == drill_post["ts"] and "step" in report["text"]
