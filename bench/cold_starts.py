@@ -203,6 +203,9 @@ def scenarios(world: LocalWorld) -> list[Scenario]:
         "action_reminder": _action_reminder,
         "dashboard_renderer": _dashboard_renderer,
         "page_ack": _page_ack,
+        "revert": _revert,
+        "tracker_sync": _tracker_sync,
+        "tracker_webhook": _tracker_webhook,
     }
     missing = sorted(set(functions) - set(made))
     if missing:
@@ -473,6 +476,121 @@ def _page_ack(world: LocalWorld, name: str, path: Path, handler: str, memory: in
             (result or {}).get("statusCode") == 200 and "Acknowledge as" in (result or {}).get("body", "")
         ),
         extra_env={"ACK_LINK_SECRET_ID": secret_name},
+    )
+
+
+def _revert(world: LocalWorld, name: str, path: Path, handler: str, memory: int) -> Scenario:
+    """A deploy marker from the team's CI (`DeployFinished`), stored once for the checklist."""
+
+    def prepare(n: int, memo: dict[str, Any]) -> dict[str, Any]:
+        detail = {
+            "service": "bookshop-frontend",
+            "version": f"v{n + 2}",
+            "previous_version": f"v{n + 1}",
+            "commit": f"{n:07x}",
+            "author": "ci-bench",
+            "finished_at": datetime.now(UTC).isoformat(),
+        }
+        return _envelope("revert_deploy_finished.json", detail)
+
+    return Scenario(
+        name,
+        path,
+        handler,
+        memory,
+        GOAL_RATIO,
+        "revert_deploy_finished.json (a deploy marker stored once)",
+        prepare,
+        did_its_work=lambda result: (result or {}).get("recorded") is True,
+    )
+
+
+def _tracker_secrets() -> dict[str, str]:
+    """The tracker's token and webhook secret in moto's Secrets Manager (placeholders)."""
+    from incident_core.adapters.aws import client
+
+    names = {
+        "TRACKER_SECRET_ID": "incident-suite-bench/tracker",
+        "TRACKER_WEBHOOK_SECRET_ID": "incident-suite-bench/tracker-webhook",
+    }
+    values = {
+        "TRACKER_SECRET_ID": {"token": "github_pat_bench_placeholder"},
+        "TRACKER_WEBHOOK_SECRET_ID": {"webhook_secret": "bench-webhook-secret-placeholder"},
+    }
+    for variable, secret in names.items():
+        try:
+            client("secretsmanager").create_secret(Name=secret, SecretString=json.dumps(values[variable]))
+        except client("secretsmanager").exceptions.ResourceExistsException:
+            pass
+    return names
+
+
+def _tracker_sync(world: LocalWorld, name: str, path: Path, handler: str, memory: int) -> Scenario:
+    """The 15-minute run: every open item already has its issue, so GitHub is not called."""
+    secrets = _tracker_secrets()
+    return Scenario(
+        name,
+        path,
+        handler,
+        memory,
+        GOAL_RATIO,
+        "tracker_sync_pending.json (nothing pending)",
+        lambda n, memo: _event("tracker_sync_pending.json"),
+        did_its_work=lambda result: (result or {}).get("synced") is True,
+        extra_env=dict(secrets),
+    )
+
+
+def _tracker_webhook(world: LocalWorld, name: str, path: Path, handler: str, memory: int) -> Scenario:
+    """GitHub's signed delivery of an issue closed that the suite did not make (checked, remembered,
+    ignored)."""
+    import hashlib
+    import hmac
+
+    from stand_ins.function_url import function_url_event
+
+    secrets = _tracker_secrets()
+
+    def prepare(n: int, memo: dict[str, Any]) -> dict[str, Any]:
+        issue = {
+            "number": 1000 + n,
+            "html_url": f"https://github.com/example-org/product/issues/{1000 + n}",
+            "state": "closed",
+            "title": "Not an action item",
+            "body": "Made by a person, not by the suite.",
+            "assignees": [],
+            "labels": [],
+            "updated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        payload = {
+            "action": "closed",
+            "issue": issue,
+            "repository": {"full_name": "example-org/product"},
+            "sender": {"login": "someone"},
+        }
+        body = json.dumps(payload).encode()
+        signature = hmac.new(b"bench-webhook-secret-placeholder", body, hashlib.sha256).hexdigest()
+        headers = {
+            "content-type": "application/json",
+            "x-github-event": "issues",
+            "x-github-delivery": str(uuid.uuid4()),
+            "x-hub-signature-256": f"sha256={signature}",
+        }
+        return function_url_event("POST", "/", body, headers)
+
+    return Scenario(
+        name,
+        path,
+        handler,
+        memory,
+        GOAL_RATIO,
+        "a signed GitHub issues delivery (an issue the suite did not make: ignored)",
+        prepare,
+        did_its_work=lambda result: (
+            (result or {}).get("statusCode") == 200
+            and "not made by the suite" in (result or {}).get("body", "")
+        ),
+        extra_env=dict(secrets),
     )
 
 
