@@ -119,6 +119,7 @@ class LocalWorld:
 
     def start(self) -> LocalWorld:
         from stand_ins.aws import MotoServer
+        from stand_ins.fake_cloudtrail import FakeCloudTrail
         from stand_ins.fake_slack import FakeSlack
         from stand_ins.fake_statuspage import FakeStatusPages
         from stand_ins.fake_zoom import FakeZoom
@@ -128,6 +129,7 @@ class LocalWorld:
         self.slack = FakeSlack().start()
         self.zoom = FakeZoom().start()
         self.status_pages = FakeStatusPages().start()
+        self.cloudtrail = FakeCloudTrail().start()  # moto has no LookupEvents ("what changed?")
         self.responses = ResponseReceiver()
         self.shop = Bookshop(self.shop_latency_ms)
         vendors = [self.status_pages.set_vendor("github"), self.status_pages.set_vendor("slack")]
@@ -141,6 +143,7 @@ class LocalWorld:
             "SLACK_API_URL": self.slack.url,
             "ZOOM_API_URL": self.zoom.api_url,
             "ZOOM_OAUTH_URL": self.zoom.oauth_url,
+            "AWS_ENDPOINT_URL_CLOUDTRAIL": self.cloudtrail.url,
             "STATUS_PAGES": ",".join(vendors),
             "JOURNEYS_FILE": str(JOURNEYS_FILE),
             "SHOP_URL": self.shop.url,
@@ -162,7 +165,8 @@ class LocalWorld:
         return self
 
     def stop(self) -> None:
-        for server in (self.shop, self.responses, self.status_pages, self.zoom, self.slack, self.moto):
+        servers = [self.shop, self.responses, self.cloudtrail, self.status_pages, self.zoom, self.slack]
+        for server in [*servers, self.moto]:
             server.stop()
         os.environ.clear()
         os.environ.update(self._saved_env)
