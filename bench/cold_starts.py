@@ -251,13 +251,17 @@ def _journey_runner(world: LocalWorld, name: str, path: Path, handler: str, memo
 
 
 def _alert_router(world: LocalWorld, name: str, path: Path, handler: str, memory: int) -> Scenario:
-    def prepare(n: int, memo: dict[str, Any]) -> dict[str, Any]:
-        from incident_core.alerts.store import AlertStore
+    import tempfile
 
-        # The last run's alert acknowledged: this one finds no open group to join, so it pages in full.
-        alerts = AlertStore.from_settings()
-        for alert in alerts.list_open():
-            alerts.acknowledge(alert.alert_id, "U0ALASTAIR", BUSINESS_HOURS)
+    import yaml
+
+    # Every run's alert pages in full: with grouping on, a process's warm alert would join its first one.
+    policy = yaml.safe_load((ROOT / "config" / "policy.yaml").read_text())
+    policy["grouping"] = {**policy.get("grouping", {}), "enabled": False}
+    policy_file = Path(tempfile.mkdtemp(prefix="bench-policy-")) / "policy.yaml"
+    policy_file.write_text(yaml.safe_dump(policy))
+
+    def prepare(n: int, memo: dict[str, Any]) -> dict[str, Any]:
         event = _event("alert_router_journey_failed.json")
         event["id"] = str(uuid.uuid4())
         event["detail"].update(
@@ -280,7 +284,7 @@ def _alert_router(world: LocalWorld, name: str, path: Path, handler: str, memory
         "alert_router_journey_failed.json (pages, business hours)",
         prepare,
         paged,
-        extra_env={"BENCH_FROZEN_AT": BUSINESS_HOURS.isoformat()},
+        extra_env={"BENCH_FROZEN_AT": BUSINESS_HOURS.isoformat(), "POLICY_FILE": str(policy_file)},
     )
 
 
