@@ -137,47 +137,47 @@ class ActionStore:
 
     def mark_done(self, action_id: str, by: str | None, now: datetime) -> ActionItem:
         """Close an item; closing it again keeps the first closer and time (a double click is harmless)."""
-        client = self.table.dynamodb
-        try:
-            response = client.update_item(
-                TableName=self.table.name,
-                Key=serialize({"pk": f"ACTION#{action_id}", "sk": "ACTION"}),
-                UpdateExpression="SET #status = :done, gsi1pk = :listing, done_at = :at, done_by = :by",
-                ConditionExpression="attribute_exists(pk) AND #status = :open",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=serialize(
-                    {
-                        ":done": ActionStatus.DONE.value,
-                        ":open": ActionStatus.OPEN.value,
-                        ":listing": f"ACTIONS#{ActionStatus.DONE.value}",
-                        ":at": now.isoformat(),
-                        ":by": by or "unknown",
-                    }
-                ),
-                ReturnValues="ALL_NEW",
-            )
-        except client.exceptions.ConditionalCheckFailedException:
-            existing = self.get(action_id)
-            if existing is None:
-                raise ActionNotFoundError(f"no action item {action_id!r}") from None
-            return existing
-        return self._model(deserialize(response["Attributes"]))
+        return self._move(
+            action_id,
+            ActionStatus.OPEN,
+            ActionStatus.DONE,
+            "SET #status = :to, gsi1pk = :listing, done_at = :at, done_by = :by",
+            {":at": now.isoformat(), ":by": by or "unknown"},
+        )
 
     def reopen(self, action_id: str) -> ActionItem:
         """Open a done item again (its issue was reopened); opening an open item changes nothing."""
+        return self._move(
+            action_id,
+            ActionStatus.DONE,
+            ActionStatus.OPEN,
+            "SET #status = :to, gsi1pk = :listing REMOVE done_at, done_by",
+        )
+
+    def _move(
+        self,
+        action_id: str,
+        source: ActionStatus,
+        target: ActionStatus,
+        update: str,
+        values: dict[str, Any] | None = None,
+    ) -> ActionItem:
+        """One conditional status change; an item already moved (or moved by someone else) is returned as
+        it is, so repeating the change is harmless."""
         client = self.table.dynamodb
         try:
             response = client.update_item(
                 TableName=self.table.name,
                 Key=serialize({"pk": f"ACTION#{action_id}", "sk": "ACTION"}),
-                UpdateExpression="SET #status = :open, gsi1pk = :listing REMOVE done_at, done_by",
-                ConditionExpression="attribute_exists(pk) AND #status = :done",
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(pk) AND #status = :from",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=serialize(
                     {
-                        ":done": ActionStatus.DONE.value,
-                        ":open": ActionStatus.OPEN.value,
-                        ":listing": f"ACTIONS#{ActionStatus.OPEN.value}",
+                        ":from": source.value,
+                        ":to": target.value,
+                        ":listing": f"ACTIONS#{target.value}",
+                        **(values or {}),
                     }
                 ),
                 ReturnValues="ALL_NEW",
