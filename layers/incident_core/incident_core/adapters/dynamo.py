@@ -65,6 +65,18 @@ class Table:
             self._dynamodb = client("dynamodb")
         return self._dynamodb
 
+    def put_new(self, item: dict[str, Any]) -> bool:
+        """Write the item only if its key is not taken; False when it was (a retry finds its own write)."""
+        try:
+            self.dynamodb.put_item(
+                TableName=self.name, Item=serialize(item), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except Exception as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
     def get(self, pk: str, sk: str, consistent: bool = True) -> dict[str, Any] | None:
         response = self.dynamodb.get_item(
             TableName=self.name, Key=serialize({"pk": pk, "sk": sk}), ConsistentRead=consistent
@@ -111,3 +123,9 @@ class Table:
             if "LastEvaluatedKey" not in page or (limit is not None and returned >= limit):
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def condition_failed(error: Exception) -> bool:
+    """Was this a conditional write DynamoDB refused (the item was not as the condition said)?"""
+    code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
+    return code == "ConditionalCheckFailedException"

@@ -9,18 +9,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from incident_core.adapters.dynamo import Table, serialize
+from incident_core.adapters.dynamo import Table
 from incident_core.alerts.keys import iso
 from incident_core.changes.model import Change, RevertAction, RevertPlan, change_id
 from incident_core.events import DeployFinished
 
 PARTITION = "DEPLOYS"
 KEEP = timedelta(days=90)
-
-
-def _condition_failed(error: Exception) -> bool:
-    code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
-    return code == "ConditionalCheckFailedException"
 
 
 class DeployMarkers:
@@ -35,17 +30,7 @@ class DeployMarkers:
             "expires_at": int((marker.finished_at + KEEP).timestamp()),
             **marker.model_dump(mode="json"),
         }
-        try:
-            self.table.dynamodb.put_item(
-                TableName=self.table.name,
-                Item=serialize(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except Exception as error:
-            if _condition_failed(error):
-                return False
-            raise
-        return True
+        return self.table.put_new(item)
 
     def between(self, start: datetime, end: datetime) -> list[DeployFinished]:
         items = self.table.query(PARTITION, sk_between=(iso(start), iso(end) + "~"))

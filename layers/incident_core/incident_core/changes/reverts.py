@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from incident_core.adapters.bus import EventBus
-from incident_core.adapters.dynamo import Table, serialize
+from incident_core.adapters.dynamo import Table, condition_failed, serialize
 from incident_core.changes.model import RevertPlan
 from incident_core.events import RevertRequested
 
@@ -46,11 +46,6 @@ class Revert(BaseModel):
     still_failing: dict[str, str] = {}
 
 
-def _condition_failed(error: Exception) -> bool:
-    code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
-    return code == "ConditionalCheckFailedException"
-
-
 class RevertStore:
     def __init__(self, table: Table) -> None:
         self.table = table
@@ -61,17 +56,7 @@ class RevertStore:
 
     def claim(self, revert: Revert) -> bool:
         item = {**self.key(revert.incident_id, revert.revert_id), **revert.model_dump(mode="json")}
-        try:
-            self.table.dynamodb.put_item(
-                TableName=self.table.name,
-                Item=serialize(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except Exception as error:
-            if _condition_failed(error):
-                return False
-            raise
-        return True
+        return self.table.put_new(item)
 
     def get(self, incident_id: str, revert_id: str) -> Revert | None:
         item = self.table.get(**self.key(incident_id, revert_id))
@@ -100,7 +85,7 @@ class RevertStore:
                 ),
             )
         except Exception as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
